@@ -1,0 +1,356 @@
+"""The loss barcode: 0-dimensional persistence of a landscape graph (SPEC §4).
+
+Persistence is computed by GUDHI on the sublevel filtration of the graph (vertex
+``m`` enters at ``L(m)``, edge ``(a, b)`` at ``B(a, b)``). This module only converts
+the result into a :class:`Barcode` with one bar per minimum, the saddle that kills it
+and the minimum it merges into.
+
+Tie-breaking rule
+-----------------
+Minima are ordered by ``(loss, insertion index)``: of two minima with equal loss the
+one added to the graph first is the *elder* and survives a merge. This is also the
+order GUDHI uses for vertices of equal filtration value. When several edges of the
+same height could kill a bar, the killing edge reported is one of them (the death
+value does not depend on the choice).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gudhi
+import numpy as np
+
+from topoloss.graph import LandscapeGraph
+
+__all__ = ["Bar", "Barcode", "loss_barcode"]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """The bar of one minimum.
+
+    Attributes
+    ----------
+    name : hashable
+        The minimum.
+    birth : float
+        Its loss ``L(m)``.
+    death : float
+        The level at which it merges with an elder minimum (``inf`` if never).
+    saddle : tuple or None
+        The edge ``(u, v)`` of the graph whose barrier kills the bar; ``None`` for an
+        infinite bar.
+    merges_into : hashable or None
+        The eldest minimum of the component this minimum joins at ``death``.
+    """
+
+    name: Hashable
+    birth: float
+    death: float
+    saddle: tuple[Hashable, Hashable] | None
+    merges_into: Hashable | None
+
+    @property
+    def length(self) -> float:
+        """``death - birth`` (``inf`` for an essential bar)."""
+        return self.death - self.birth
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Barcode:
+    """A loss barcode: one bar ``[birth, death]`` per minimum.
+
+    Attributes
+    ----------
+    names : tuple
+        Minima, in the graph's node order; row ``i`` of ``intervals`` is ``names[i]``.
+    intervals : ndarray of shape (n, 2)
+        ``[birth, death]`` per minimum; ``death`` is ``inf`` for essential bars (one per
+        connected component). Read-only.
+    saddles : tuple
+        Per minimum, the killing edge ``(u, v)`` or ``None``.
+    merges_into : tuple
+        Per minimum, the minimum it merges into, or ``None``.
+    """
+
+    names: tuple[Hashable, ...]
+    intervals: np.ndarray
+    saddles: tuple[tuple[Hashable, Hashable] | None, ...]
+    merges_into: tuple[Hashable | None, ...]
+    _index: dict[Hashable, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        iv = _readonly(self.intervals).reshape(-1, 2)
+        n = iv.shape[0]
+        if not (len(self.names) == len(self.saddles) == len(self.merges_into) == n):
+            raise ValueError(
+                f"Barcode fields disagree in length: {len(self.names)} names, {n} "
+                f"intervals, {len(self.saddles)} saddles, {len(self.merges_into)} merges"
+            )
+        if np.isnan(iv).any():
+            raise ValueError("Barcode intervals contain NaN")
+        if (iv[:, 1] < iv[:, 0]).any():
+            i = int(np.argmax(iv[:, 1] < iv[:, 0]))
+            raise ValueError(f"bar of {self.names[i]!r} dies at {iv[i, 1]} before birth {iv[i, 0]}")
+        object.__setattr__(self, "names", tuple(self.names))
+        object.__setattr__(self, "intervals", iv)
+        object.__setattr__(self, "saddles", tuple(self.saddles))
+        object.__setattr__(self, "merges_into", tuple(self.merges_into))
+        object.__setattr__(self, "_index", {name: i for i, name in enumerate(self.names)})
+
+    # ------------------------------------------------------------------ access
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Barcode):
+            return NotImplemented
+        return (
+            self.names == other.names
+            and np.array_equal(self.intervals, other.intervals)
+            and self.saddles == other.saddles
+            and self.merges_into == other.merges_into
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def bar(self, name: Hashable) -> Bar:
+        """The :class:`Bar` of minimum ``name``."""
+        try:
+            i = self._index[name]
+        except KeyError:
+            raise ValueError(f"unknown minimum {name!r}") from None
+        b, d = self.intervals[i]
+        return Bar(name, float(b), float(d), self.saddles[i], self.merges_into[i])
+
+    def bars(self) -> list[Bar]:
+        """All bars in node order."""
+        return [self.bar(name) for name in self.names]
+
+    def finite(self) -> np.ndarray:
+        """The finite bars as a ``(k, 2)`` array (rows in node order)."""
+        return self.intervals[np.isfinite(self.intervals[:, 1])]
+
+    def essential(self) -> np.ndarray:
+        """Births of the infinite bars (one per connected component)."""
+        return self.intervals[~np.isfinite(self.intervals[:, 1]), 0]
+
+    @property
+    def n_components(self) -> int:
+        """Number of connected components (infinite bars)."""
+        return int((~np.isfinite(self.intervals[:, 1])).sum())
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """``death - birth`` per minimum."""
+        return self.intervals[:, 1] - self.intervals[:, 0]
+
+    def sorted(self) -> Barcode:
+        """A copy with bars sorted by birth, then death (the order the paper plots)."""
+        order = np.lexsort((self.intervals[:, 1], self.intervals[:, 0]))
+        return Barcode(
+            tuple(self.names[i] for i in order),
+            self.intervals[order],
+            tuple(self.saddles[i] for i in order),
+            tuple(self.merges_into[i] for i in order),
+        )
+
+    def drop_short(self, threshold: float) -> Barcode:
+        """A copy without finite bars of length ``<= threshold`` (infinite bars stay)."""
+        keep = ~(self.lengths <= threshold)
+        idx = np.flatnonzero(keep)
+        return Barcode(
+            tuple(self.names[i] for i in idx),
+            self.intervals[idx],
+            tuple(self.saddles[i] for i in idx),
+            tuple(self.merges_into[i] for i in idx),
+        )
+
+    # ------------------------------------------------------------------ formats
+    def to_diagram(self) -> np.ndarray:
+        """``(n, 2)`` float array with ``inf`` deaths: the format of persim and
+        :func:`gudhi.bottleneck_distance`."""
+        return np.array(self.intervals)
+
+    def to_gudhi(self) -> list[tuple[int, tuple[float, float]]]:
+        """GUDHI's persistence list: ``[(0, (birth, death)), ...]``."""
+        return [(0, (float(b), float(d))) for b, d in self.intervals]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``intervals`` as ``[birth, death]`` with ``None`` for ``inf``."""
+
+        def num(x: float) -> float | None:
+            return float(x) if math.isfinite(x) else None
+
+        return {
+            "intervals": [[num(b), num(d)] for b, d in self.intervals],
+            "bars": [
+                {
+                    "minimum": bar.name,
+                    "birth": num(bar.birth),
+                    "death": num(bar.death),
+                    "saddle": list(bar.saddle) if bar.saddle is not None else None,
+                    "merges_into": bar.merges_into,
+                }
+                for bar in self.bars()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Barcode:
+        """Inverse of :meth:`to_dict`."""
+        bars = data["bars"]
+        return cls(
+            tuple(b["minimum"] for b in bars),
+            np.array(
+                [[b["birth"], math.inf if b["death"] is None else b["death"]] for b in bars],
+                dtype=float,
+            ).reshape(-1, 2),
+            tuple(tuple(b["saddle"]) if b["saddle"] is not None else None for b in bars),
+            tuple(b["merges_into"] for b in bars),
+        )
+
+    def __str__(self) -> str:
+        lines = [f"loss barcode: {len(self)} bars, {self.n_components} component(s)"]
+        for bar in sorted(self.bars(), key=lambda b: (b.birth, b.death)):
+            saddle = "" if bar.saddle is None else f"  saddle {bar.saddle[0]!r}-{bar.saddle[1]!r}"
+            into = "" if bar.merges_into is None else f" -> {bar.merges_into!r}"
+            lines.append(f"  {bar.name!r}: [{bar.birth:.6g}, {bar.death:.6g}]{saddle}{into}")
+        return "\n".join(lines)
+
+
+class _UnionFind:
+    """Components whose root is the elder minimum (lowest rank)."""
+
+    def __init__(self, rank: np.ndarray) -> None:
+        self.parent = list(range(len(rank)))
+        self.rank = rank
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def union(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
+        if ri != rj:
+            if self.rank[rj] < self.rank[ri]:
+                ri, rj = rj, ri
+            self.parent[rj] = ri
+
+
+def _persistence_generators(
+    losses: np.ndarray, pairs: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """GUDHI's 0-dim persistence generators of the graph's sublevel filtration.
+
+    Returns ``(regular, essential)``: an ``(k, 3)`` array of (dying vertex, edge u,
+    edge v) and an array of essential (never dying) vertices.
+    """
+    st = gudhi.SimplexTree()
+    n = losses.shape[0]
+    st.insert_batch(np.arange(n, dtype=np.int32)[None, :], losses)
+    if len(pairs):
+        st.insert_batch(pairs.T.astype(np.int32), weights)
+    st.compute_persistence(min_persistence=-1)
+    regular, _, essential, _ = st.flag_persistence_generators()
+    regular = np.asarray(regular, dtype=np.int64).reshape(-1, 3)
+    essential0 = np.asarray(essential[0] if len(essential) else [], dtype=np.int64).reshape(-1)
+    return regular, essential0
+
+
+def loss_barcode(graph: LandscapeGraph) -> Barcode:
+    """The loss barcode of a landscape graph (SPEC §4), computed with GUDHI.
+
+    Parameters
+    ----------
+    graph : LandscapeGraph
+        Minima (nodes with ``loss``) and paths (edges with ``barrier``).
+
+    Returns
+    -------
+    Barcode
+        One bar per minimum in node order, zero-length bars included; one infinite bar
+        per connected component. Ties between equal losses: the minimum added first is
+        the elder (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        If the graph has no minima.
+
+    Examples
+    --------
+    >>> g = LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]])
+    >>> loss_barcode(g).intervals.tolist()
+    [[0.0, inf], [1.0, 3.0]]
+    """
+    if not isinstance(graph, LandscapeGraph):
+        raise TypeError(f"expected a LandscapeGraph, got {type(graph).__name__}")
+    names = graph.nodes
+    n = len(names)
+    if n == 0:
+        raise ValueError("the landscape graph has no minima")
+    losses = graph.losses()
+    pairs, weights = graph.edge_arrays()
+    regular, essential = _persistence_generators(losses, pairs, weights)
+    if regular.shape[0] + essential.shape[0] != n:
+        raise RuntimeError(  # pragma: no cover - a GUDHI contract violation
+            f"GUDHI returned {regular.shape[0] + essential.shape[0]} bars for {n} minima"
+        )
+
+    intervals = np.empty((n, 2))
+    intervals[:, 0] = losses
+    intervals[:, 1] = np.inf
+    saddles: list[tuple[Hashable, Hashable] | None] = [None] * n
+    merges: list[Hashable | None] = [None] * n
+    if regular.shape[0]:
+        death = np.maximum(
+            weights[_edge_lookup(pairs, regular[:, 1:])], losses[regular[:, 0]]
+        )
+        intervals[regular[:, 0], 1] = death
+        # Replay the merges level by level to name the minimum each bar merges into:
+        # the elder of the whole component formed at that level.
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.lexsort((np.arange(n), losses))] = np.arange(n)
+        uf = _UnionFind(rank)
+        order = np.argsort(death, kind="stable")
+        start = 0
+        while start < len(order):
+            stop = start
+            level = death[order[start]]
+            while stop < len(order) and death[order[stop]] == level:
+                _, a, b = regular[order[stop]]
+                uf.union(int(a), int(b))
+                stop += 1
+            for k in order[start:stop]:
+                v, a, b = (int(x) for x in regular[k])
+                saddles[v] = (names[a], names[b])
+                merges[v] = names[uf.find(v)]
+            start = stop
+    return Barcode(tuple(names), intervals, tuple(saddles), tuple(merges))
+
+
+def _edge_lookup(pairs: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Row index in ``pairs`` of each (unordered) edge in ``query``."""
+    n = int(max(pairs.max(), query.max())) + 1
+    key = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1])
+    qkey = np.minimum(query[:, 0], query[:, 1]) * n + np.maximum(query[:, 0], query[:, 1])
+    order = np.argsort(key)
+    pos = np.searchsorted(key[order], qkey)
+    return order[pos]
+

@@ -1,0 +1,5 @@
+import sys
+
+from topoloss.cli import main
+
+sys.exit(main())

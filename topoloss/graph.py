@@ -1,0 +1,356 @@
+"""The landscape graph: minima as weighted nodes, optimized paths as weighted edges.
+
+A :class:`LandscapeGraph` is the object that sits between path optimization and
+persistence (SPEC §4). Nodes carry the loss of a minimum; edges carry the barrier of
+the lowest path found between two minima, and every path record ever added for that
+pair.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from pathlib import Path as FilePath
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+__all__ = ["LandscapeGraph"]
+
+#: Relative tolerance under which a barrier below an endpoint's loss is taken as rounding.
+_BELOW_TOL = 1e-9
+
+
+def _check_finite(value: Any, what: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a real number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{what} must be finite, got {x!r}")
+    return x
+
+
+def _json_safe(value: Any) -> Any:
+    """Convert numpy / torch scalars and arrays into plain JSON values."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays/scalars, torch tensors
+        return _json_safe(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+class LandscapeGraph:
+    """Minima and the paths between them, as a weighted undirected graph.
+
+    Node ``m`` has the attribute ``loss`` (the level ``L(m)``); edge ``(a, b)`` has the
+    attribute ``barrier`` (the lowest barrier of all paths added between ``a`` and
+    ``b``) and ``paths``, the list of every path record added for that pair.
+
+    Node order is insertion order; it breaks ties between minima of equal loss in
+    :func:`topoloss.loss_barcode` (the earlier-added minimum is the elder).
+
+    Parameters
+    ----------
+    graph : networkx.Graph, optional
+        Start from a copy of this graph; it is validated like :meth:`from_networkx`.
+
+    Examples
+    --------
+    >>> g = LandscapeGraph()
+    >>> g.add_minimum("a", loss=0.1)
+    >>> g.add_minimum("b", loss=0.3)
+    >>> g.add_path("a", "b", barrier=0.9)
+    >>> g.barrier("a", "b")
+    0.9
+    """
+
+    def __init__(self, graph: nx.Graph | None = None) -> None:
+        self._g = nx.Graph()
+        if graph is not None:
+            other = LandscapeGraph.from_networkx(graph)
+            self._g = other._g
+
+    # ------------------------------------------------------------------ building
+    def add_minimum(self, name: Hashable, loss: float, **attrs: Any) -> None:
+        """Add a minimum ``name`` at level ``loss``; extra keyword attributes are stored.
+
+        Raises
+        ------
+        ValueError
+            If ``loss`` is NaN or infinite, or ``name`` is already a minimum.
+        """
+        loss = _check_finite(loss, f"loss of minimum {name!r}")
+        if name in self._g:
+            raise ValueError(f"minimum {name!r} already exists")
+        self._g.add_node(name, loss=loss, **attrs)
+
+    def add_path(self, u: Hashable, v: Hashable, barrier: float, **attrs: Any) -> None:
+        """Record a path between minima ``u`` and ``v`` whose highest loss is ``barrier``.
+
+        The edge keeps the lowest barrier over all paths added for the pair; every
+        path's record (``barrier`` plus ``attrs``) is appended to the edge's ``paths``.
+
+        Raises
+        ------
+        ValueError
+            If ``u`` or ``v`` is not a minimum, ``u == v``, or ``barrier`` is NaN,
+            infinite or below the loss of either endpoint.
+        """
+        for node in (u, v):
+            if node not in self._g:
+                raise ValueError(f"unknown minimum {node!r}; add it with add_minimum first")
+        if u == v:
+            raise ValueError(f"self-loop at minimum {u!r}: a path needs two different minima")
+        barrier = _check_finite(barrier, f"barrier between {u!r} and {v!r}")
+        for node in (u, v):
+            level = self._g.nodes[node]["loss"]
+            if barrier < level - _BELOW_TOL * max(1.0, abs(level)):
+                raise ValueError(
+                    f"barrier={barrier!r} between {u!r} and {v!r} is below the loss "
+                    f"{level!r} of {node!r}"
+                )
+            barrier = max(barrier, level)
+        record = {"barrier": barrier, **attrs}
+        if self._g.has_edge(u, v):
+            data = self._g.edges[u, v]
+            data["paths"].append(record)
+            data["barrier"] = min(data["barrier"], barrier)
+        else:
+            self._g.add_edge(u, v, barrier=barrier, paths=[record])
+
+    @classmethod
+    def from_barriers(
+        cls,
+        losses: Sequence[float] | np.ndarray,
+        barriers: Sequence[Sequence[float]] | np.ndarray,
+        *,
+        names: Sequence[Hashable] | None = None,
+    ) -> LandscapeGraph:
+        """Build a graph from ``n`` losses and an ``(n, n)`` symmetric barrier matrix.
+
+        Parameters
+        ----------
+        losses : array_like, shape (n,)
+            Loss of each minimum.
+        barriers : array_like, shape (n, n)
+            ``barriers[i, j]`` is the barrier between minima ``i`` and ``j``; ``inf``
+            or ``nan`` means "no path". The diagonal is ignored.
+        names : sequence of hashable, optional
+            Node names; default ``0 .. n-1``.
+
+        Raises
+        ------
+        ValueError
+            On shape mismatch, an asymmetric matrix, or any invalid loss/barrier.
+        """
+        losses = np.asarray(losses, dtype=float)
+        barriers = np.asarray(barriers, dtype=float)
+        if losses.ndim != 1:
+            raise ValueError(f"losses must be one-dimensional, got shape {losses.shape}")
+        n = losses.shape[0]
+        if barriers.shape != (n, n):
+            raise ValueError(
+                f"barriers must have shape ({n}, {n}) to match {n} losses, got {barriers.shape}"
+            )
+        names = list(range(n)) if names is None else list(names)
+        if len(names) != n:
+            raise ValueError(f"names has {len(names)} entries for {n} losses")
+        if len(set(names)) != n:
+            raise ValueError("names must be distinct")
+        b = np.where(np.isnan(barriers), np.inf, barriers)
+        if not np.array_equal(b, b.T):
+            i, j = np.argwhere(b != b.T)[0]
+            raise ValueError(
+                f"barriers is not symmetric: [{i}, {j}]={barriers[i, j]!r} but "
+                f"[{j}, {i}]={barriers[j, i]!r}"
+            )
+        g = cls()
+        for name, loss in zip(names, losses):
+            g.add_minimum(name, float(loss))
+        iu, ju = np.triu_indices(n, k=1)
+        keep = np.isfinite(b[iu, ju])
+        for i, j in zip(iu[keep], ju[keep]):
+            g.add_path(names[i], names[j], float(b[i, j]))
+        return g
+
+    # ------------------------------------------------------------------ access
+    @property
+    def nodes(self) -> list[Hashable]:
+        """Minima in insertion order."""
+        return list(self._g.nodes)
+
+    @property
+    def edges(self) -> list[tuple[Hashable, Hashable]]:
+        """Pairs of minima joined by at least one path."""
+        return list(self._g.edges)
+
+    def __len__(self) -> int:
+        return self._g.number_of_nodes()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._g
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._g.nodes)
+
+    def __repr__(self) -> str:
+        return (
+            f"LandscapeGraph({self._g.number_of_nodes()} minima, "
+            f"{self._g.number_of_edges()} paths)"
+        )
+
+    def loss(self, name: Hashable) -> float:
+        """Loss of minimum ``name``."""
+        self._check_node(name)
+        return self._g.nodes[name]["loss"]
+
+    def barrier(self, u: Hashable, v: Hashable) -> float:
+        """Lowest barrier recorded between ``u`` and ``v`` (``inf`` if none)."""
+        self._check_node(u)
+        self._check_node(v)
+        return self._g.edges[u, v]["barrier"] if self._g.has_edge(u, v) else math.inf
+
+    def paths(self, u: Hashable, v: Hashable) -> list[dict[str, Any]]:
+        """All path records added between ``u`` and ``v`` (a copy)."""
+        return list(self._g.edges[u, v]["paths"]) if self._g.has_edge(u, v) else []
+
+    def attrs(self, name: Hashable) -> dict[str, Any]:
+        """All attributes of minimum ``name`` (a copy; includes ``loss``)."""
+        self._check_node(name)
+        return dict(self._g.nodes[name])
+
+    def losses(self) -> np.ndarray:
+        """Losses of all minima, in node order."""
+        return np.array([d["loss"] for _, d in self._g.nodes(data=True)], dtype=float)
+
+    def barrier_matrix(self) -> np.ndarray:
+        """``(n, n)`` matrix of barriers in node order; ``inf`` where there is no path."""
+        idx = {name: i for i, name in enumerate(self._g.nodes)}
+        n = len(idx)
+        out = np.full((n, n), np.inf)
+        for u, v, b in self._g.edges(data="barrier"):
+            out[idx[u], idx[v]] = out[idx[v], idx[u]] = b
+        return out
+
+    def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edges as index pairs in node order and their barriers: ``(E, 2)`` ints, ``(E,)``."""
+        idx = {name: i for i, name in enumerate(self._g.nodes)}
+        m = self._g.number_of_edges()
+        pairs = np.empty((m, 2), dtype=np.int64)
+        weights = np.empty(m, dtype=float)
+        for k, (u, v, b) in enumerate(self._g.edges(data="barrier")):
+            pairs[k] = idx[u], idx[v]
+            weights[k] = b
+        return pairs, weights
+
+    def is_connected(self) -> bool:
+        """Whether every pair of minima is joined by a chain of paths."""
+        return len(self._g) > 0 and nx.is_connected(self._g)
+
+    def minimum_spanning_tree(self) -> LandscapeGraph:
+        """The minimum spanning forest by barrier (AutoNEB-style); same barcode."""
+        out = LandscapeGraph()
+        out._g = nx.minimum_spanning_tree(self._g, weight="barrier")
+        # keep node insertion order (networkx builds the tree in node order already)
+        return out
+
+    def _check_node(self, name: Hashable) -> None:
+        if name not in self._g:
+            raise ValueError(f"unknown minimum {name!r}")
+
+    # ------------------------------------------------------------------ conversion
+    def to_networkx(self) -> nx.Graph:
+        """A deep copy as a :class:`networkx.Graph` (node ``loss``, edge ``barrier``)."""
+        return self._g.copy()
+
+    @classmethod
+    def from_networkx(
+        cls, graph: nx.Graph, *, loss: str = "loss", barrier: str = "barrier"
+    ) -> LandscapeGraph:
+        """Build from a networkx graph whose nodes carry ``loss`` and edges ``barrier``.
+
+        Other node and edge attributes are kept (edge attributes go into the path record).
+
+        Raises
+        ------
+        ValueError
+            If the graph is directed or a multigraph, a node lacks ``loss``, an edge
+            lacks ``barrier``, or any value is invalid.
+        """
+        if graph.is_directed() or graph.is_multigraph():
+            raise ValueError("expected an undirected simple networkx.Graph")
+        g = cls()
+        for name, data in graph.nodes(data=True):
+            if loss not in data:
+                raise ValueError(f"node {name!r} has no {loss!r} attribute")
+            extra = {k: v for k, v in data.items() if k != loss}
+            g.add_minimum(name, data[loss], **extra)
+        for u, v, data in graph.edges(data=True):
+            if barrier not in data:
+                raise ValueError(f"edge ({u!r}, {v!r}) has no {barrier!r} attribute")
+            paths = data.get("paths")
+            if isinstance(paths, list) and paths and all(isinstance(p, dict) for p in paths):
+                for rec in paths:
+                    rec = dict(rec)
+                    g.add_path(u, v, rec.pop("barrier", data[barrier]), **rec)
+                # the edge's own barrier may be lower than every record
+                g._g.edges[u, v]["barrier"] = min(
+                    g._g.edges[u, v]["barrier"], _check_finite(data[barrier], "barrier")
+                )
+            else:
+                extra = {k: val for k, val in data.items() if k not in (barrier, "paths")}
+                g.add_path(u, v, data[barrier], **extra)
+        return g
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (networkx node-link format, numpy values as lists)."""
+        data = nx.node_link_data(self._g, edges="edges")
+        return {"format": "topoloss.LandscapeGraph", "version": 1, **_json_safe(data)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LandscapeGraph:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(data, Mapping) or "nodes" not in data:
+            raise ValueError("not a LandscapeGraph dict: missing 'nodes'")
+        payload = {k: v for k, v in data.items() if k not in ("format", "version")}
+        edges_key = "edges" if "edges" in payload else "links"
+        payload.setdefault("directed", False)
+        payload.setdefault("multigraph", False)
+        payload.setdefault("graph", {})
+        try:
+            g = nx.node_link_graph(payload, edges=edges_key)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"malformed graph data: {exc}") from None
+        return cls.from_networkx(g)
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Serialize to JSON; also write it atomically to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            from topoloss._io import atomic_write_text
+
+            atomic_write_text(path, text)
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> LandscapeGraph:
+        """Read a graph from a JSON file path or a JSON string."""
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            p = FilePath(source)
+            if not p.exists():
+                raise FileNotFoundError(f"graph file not found: {p}")
+            text = p.read_text()
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"invalid JSON in graph {str(source)[:80]!r}: {exc}") from None
+        return cls.from_dict(data)

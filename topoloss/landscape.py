@@ -1,0 +1,93 @@
+"""The one interface every landscape offers to the pipeline (SPEC §1).
+
+Path optimization, minima search and barrier evaluation only ever talk to a landscape
+through :class:`Landscape`, so the same code runs on a 2-D analytic function and on a
+ResNet. Points are flat parameter vectors ``θ ∈ R^P``; batches of points are tensors of
+shape ``(B, P)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+__all__ = ["Landscape", "check_points"]
+
+
+def check_points(points: torch.Tensor, dim: int, *, name: str = "points") -> torch.Tensor:
+    """Return ``points`` as a ``(B, dim)`` tensor, or raise ``ValueError`` naming the shape.
+
+    A single point of shape ``(dim,)`` becomes a batch of one.
+    """
+    if not isinstance(points, torch.Tensor):
+        points = torch.as_tensor(points)
+    if points.ndim == 1:
+        points = points.unsqueeze(0)
+    if points.ndim != 2 or points.shape[1] != dim:
+        raise ValueError(
+            f"{name} must have shape (batch, {dim}) or ({dim},), got {tuple(points.shape)}"
+        )
+    if not torch.isfinite(points).all():
+        bad = int(torch.nonzero(~torch.isfinite(points).all(dim=1))[0])
+        raise ValueError(f"{name}[{bad}] contains NaN or infinite coordinates")
+    return points
+
+
+class Landscape(ABC):
+    """A loss function ``L: R^P -> R`` over flat parameter vectors.
+
+    Subclasses implement :meth:`loss` (the exact loss, used for minima levels and
+    barriers) and :meth:`objective` (the differentiable loss optimized by descent and
+    path training; for a model, a mini-batch loss). They may override :meth:`batches`
+    (the stream of mini-batches passed to :meth:`objective`) and
+    :meth:`prepare` (a hook run before a point is evaluated exactly).
+
+    Attributes
+    ----------
+    dim : int
+        Number of coordinates ``P``.
+    dtype : torch.dtype
+        Floating type of points.
+    device : torch.device
+        Where points live.
+    """
+
+    dim: int
+    dtype: torch.dtype = torch.float64
+    device: torch.device = torch.device("cpu")
+
+    @abstractmethod
+    def loss(self, points: torch.Tensor) -> torch.Tensor:
+        """Exact loss at a batch of points, ``(B, P) -> (B,)``, without gradient."""
+
+    @abstractmethod
+    def objective(self, points: torch.Tensor, batch: Any = None) -> torch.Tensor:
+        """Differentiable loss at ``(B, P)`` points on mini-batch ``batch``, ``-> (B,)``."""
+
+    def batches(self, *, generator: torch.Generator | None = None) -> Iterator[Any]:
+        """An endless stream of mini-batches for :meth:`objective` (``None`` by default)."""
+        while True:
+            yield None
+
+    @property
+    def batches_per_epoch(self) -> int:
+        """How many items of :meth:`batches` make one epoch (1 for full-batch landscapes)."""
+        return 1
+
+    def prepare(self, point: torch.Tensor) -> None:  # noqa: B027 - optional hook
+        """Hook run before ``point`` is evaluated exactly (e.g. BatchNorm statistics)."""
+
+    def loss_and_grad(self, points: torch.Tensor, batch: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`objective` and its gradient with respect to the points."""
+        x = check_points(points, self.dim).detach().to(self.device, self.dtype).requires_grad_(True)
+        with torch.enable_grad():
+            value = self.objective(x, batch)
+            (grad,) = torch.autograd.grad(value.sum(), x)
+        return value.detach(), grad
+
+    def as_points(self, points: Any, *, name: str = "points") -> torch.Tensor:
+        """Validate and convert to a ``(B, P)`` tensor on this landscape's device/dtype."""
+        return check_points(torch.as_tensor(points), self.dim, name=name).to(self.device, self.dtype)
