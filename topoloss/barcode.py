@@ -258,19 +258,31 @@ def _persistence_generators(
 ) -> tuple[np.ndarray, np.ndarray]:
     """GUDHI's 0-dim persistence generators of the graph's sublevel filtration.
 
+    GUDHI's own order among simplices of equal filtration value is not the documented
+    tie rule, so the filtration handed to GUDHI is the *rank* of each simplex in the
+    total order (value, dimension, index): vertices by ``(loss, insertion index)``, a
+    vertex before an edge of equal value. Real values are mapped back by the caller.
+
     Returns ``(regular, essential)``: an ``(k, 3)`` array of (dying vertex, edge u,
     edge v) and an array of essential (never dying) vertices.
     """
+    n, m = losses.shape[0], weights.shape[0]
+    values = np.concatenate([losses, weights])
+    dims = np.concatenate([np.zeros(n, dtype=np.int8), np.ones(m, dtype=np.int8)])
+    index = np.concatenate([np.arange(n), np.arange(m)])
+    rank = np.empty(n + m)
+    rank[np.lexsort((index, dims, values))] = np.arange(n + m, dtype=float)
     st = gudhi.SimplexTree()
-    n = losses.shape[0]
-    st.insert_batch(np.arange(n, dtype=np.int32)[None, :], losses)
-    if len(pairs):
-        st.insert_batch(pairs.T.astype(np.int32), weights)
+    # One by one: GUDHI 3.13's insert_batch ignores the filtration of 0-simplices.
+    for i in range(n):
+        st.insert([i], rank[i])
+    if m:
+        st.insert_batch(pairs.T.astype(np.int32), rank[n:])
+    st.set_dimension(1)  # so H0 is computed even when there is no edge
     st.compute_persistence(min_persistence=-1)
     regular, _, essential, _ = st.flag_persistence_generators()
     regular = np.asarray(regular, dtype=np.int64).reshape(-1, 3)
-    essential0 = np.asarray(essential[0] if len(essential) else [], dtype=np.int64).reshape(-1)
-    return regular, essential0
+    return regular, np.asarray(essential, dtype=np.int64).reshape(-1)
 
 
 def loss_barcode(graph: LandscapeGraph) -> Barcode:

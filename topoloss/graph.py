@@ -232,10 +232,14 @@ class LandscapeGraph:
         return np.array([d["loss"] for _, d in self._g.nodes(data=True)], dtype=float)
 
     def barrier_matrix(self) -> np.ndarray:
-        """``(n, n)`` matrix of barriers in node order; ``inf`` where there is no path."""
+        """``(n, n)`` matrix of barriers in node order; ``inf`` where there is no path.
+
+        The diagonal holds each minimum's own loss.
+        """
         idx = {name: i for i, name in enumerate(self._g.nodes)}
         n = len(idx)
         out = np.full((n, n), np.inf)
+        np.fill_diagonal(out, self.losses())
         for u, v, b in self._g.edges(data="barrier"):
             out[idx[u], idx[v]] = out[idx[v], idx[u]] = b
         return out

@@ -63,7 +63,7 @@ def cnn(
     --------
     >>> net = cnn(2, 32)
     >>> sum(p.numel() for p in net.parameters())
-    33034
+    33194
     """
     n_layers = check_positive_int(n_layers, "n_layers")
     if n_layers not in _POOLS:

@@ -1,0 +1,454 @@
+"""A neural network + a dataset + a loss as a :class:`~topoloss.landscape.Landscape` (SPEC §1, §5).
+
+``θ`` is the flat vector of the model's trainable parameters, in the order of
+``named_parameters()``. Every evaluation is *stateless*: a point's parameters are views
+of the flat vector, handed to :func:`torch.func.functional_call` together with the
+buffers that evaluation needs; the model's own layers are never re-implemented and
+no attribute is set inside ``forward``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.func import functional_call
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from topoloss.data.core import as_dataset
+from topoloss.landscape import Landscape, check_points
+
+__all__ = ["ModelLandscape"]
+
+#: Data up to this size is moved to an accelerator once, at construction.
+_DEVICE_DATA_BYTES = 2**31
+#: Mapping keys under which checkpoints commonly wrap their state dict.
+_WRAPPER_KEYS = ("state_dict", "model_state", "model_state_dict", "model")
+
+Split = Literal["train", "test"]
+
+
+def _as_tensors(data: Any, name: str, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """Materialize a dataset of ``(x, y)`` pairs into two tensors (inputs in ``dtype``)."""
+    try:
+        ds = as_dataset(data)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    if isinstance(ds, TensorDataset) and len(ds.tensors) == 2:
+        x, y = ds.tensors
+    else:
+        try:
+            parts = list(DataLoader(ds, batch_size=1024, shuffle=False))
+            x = torch.cat([torch.as_tensor(p[0]) for p in parts])
+            y = torch.cat([torch.as_tensor(p[1]) for p in parts])
+        except Exception as exc:  # noqa: BLE001 - any failure means "not (x, y) items"
+            raise ValueError(f"{name} must yield (input, target) pairs of tensors: {exc}") from None
+    if len(x) == 0:
+        raise ValueError(f"{name} is empty")
+    if x.is_floating_point():
+        x = x.to(dtype)
+    return x, y
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+class ModelLandscape(Landscape):
+    """The training loss of a network as a function of its flat parameter vector.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        The network, or a factory ``() -> Module`` (called once under
+        ``torch.manual_seed(seed)`` here, and again per seed by
+        :func:`topoloss.train_minima`). The landscape works on its own deep copy;
+        the module passed in is never modified.
+    data : Dataset or (X, y)
+        Training set of ``(input, target)`` pairs; it is materialized into tensors
+        once (on ``device`` when it fits in 2 GiB).
+    loss : callable, default=torch.nn.functional.cross_entropy
+        ``loss(output, target) -> scalar``, the *mean* over the batch.
+    batch_size : int, default=128
+        Mini-batch size of :meth:`batches` (and of the BatchNorm recompute pass).
+    eval_batch_size : int, optional
+        Batch size of exact evaluations; default ``max(batch_size, 1024)``.
+    bn_batch_size : int, optional
+        Batch size of the BatchNorm recompute pass; default ``batch_size``.
+    device : str or torch.device, default="cpu"
+        Where the model, the points and (if small) the data live.
+    test_data : Dataset or (X, y), optional
+        Held-out set for :meth:`metrics` ``(split="test")``.
+    bn_recompute : bool, default=True
+        Recompute BatchNorm running statistics at every point before an exact
+        evaluation (SPEC §5). With ``False`` the model's stored statistics are used.
+    seed : int, default=0
+        Seeds the factory call, the default mini-batch order and the (fixed) sample
+        order of the recompute pass.
+
+    Attributes
+    ----------
+    dim : int
+        Number of trainable parameters ``P``.
+    names, shapes : tuple
+        Name and shape of each trainable parameter, in the order of ``θ``.
+    n_train, n_test : int
+        Dataset sizes (``n_test`` is 0 without ``test_data``).
+
+    Notes
+    -----
+    *Exact loss* (:meth:`loss`, :meth:`metrics`): for every point, BatchNorm statistics
+    are reset and re-estimated by one no-grad pass over the training set in train mode
+    (cumulative average, ``momentum=None`` as in :func:`torch.optim.swa_utils.update_bn`,
+    over full batches of ``bn_batch_size`` in a fixed order drawn from ``seed``,
+    the remainder dropped, random modules such as dropout seeded by ``seed``); the mean
+    loss is then computed in eval mode over the whole set. The statistics of the
+    last point are cached, so ``prepare(p)``, ``loss(p)`` and ``metrics(p)`` cost
+    one recompute. *Objective* (:meth:`objective`): train mode, BatchNorm uses batch
+    statistics. Only the parameters are passed to ``functional_call``; the running
+    statistics it updates are those of the landscape's private copy, a scratch space
+    never read by an exact evaluation, which always passes freshly computed buffers.
+    Calls are therefore not thread-safe. The objective does not check finiteness
+    (that would synchronize a GPU every step).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module | Callable[[], nn.Module],
+        data: Dataset[Any] | Sequence[Any],
+        *,
+        loss: Callable[[Tensor, Tensor], Tensor] = F.cross_entropy,
+        batch_size: int = 128,
+        eval_batch_size: int | None = None,
+        bn_batch_size: int | None = None,
+        device: str | torch.device = "cpu",
+        test_data: Dataset[Any] | Sequence[Any] | None = None,
+        bn_recompute: bool = True,
+        seed: int = 0,
+    ) -> None:
+        for key, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size),
+                           ("bn_batch_size", bn_batch_size)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{key} must be a positive integer, got {key}={value!r}")
+        if not callable(loss):
+            raise TypeError(f"loss must be callable, got {type(loss).__name__}")
+        self.seed = int(seed)
+        self.device = torch.device(device)
+        if isinstance(model, nn.Module):
+            self._factory: Callable[[], nn.Module] | None = None
+            module = copy.deepcopy(model)
+        elif callable(model):
+            self._factory = model
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.seed)
+                module = model()
+            if not isinstance(module, nn.Module):
+                raise TypeError(f"the model factory returned {type(module).__name__}, not a Module")
+        else:
+            raise TypeError(f"model must be a Module or a factory, got {type(model).__name__}")
+        self.model = module.to(self.device)
+        self.loss_fn = loss
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size or max(batch_size, 1024)
+        self.bn_batch_size = bn_batch_size or batch_size
+        self.bn_recompute = bool(bn_recompute)
+        self._init_layout()
+        self._x, self._y = self._to_device(*_as_tensors(data, "data", self.dtype))
+        self.n_train = len(self._x)
+        self._test = None if test_data is None else self._to_device(
+            *_as_tensors(test_data, "test_data", self.dtype))
+        self.n_test = 0 if self._test is None else len(self._test[0])
+        gen = torch.Generator().manual_seed(self.seed)
+        self._bn_order = torch.randperm(self.n_train, generator=gen).to(self._x.device)
+        self._mode: bool | None = None
+        self._cache: tuple[Tensor, dict[str, Tensor]] | None = None
+        self._probe()
+
+    # ------------------------------------------------------------------ layout
+    def _init_layout(self) -> None:
+        model = self.model
+        trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        if not trainable:
+            raise ValueError("the model has no trainable parameters")
+        dtypes = {p.dtype for _, p in trainable}
+        if len(dtypes) != 1:
+            raise ValueError(f"trainable parameters must share one dtype, got {sorted(map(str, dtypes))}")
+        self.dtype = dtypes.pop()
+        self.names = tuple(n for n, _ in trainable)
+        self.shapes = tuple(tuple(p.shape) for _, p in trainable)
+        self._numels = [p.numel() for _, p in trainable]
+        self.dim = sum(self._numels)
+        canonical = {id(p): n for n, p in trainable}
+        # state-dict key -> canonical trainable name (aliases of tied weights included)
+        self._alias = {k: canonical[id(v)] for k, v in model.state_dict(keep_vars=True).items()
+                       if id(v) in canonical}
+        self._state_shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        self._buffers = {k: v.detach() for k, v in model.named_buffers()}
+        self._norm_buffers: list[tuple[str, str, str]] = []
+        for prefix, mod in model.named_modules():
+            if isinstance(mod, nn.modules.batchnorm._NormBase) and mod.track_running_stats:
+                mod.momentum = None  # private copy: cumulative averages in train mode
+                self._norm_buffers.append(tuple(  # type: ignore[arg-type]
+                    _join(prefix, b) for b in ("running_mean", "running_var", "num_batches_tracked")))
+
+    def _to_device(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        if self.device.type == "cpu" or x.nbytes + y.nbytes <= _DEVICE_DATA_BYTES:
+            return x.to(self.device), y.to(self.device)
+        return x, y
+
+    def _probe(self) -> None:
+        """One tiny forward pass, so that a model/data mismatch fails here."""
+        x, y = self._x[:2].to(self.device), self._y[:2].to(self.device)
+        self._set_mode(False)
+        try:
+            with torch.no_grad():
+                value = self.loss_fn(self.model(x), y)
+        except Exception as exc:  # noqa: BLE001 - report any shape/dtype failure as such
+            raise ValueError(
+                f"the model and loss cannot be applied to the data (input shape "
+                f"{tuple(x.shape[1:])}, target shape {tuple(y.shape[1:])}): {exc}"
+            ) from None
+        if not isinstance(value, Tensor) or value.numel() != 1:
+            raise ValueError(f"loss must return a scalar (the batch mean), got {value!r}")
+
+    def __repr__(self) -> str:
+        return (f"ModelLandscape({type(self.model).__name__}, dim={self.dim}, "
+                f"n_train={self.n_train}, n_test={self.n_test}, device={str(self.device)!r})")
+
+    # ------------------------------------------------------------- conversions
+    def params(self, theta: Tensor) -> dict[str, Tensor]:
+        """The parameter dict of one point ``(P,)``: views of ``theta``, no copies.
+
+        One ``split`` (whose backward is a single concatenation) and one ``view``
+        per parameter; gradients flow back into ``theta``.
+        """
+        chunks = theta.split(self._numels)
+        return {n: c.view(s) for n, c, s in zip(self.names, chunks, self.shapes)}
+
+    def _point_tensor(self, point: Any, name: str = "point") -> Tensor:
+        p = check_points(torch.as_tensor(point), self.dim, name=name)
+        if len(p) != 1:
+            raise ValueError(f"{name} must be a single point of shape ({self.dim},), got {tuple(p.shape)}")
+        return p[0].detach().to(self.device, self.dtype)
+
+    def _unwrap(self, state: Any, source: str) -> Mapping[str, Any]:
+        if isinstance(state, nn.Module):
+            return state.state_dict()
+        if not isinstance(state, Mapping):
+            raise ValueError(f"{source}: expected a module or a state dict, got {type(state).__name__}")
+        for key in _WRAPPER_KEYS:
+            inner = state.get(key)
+            if isinstance(inner, Mapping) and not isinstance(state.get(self.names[0]), Tensor):
+                return self._unwrap(inner, source)
+        keys = list(state)
+        if keys and all(isinstance(k, str) and k.startswith("module.") for k in keys):
+            state = {k[len("module."):]: v for k, v in state.items()}  # (Distributed)DataParallel
+        return state
+
+    def check_state_dict(self, state: Any, *, source: str = "state dict") -> dict[str, Tensor]:
+        """Validate a state dict (or module, or wrapped checkpoint) against the model.
+
+        Every key must be one of the model's state-dict keys with the same shape;
+        every trainable parameter must be present (under its name or a tied alias).
+        Buffers may be missing (they are not coordinates of ``θ``).
+
+        Returns
+        -------
+        dict of str to Tensor
+            The (unwrapped) state dict.
+
+        Raises
+        ------
+        ValueError
+            Naming ``source`` and the missing, unexpected or mis-shaped key.
+        """
+        sd = self._unwrap(state, source)
+        for key, value in sd.items():
+            if key not in self._state_shapes:
+                raise ValueError(f"{source}: unexpected key {key!r} (not in the model's state dict)")
+            if not isinstance(value, Tensor):
+                raise ValueError(f"{source}: key {key!r} holds {type(value).__name__}, not a tensor")
+            want = self._state_shapes[key]
+            if tuple(value.shape) != want:
+                raise ValueError(f"{source}: key {key!r} has shape {tuple(value.shape)}, expected {want}")
+        present = {self._alias[k] for k in sd if k in self._alias}
+        for name in self.names:
+            if name not in present:
+                raise ValueError(f"{source}: missing key {name!r}")
+        return dict(sd)
+
+    def flatten(self, state: nn.Module | Mapping[str, Tensor], *, source: str = "state dict") -> Tensor:
+        """The point ``θ`` of a module or state dict (validated, see :meth:`check_state_dict`)."""
+        sd = self.check_state_dict(state, source=source)
+        by_name = {self._alias[k]: v for k, v in sd.items() if k in self._alias}
+        flat = torch.cat([by_name[n].detach().reshape(-1).to(self.device, self.dtype) for n in self.names])
+        if not torch.isfinite(flat).all():
+            raise ValueError(f"{source}: parameters contain NaN or infinite values")
+        return flat
+
+    def point_from_module(self, module: nn.Module) -> Tensor:
+        """The point ``θ`` of a module with this landscape's architecture."""
+        return self.flatten(module, source=type(module).__name__)
+
+    def unflatten(self, point: Any) -> dict[str, Tensor]:
+        """A full state dict for ``model.load_state_dict`` at ``point``.
+
+        Parameters are copied out of ``point`` (each tied alias gets its own copy);
+        frozen parameters come from the model; buffers are the statistics recomputed
+        at ``point`` (or the model's own with ``bn_recompute=False``).
+        """
+        theta = self._point_tensor(point)
+        params = self.params(theta)
+        buffers = self._statistics(theta)
+        out: dict[str, Tensor] = {}
+        for key, value in self.model.state_dict().items():
+            if key in self._alias:
+                value = params[self._alias[key]]
+            elif key in buffers:
+                value = buffers[key]
+            out[key] = value.detach().clone().contiguous()
+        return out
+
+    def initial_point(self, seed: int) -> Tensor:
+        """A freshly initialized point: the factory called, or ``reset_parameters()``
+        run on every submodule, under ``torch.manual_seed(seed)`` (global RNG restored).
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            if self._factory is not None:
+                module = self._factory()
+            else:
+                module = copy.deepcopy(self.model)
+                for mod in module.modules():
+                    if callable(getattr(mod, "reset_parameters", None)):
+                        mod.reset_parameters()
+        return self.point_from_module(module)
+
+    # -------------------------------------------------------------- evaluation
+    def _set_mode(self, train: bool) -> None:
+        if self._mode is not train:
+            self.model.train(train)
+            self._mode = train
+
+    def _forward(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
+        return functional_call(self.model, params, (x,))
+
+    def _statistics(self, theta: Tensor) -> dict[str, Tensor]:
+        """Buffers for an exact evaluation at ``theta`` (BatchNorm recomputed, cached)."""
+        if not (self.bn_recompute and self._norm_buffers):
+            return self._buffers
+        if self._cache is not None and torch.equal(self._cache[0], theta):
+            return self._cache[1]
+        buffers = {k: v.clone() for k, v in self._buffers.items()}
+        for mean, var, count in self._norm_buffers:
+            buffers[mean].zero_()
+            buffers[var].fill_(1.0)
+            buffers[count].zero_()
+        state = {**self.params(theta), **buffers}
+        n, b = self.n_train, min(self.bn_batch_size, self.n_train)
+        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
+        self._set_mode(True)
+        with torch.no_grad(), torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(self.seed)
+            for start in range(0, n - b + 1, b):
+                idx = self._bn_order[start:start + b]
+                self._forward(state, self._x[idx].to(self.device, non_blocking=True))
+        self._cache = (theta.detach().clone(), buffers)
+        return buffers
+
+    def prepare(self, point: Tensor) -> None:
+        """Recompute (and cache) the BatchNorm statistics at ``point``."""
+        self._statistics(self._point_tensor(point))
+
+    def _evaluate(self, theta: Tensor, split: Split) -> tuple[float, float]:
+        if split == "train":
+            x, y = self._x, self._y
+        elif split == "test":
+            if self._test is None:
+                raise ValueError("split='test' needs test_data, which this landscape was built without")
+            x, y = self._test
+        else:
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        state = {**self.params(theta), **self._statistics(theta)}
+        self._set_mode(False)
+        total = torch.zeros((), dtype=torch.float64, device=self.device)
+        correct = torch.zeros((), dtype=torch.float64, device=self.device)
+        counted = 0
+        with torch.no_grad():
+            for start in range(0, len(x), self.eval_batch_size):
+                xb = x[start:start + self.eval_batch_size].to(self.device, non_blocking=True)
+                yb = y[start:start + self.eval_batch_size].to(self.device, non_blocking=True)
+                out = self._forward(state, xb)
+                total += self.loss_fn(out, yb).double() * len(xb)
+                if not (yb.is_floating_point() or yb.is_complex()) and out.shape[:-1] == yb.shape:
+                    correct += (out.argmax(-1) == yb).sum().double()
+                    counted += yb.numel()
+        loss = float(total) / len(x)
+        return loss, (float(correct) / counted if counted else math.nan)
+
+    def loss(self, points: Tensor) -> Tensor:
+        """Exact mean training loss at ``(B, P)`` points, ``-> (B,)`` float64 on the CPU.
+
+        Raises
+        ------
+        ValueError
+            If the points are mis-shaped, or the loss at one of them is not finite.
+        """
+        pts = self.as_points(points)
+        values = torch.tensor([self._evaluate(p, "train")[0] for p in pts], dtype=torch.float64)
+        bad = torch.nonzero(~torch.isfinite(values)).flatten()
+        if len(bad):
+            i = int(bad[0])
+            raise ValueError(f"the loss at points[{i}] is {values[i].item()} (not finite)")
+        return values
+
+    def metrics(self, point: Any, split: Split = "train") -> dict[str, float]:
+        """Exact ``{"loss": ..., "accuracy": ...}`` at one point on a split.
+
+        Accuracy is the fraction of ``argmax(output, -1) == target`` (per token for
+        sequences), NaN when targets are not class labels.
+        """
+        loss, acc = self._evaluate(self._point_tensor(point), split)
+        return {"loss": loss, "accuracy": acc}
+
+    def objective(self, points: Tensor, batch: Any = None) -> Tensor:
+        """Differentiable mini-batch loss at ``(B, P)`` points, train mode, ``-> (B,)``.
+
+        ``batch`` is an ``(x, y)`` item of :meth:`batches`; ``None`` means the whole
+        training set as one batch (a full-batch gradient; memory grows with it).
+        """
+        if points.ndim == 1:
+            points = points.unsqueeze(0)
+        if points.ndim != 2 or points.shape[1] != self.dim:
+            raise ValueError(f"points must have shape (batch, {self.dim}), got {tuple(points.shape)}")
+        x, y = (self._x, self._y) if batch is None else batch
+        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        self._set_mode(True)
+        values = [self.loss_fn(self._forward(self.params(theta), x), y) for theta in points]
+        return values[0].reshape(1) if len(values) == 1 else torch.stack(values)
+
+    def batches(self, *, generator: torch.Generator | None = None) -> Iterator[tuple[Tensor, Tensor]]:
+        """Endless shuffled ``(x, y)`` mini-batches of ``batch_size`` on ``device``.
+
+        Each epoch is a permutation drawn from ``generator`` (a CPU generator; default
+        one seeded with ``seed``); the last incomplete batch is dropped unless the set
+        is smaller than one batch.
+        """
+        gen = generator if generator is not None else torch.Generator().manual_seed(self.seed)
+        n, b = self.n_train, min(self.batch_size, self.n_train)
+        while True:
+            perm = torch.randperm(n, generator=gen).to(self._x.device)
+            for start in range(0, n - b + 1, b):
+                idx = perm[start:start + b]
+                yield (self._x[idx].to(self.device, non_blocking=True),
+                       self._y[idx].to(self.device, non_blocking=True))
+
+    @property
+    def batches_per_epoch(self) -> int:
+        """Number of mini-batches in one epoch, ``n_train // batch_size`` (at least 1)."""
+        return max(1, self.n_train // self.batch_size)
