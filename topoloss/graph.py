@@ -247,13 +247,19 @@ class LandscapeGraph:
     def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Edges as index pairs in node order and their barriers: ``(E, 2)`` ints, ``(E,)``."""
         idx = {name: i for i, name in enumerate(self._g.nodes)}
-        m = self._g.number_of_edges()
-        pairs = np.empty((m, 2), dtype=np.int64)
-        weights = np.empty(m, dtype=float)
-        for k, (u, v, b) in enumerate(self._g.edges(data="barrier")):
-            pairs[k] = idx[u], idx[v]
-            weights[k] = b
-        return pairs, weights
+        us: list[int] = []
+        vs: list[int] = []
+        ws: list[float] = []
+        for u, nbrs in self._g.adj.items():  # the raw adjacency: much faster than edges()
+            iu = idx[u]
+            for v, data in nbrs.items():
+                iv = idx[v]
+                if iv > iu:
+                    us.append(iu)
+                    vs.append(iv)
+                    ws.append(data["barrier"])
+        pairs = np.column_stack([np.array(us, dtype=np.int64), np.array(vs, dtype=np.int64)])
+        return pairs.reshape(-1, 2), np.array(ws, dtype=float)
 
     def is_connected(self) -> bool:
         """Whether every pair of minima is joined by a chain of paths."""

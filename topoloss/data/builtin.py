@@ -1,6 +1,6 @@
 """Datasets that need no files: scikit-learn's digits and synthetic 2-D problems.
 
-Every function returns ``(train, test)`` as :class:`ClassificationDataset` s
+scikit-learn is imported on first use. Every function returns ``(train, test)`` as :class:`ClassificationDataset` s
 (float32 inputs, int64 labels), split with a stratified, seeded shuffle.
 """
 
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits, make_blobs, make_circles, make_moons
-from sklearn.model_selection import train_test_split
 
 from topoloss.data.core import ClassificationDataset, standardize
 
@@ -34,6 +32,8 @@ def _split(
     num_classes: int,
     image_shape: tuple[int, ...] | None = None,
 ) -> tuple[ClassificationDataset, ClassificationDataset]:
+    from sklearn.model_selection import train_test_split
+
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=test_size, random_state=seed, stratify=y
     )
@@ -79,6 +79,8 @@ def digits(
     >>> len(train), len(test), train.info
     (1437, 360, DatasetInfo(input_shape=(64,), num_classes=10))
     """
+    from sklearn.datasets import load_digits
+
     _check_common(None, test_size)
     bunch = load_digits()
     return _split(
@@ -121,6 +123,8 @@ def moons(
         Inputs ``(2,)``, two classes.
     """
     _check_common(n_samples, test_size)
+    from sklearn.datasets import make_moons
+
     x, y = make_moons(n_samples=int(n_samples), noise=noise, random_state=seed)
     return _split(x, y, test_size=test_size, seed=seed, normalize=normalize, num_classes=2)
 
@@ -159,6 +163,8 @@ def circles(
     _check_common(n_samples, test_size)
     if not 0.0 < factor < 1.0:
         raise ValueError(f"factor must lie strictly between 0 and 1, got {factor=}")
+    from sklearn.datasets import make_circles
+
     x, y = make_circles(n_samples=int(n_samples), noise=noise, factor=factor, random_state=seed)
     return _split(x, y, test_size=test_size, seed=seed, normalize=normalize, num_classes=2)
 
@@ -204,6 +210,8 @@ def blobs(
         raise ValueError(f"n_features must be an integer >= 1, got {n_features=}")
     if not cluster_std > 0:
         raise ValueError(f"cluster_std must be positive, got {cluster_std=}")
+    from sklearn.datasets import make_blobs
+
     x, y = make_blobs(
         n_samples=int(n_samples),
         centers=int(centers),

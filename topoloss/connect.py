@@ -1,0 +1,456 @@
+"""Path optimization between minima (SPEC §3) and pair selection.
+
+:func:`connect` optimizes one curve per requested pair of minima and evaluates its
+barrier densely (:mod:`topoloss.paths`). It only uses the :class:`~topoloss.Landscape`
+interface (``objective``, ``batches``, ``batches_per_epoch``, ``loss``), so the same
+code runs on analytic functions and on networks.
+
+On full-batch landscapes with few coordinates several pairs are optimized *together*:
+their points go through ``landscape.objective`` in one batch while every pair keeps
+its own control points, optimizer state (one parameter group each), learning rate and
+random stream. The result is the same as optimizing the pairs one by one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from topoloss.curves import Bezier, Chain, Curve
+from topoloss.landscape import Landscape
+from topoloss.minima import Minima
+from topoloss.paths import Path, _straight, evaluate_curves
+
+__all__ = ["PAIR_STRATEGIES", "connect", "register_pairs", "select_pairs"]
+
+#: A pair strategy maps the minima to index pairs ``(i, j)``, ``i != j``.
+PairStrategy = Callable[[Minima], list[tuple[int, int]]]
+Pairs = Union[str, Sequence[tuple[Hashable, Hashable]]]
+
+#: Default optimizer steps when ``epochs`` is not given.
+DEFAULT_STEPS = 400
+#: Full-batch landscapes with at most this many coordinates optimize pairs together.
+_GROUP_MAX_DIM = 4096
+
+
+# ---------------------------------------------------------------------- pairs
+def _all_pairs(minima: Minima) -> list[tuple[int, int]]:
+    n = len(minima)
+    return [(i, j) for i in range(n) for j in range(i + 1, n)]
+
+
+def _distances(minima: Minima) -> np.ndarray:
+    x = minima.points.to(torch.float64)
+    return torch.cdist(x, x).cpu().numpy()
+
+
+def _mst_pairs(minima: Minima) -> list[tuple[int, int]]:
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    d = _distances(minima)
+    # zero distances would read as "no edge"; duplicates are separated by a tiny weight
+    tree = minimum_spanning_tree(np.where(d > 0, d, 1e-300)).tocoo()
+    return sorted((int(min(i, j)), int(max(i, j))) for i, j in zip(tree.row, tree.col))
+
+
+def _nearest_pairs(minima: Minima) -> list[tuple[int, int]]:
+    d = _distances(minima)
+    np.fill_diagonal(d, np.inf)
+    if len(minima) < 2:
+        return []
+    near = np.argmin(d, axis=1)
+    return sorted({(int(min(i, j)), int(max(i, j))) for i, j in enumerate(near)})
+
+
+#: Named pair strategies accepted by ``connect(pairs=...)``; see :func:`register_pairs`.
+PAIR_STRATEGIES: dict[str, PairStrategy] = {
+    "all": _all_pairs,
+    "mst": _mst_pairs,
+    "nearest": _nearest_pairs,
+}
+
+
+def register_pairs(name: str, strategy: PairStrategy) -> None:
+    """Make ``connect(pairs=name)`` use ``strategy(minima) -> [(i, j), ...]``.
+
+    Built in: ``"all"`` (every pair), ``"mst"`` (Euclidean minimum spanning tree of the
+    minima), ``"nearest"`` (each minimum with its nearest neighbour).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name={name!r}; expected a non-empty string")
+    if not callable(strategy):
+        raise ValueError(f"strategy for {name!r} must be callable")
+    PAIR_STRATEGIES[name] = strategy
+
+
+def select_pairs(minima: Minima, pairs: Pairs = "all") -> list[tuple[int, int]]:
+    """Resolve ``pairs`` (a strategy name or explicit pairs of names/indices) to indices.
+
+    Explicit pairs keep their order and direction; repeated unordered pairs are dropped.
+
+    Raises
+    ------
+    ValueError
+        For an unknown strategy or minimum, or a pair of a minimum with itself.
+    """
+    if isinstance(pairs, str):
+        if pairs not in PAIR_STRATEGIES:
+            raise ValueError(f"pairs={pairs!r}; expected one of {sorted(PAIR_STRATEGIES)} "
+                             "or a list of pairs")
+        raw: Sequence[tuple[Hashable, Hashable]] = PAIR_STRATEGIES[pairs](minima)
+    else:
+        raw = list(pairs)
+    out: list[tuple[int, int]] = []
+    seen: set[frozenset[int]] = set()
+    for pair in raw:
+        try:
+            u, v = pair
+        except (TypeError, ValueError):
+            raise ValueError(f"pair {pair!r} is not a pair of minima") from None
+        i, j = minima.index(u), minima.index(v)
+        if i == j:
+            raise ValueError(f"pair {pair!r} joins minimum {minima.names[i]!r} with itself")
+        if frozenset((i, j)) not in seen:
+            seen.add(frozenset((i, j)))
+            out.append((i, j))
+    return out
+
+
+def as_minima(landscape: Landscape, minima: Any) -> Minima:
+    """``minima`` as a :class:`Minima` of this landscape (points are wrapped and evaluated).
+
+    Raises
+    ------
+    ValueError
+        If the points do not have the landscape's dimension.
+    """
+    if isinstance(minima, Minima):
+        if minima.dim != landscape.dim:
+            raise ValueError(
+                f"minima have dimension {minima.dim} but the landscape has dim={landscape.dim}"
+            )
+        return minima
+    if isinstance(minima, Sequence) and minima and all(isinstance(p, torch.Tensor) for p in minima):
+        minima = torch.stack([p.reshape(-1) for p in minima])
+    return Minima.from_points(landscape, minima)
+
+
+# ---------------------------------------------------------------------- optimization
+@dataclass
+class _Job:
+    """Mutable working state of one pair while it is optimized."""
+
+    i: int
+    j: int
+    u: Hashable
+    v: Hashable
+    a: torch.Tensor
+    b: torch.Tensor
+    bends: torch.Tensor
+    lr: float
+    seed: int
+    generator: torch.Generator
+    history: list[torch.Tensor] = field(default_factory=list)
+
+
+def _pair_seed(seed: int, i: int, j: int) -> int:
+    return int(np.random.SeedSequence([seed, i, j]).generate_state(1)[0])
+
+
+def _check_positive(value: Any, name: str, *, integer: bool = False) -> None:
+    if integer:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    else:
+        ok = isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+    if not ok:
+        kind = "a positive integer" if integer else "a positive number"
+        raise ValueError(f"{name}={value!r}; expected {kind}")
+
+
+def _make_optimizer(
+    jobs: Sequence[_Job], optimizer: str, momentum: float
+) -> torch.optim.Optimizer:
+    groups = [{"params": [job.bends], "lr": job.lr, "base_lr": job.lr} for job in jobs]
+    if optimizer == "adam":
+        return torch.optim.Adam(groups)
+    return torch.optim.SGD(groups, lr=jobs[0].lr, momentum=momentum)
+
+
+def _lr_factor(schedule: str, step: int, steps: int) -> float:
+    if schedule == "constant":
+        return 1.0
+    final = 0.01
+    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+def _nonfinite_error(job: _Job, step: int, value: float) -> ValueError:
+    return ValueError(
+        f"loss became {value} while optimizing the path between {job.u!r} and {job.v!r} "
+        f"at step {step}; try a smaller lr (lr={job.lr:.3g})"
+    )
+
+
+def _train(
+    landscape: Landscape,
+    curve: Curve,
+    jobs: list[_Job],
+    *,
+    steps: int,
+    t_batch: int,
+    weight_decay: float,
+    optimizer: str,
+    momentum: float,
+    schedule: str,
+    bar: Any,
+) -> None:
+    """Optimize the bends of every job in place (``job.bends`` is replaced)."""
+    for job in jobs:
+        job.bends = job.bends.detach().clone().requires_grad_(True)
+    opt = _make_optimizer(jobs, optimizer, momentum)
+    batches = landscape.batches(generator=torch.Generator().manual_seed(jobs[0].seed))
+    chain = isinstance(curve, Chain)
+    strata = torch.arange(t_batch, dtype=torch.float64)
+    for step in range(steps):
+        batch = next(batches)
+        factor = _lr_factor(schedule, step, steps)
+        for group in opt.param_groups:
+            group["lr"] = group["base_lr"] * factor
+        opt.zero_grad(set_to_none=True)
+        with torch.enable_grad():
+            if chain:
+                sizes = [job.bends.shape[0] for job in jobs]
+                values = landscape.objective(torch.cat([job.bends for job in jobs]), batch)
+                values.sum().backward()
+                per_job = values.detach().split(sizes)
+                summary = torch.stack([v.max() for v in per_job])
+            else:
+                pts = []
+                for job in jobs:
+                    u = (strata + torch.rand(t_batch, generator=job.generator, dtype=torch.float64))
+                    t = (u / t_batch).to(job.a.device, job.a.dtype)
+                    pts.append(curve.at(job.a, job.b, job.bends, t))
+                points = torch.cat(pts)
+                values = landscape.objective(points, batch).reshape(len(jobs), t_batch)
+                per = values.mean(dim=1)
+                total = per.sum()
+                if weight_decay:
+                    sq = points.pow(2).sum(dim=1).reshape(len(jobs), t_batch).mean(dim=1)
+                    total = total + weight_decay * sq.sum()
+                total.backward()
+                summary = per.detach()
+        finite = torch.isfinite(summary)
+        if not bool(finite.all()):
+            k = int(torch.nonzero(~finite)[0])
+            raise _nonfinite_error(jobs[k], step, float(summary[k]))
+        for job, s in zip(jobs, summary):
+            job.history.append(s)
+        if chain:
+            for job, v in zip(jobs, per_job):
+                job.bends.grad = curve.project(job.a, job.b, job.bends.detach(), job.bends.grad, v)
+        opt.step()
+        if chain and (step + 1) % curve.insert_every == 0 and step + 1 < steps:
+            _insert(landscape, curve, jobs, opt, batch)
+        bar.update(1)
+    for job in jobs:
+        job.bends = job.bends.detach()
+
+
+def _insert(
+    landscape: Landscape, curve: Chain, jobs: list[_Job], opt: torch.optim.Optimizer, batch: Any
+) -> None:
+    """One insertion round for every chain; probes use the current mini-batch."""
+
+    def probe(points: torch.Tensor) -> torch.Tensor:
+        return landscape.objective(points, batch).detach()
+
+    with torch.no_grad():
+        for job, group in zip(jobs, opt.param_groups):
+            new = curve.insert(job.a, job.b, job.bends.detach(), probe)
+            if new.shape[0] != job.bends.shape[0]:
+                opt.state.pop(job.bends, None)
+                job.bends = new.clone().requires_grad_(True)
+                group["params"] = [job.bends]
+
+
+# ---------------------------------------------------------------------- public API
+def connect(
+    landscape: Landscape,
+    minima: Minima | Any,
+    *,
+    curve: Curve = Bezier(bends=3),
+    pairs: Pairs = "all",
+    epochs: int | None = None,
+    lr: float | None = None,
+    optimizer: Literal["adam", "sgd"] = "adam",
+    momentum: float = 0.9,
+    schedule: Literal["cosine", "constant"] = "cosine",
+    t_batch: int | None = None,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    n_eval: int = 61,
+    refine: int = 2,
+    linear: bool = True,
+    group: int | None = None,
+    progress: bool = True,
+    on_path: Callable[[Path], None] | None = None,
+) -> list[Path]:
+    """Optimize a low-loss path for each requested pair of minima.
+
+    Bézier curves and polygonal chains are trained as in mode-connectivity work: each
+    step draws ``t_batch`` stratified parameters ``t ~ U(0, 1)`` per pair and takes an
+    optimizer step on the mean of ``landscape.objective(φ(t), batch)`` (plus
+    ``weight_decay * |φ(t)|²``) with respect to the bends. A :class:`~topoloss.Chain`
+    moves all its points by the projected gradient and inserts points every
+    ``curve.insert_every`` steps. Each path's barrier is then evaluated densely with
+    ``landscape.loss`` (see :func:`topoloss.paths.evaluate_curves`).
+
+    Parameters
+    ----------
+    landscape : Landscape
+        The loss.
+    minima : Minima or array_like of shape (m, P)
+        The endpoints; raw points are wrapped with :meth:`Minima.from_points`.
+    curve : Curve
+        Curve family; default ``Bezier(bends=3)``.
+    pairs : str or sequence of pairs
+        ``"all"``, ``"mst"``, ``"nearest"`` (see :func:`register_pairs`), or explicit
+        ``(u, v)`` pairs of minima names or indices.
+    epochs : int, optional
+        Passes over ``landscape.batches``; default: enough for
+        ``DEFAULT_STEPS = 400`` steps (400 steps on a full-batch landscape).
+    lr : float, optional
+        Initial learning rate. Default for Adam: ``0.01 * |b - a| / sqrt(P)`` per pair
+        (a hundredth of the typical per-coordinate distance); for SGD ``0.01``.
+    optimizer : {"adam", "sgd"}
+        Optimizer over the flat bends tensor (SGD uses ``momentum``).
+    momentum : float
+        SGD momentum.
+    schedule : {"cosine", "constant"}
+        Learning-rate schedule; cosine decays to 1% of ``lr`` over the run.
+    t_batch : int, optional
+        Curve parameters per step; default 16 on full-batch landscapes and 1 (one
+        ``t`` per mini-batch) otherwise. Ignored by :class:`~topoloss.Chain`.
+    weight_decay : float
+        L2 penalty on ``φ(t)`` (Bézier and PolyChain only).
+    seed : int
+        Every pair draws from its own stream seeded by ``(seed, i, j)``: the same seed
+        gives identical paths, whatever the grouping or the other pairs.
+    n_eval, refine : int
+        Dense evaluation grid and refinement rounds (:func:`~topoloss.paths.evaluate_curves`).
+    linear : bool
+        Also evaluate the straight segment (``Path.linear_barrier``).
+    group : int, optional
+        Pairs optimized together; default: all on full-batch landscapes with at most
+        4096 coordinates, else 1.
+    progress : bool
+        Show tqdm progress bars (over pairs, and over steps of the current pairs).
+    on_path : callable, optional
+        Called with each :class:`~topoloss.paths.Path` as soon as it is finished.
+
+    Returns
+    -------
+    list of Path
+        One per pair, in the order of ``pairs``.
+
+    Raises
+    ------
+    ValueError
+        For minima of the wrong dimension, unknown minima or strategies, invalid
+        options, or a non-finite loss during optimization (naming the pair).
+    """
+    minima = as_minima(landscape, minima)
+    if not isinstance(curve, Curve):
+        raise ValueError(f"curve={curve!r}; expected a Bezier, PolyChain or Chain")
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer={optimizer!r}; expected 'adam' or 'sgd'")
+    if schedule not in ("cosine", "constant"):
+        raise ValueError(f"schedule={schedule!r}; expected 'cosine' or 'constant'")
+    if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
+        raise ValueError(f"weight_decay={weight_decay!r}; expected a number >= 0")
+    if isinstance(n_eval, bool) or not isinstance(n_eval, int) or n_eval < 2:
+        raise ValueError(f"n_eval={n_eval!r}; expected an integer >= 2")
+    if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0:
+        raise ValueError(f"refine={refine!r}; expected an integer >= 0")
+    index_pairs = select_pairs(minima, pairs)
+    per_epoch = int(landscape.batches_per_epoch)
+    full_batch = per_epoch == 1
+    if epochs is None:
+        epochs = max(1, math.ceil(DEFAULT_STEPS / per_epoch))
+    _check_positive(epochs, "epochs", integer=True)
+    steps = epochs * per_epoch
+    if t_batch is None:
+        t_batch = 16 if full_batch else 1
+    _check_positive(t_batch, "t_batch", integer=True)
+    if lr is not None:
+        _check_positive(lr, "lr")
+    if group is None:
+        group = max(1, len(index_pairs)) if full_batch and landscape.dim <= _GROUP_MAX_DIM else 1
+    _check_positive(group, "group", integer=True)
+
+    points = minima.points.to(landscape.device, landscape.dtype)
+    jobs = []
+    for i, j in index_pairs:
+        a, b = points[i], points[j]
+        if lr is not None:
+            job_lr = float(lr)
+        elif optimizer == "adam":
+            job_lr = 0.01 * float((b - a).norm()) / math.sqrt(landscape.dim)
+            job_lr = job_lr if job_lr > 0 else 1e-3
+        else:
+            job_lr = 0.01
+        pair_seed = _pair_seed(seed, i, j)
+        jobs.append(_Job(
+            i, j, minima.names[i], minima.names[j], a, b, curve.init_bends(a, b), job_lr,
+            pair_seed, torch.Generator().manual_seed(pair_seed),
+        ))
+
+    results: list[Path] = []
+    overall = tqdm(total=len(jobs), desc="paths", unit="path", disable=not progress)
+    try:
+        for start in range(0, len(jobs), group):
+            chunk = jobs[start : start + group]
+            label = f"{chunk[0].u}-{chunk[0].v}" if len(chunk) == 1 else f"{len(chunk)} pairs"
+            with tqdm(total=steps, desc=label, unit="step", leave=False,
+                      disable=not progress) as bar:
+                t0 = time.perf_counter()
+                _train(landscape, curve, chunk, steps=steps, t_batch=t_batch,
+                       weight_decay=float(weight_decay), optimizer=optimizer,
+                       momentum=momentum, schedule=schedule, bar=bar)
+                t1 = time.perf_counter()
+            items = [(curve, job.a, job.b, job.bends) for job in chunk]
+            if linear:
+                items += [_straight(job.a, job.b) for job in chunk]
+            profiles = evaluate_curves(landscape, items, n_eval=n_eval, refine=refine)
+            t2 = time.perf_counter()
+            for k, job in enumerate(chunk):
+                t, y = profiles[k]
+                if not np.isfinite(y).all():
+                    raise ValueError(
+                        f"loss is not finite on the optimized path between {job.u!r} and {job.v!r}"
+                    )
+                top = int(np.argmax(y))
+                lin_t, lin_y = profiles[len(chunk) + k] if linear else (np.empty(0), np.empty(0))
+                path = Path(
+                    u=job.u, v=job.v, start=job.a, end=job.b, curve=curve, bends=job.bends,
+                    t=t, losses=y, barrier=float(y[top]), t_max=float(t[top]),
+                    linear_t=lin_t, linear_losses=lin_y,
+                    linear_barrier=float(lin_y.max()) if linear else math.nan,
+                    history=torch.stack(job.history).cpu().numpy() if job.history else [],
+                    seconds_optimize=(t1 - t0) / len(chunk),
+                    seconds_evaluate=(t2 - t1) / len(chunk),
+                    seed=job.seed,
+                )
+                results.append(path)
+                if on_path is not None:
+                    on_path(path)
+                overall.update(1)
+    finally:
+        overall.close()
+    return results

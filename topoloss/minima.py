@@ -1,0 +1,349 @@
+"""Minima of a landscape: the :class:`Minima` record and :func:`find_minima` (SPEC §2).
+
+:func:`find_minima` runs many independent descents *together*, as one ``(n, P)``
+tensor, from quasi-random starting points in the landscape's box, and merges those
+that end at the same point. It is meant for full-batch landscapes (analytic
+functions); neural-network minima come from training (a separate module).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from topoloss.landscape import Landscape
+
+__all__ = ["Minima", "find_minima"]
+
+
+def _frozen_array(a: Any, dtype: Any) -> np.ndarray:
+    out = np.array(a, dtype=dtype, copy=True).reshape(-1)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Minima:
+    """A set of minima of one landscape, in a fixed order.
+
+    Attributes
+    ----------
+    points : Tensor, shape (m, P)
+        The minima.
+    losses : ndarray, shape (m,)
+        Their exact losses ``L(m)`` (read-only).
+    names : tuple
+        One distinct hashable name per minimum (``"m0", "m1", ...`` by default).
+    n_steps : ndarray of int, shape (m,)
+        Descent steps each minimum took (0 for given points).
+    converged : ndarray of bool, shape (m,)
+        Whether the descent reached the gradient tolerance (``True`` for given points).
+    on_boundary : ndarray of bool, shape (m,)
+        Whether the point lies on the landscape's box boundary.
+    """
+
+    points: torch.Tensor
+    losses: np.ndarray
+    names: tuple[Hashable, ...]
+    n_steps: np.ndarray
+    converged: np.ndarray
+    on_boundary: np.ndarray
+
+    def __post_init__(self) -> None:
+        pts = self.points
+        if not isinstance(pts, torch.Tensor) or pts.ndim != 2:
+            raise ValueError(f"points must be an (m, P) tensor, got {getattr(pts, 'shape', pts)!r}")
+        m = pts.shape[0]
+        object.__setattr__(self, "points", pts.detach())
+        object.__setattr__(self, "names", tuple(self.names))
+        object.__setattr__(self, "losses", _frozen_array(self.losses, float))
+        object.__setattr__(self, "n_steps", _frozen_array(self.n_steps, np.int64))
+        object.__setattr__(self, "converged", _frozen_array(self.converged, bool))
+        object.__setattr__(self, "on_boundary", _frozen_array(self.on_boundary, bool))
+        for field in ("names", "losses", "n_steps", "converged", "on_boundary"):
+            if len(getattr(self, field)) != m:
+                raise ValueError(f"Minima has {m} points but {len(getattr(self, field))} {field}")
+        if len(set(self.names)) != m:
+            raise ValueError(f"minima names must be distinct, got {self.names!r}")
+        if not np.isfinite(self.losses).all():
+            bad = self.names[int(np.flatnonzero(~np.isfinite(self.losses))[0])]
+            raise ValueError(f"loss of minimum {bad!r} is not finite")
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def dim(self) -> int:
+        """Number of coordinates ``P``."""
+        return int(self.points.shape[1])
+
+    def index(self, key: Hashable) -> int:
+        """Position of the minimum named ``key``; an ``int`` not among the names is a position.
+
+        Raises
+        ------
+        ValueError
+            If ``key`` is neither a name nor a valid position.
+        """
+        if key in self.names:
+            return self.names.index(key)
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if 0 <= int(key) < len(self):
+                return int(key)
+        raise ValueError(f"unknown minimum {key!r}; names are {list(self.names)}")
+
+    def subset(self, indices: Sequence[int]) -> Minima:
+        """The minima at ``indices``, in that order."""
+        idx = [self.index(i) for i in indices]
+        return Minima(
+            self.points[idx],
+            self.losses[idx],
+            tuple(self.names[i] for i in idx),
+            self.n_steps[idx],
+            self.converged[idx],
+            self.on_boundary[idx],
+        )
+
+    @classmethod
+    def from_points(
+        cls,
+        landscape: Landscape,
+        points: Any,
+        *,
+        names: Sequence[Hashable] | None = None,
+    ) -> Minima:
+        """Wrap given points (e.g. trained or loaded minima), evaluating their losses.
+
+        Raises
+        ------
+        ValueError
+            If ``points`` is not ``(m, P)`` for the landscape's ``P``, or ``names``
+            has the wrong length or repeats a name.
+        """
+        pts = landscape.as_points(points, name="minima")
+        m = pts.shape[0]
+        names = tuple(f"m{i}" for i in range(m)) if names is None else tuple(names)
+        if len(names) != m:
+            raise ValueError(f"names has {len(names)} entries for {m} minima")
+        losses = np.array([float(landscape.loss(p.unsqueeze(0))[0]) for p in pts])
+        return cls(pts, losses, names, np.zeros(m), np.ones(m, bool), _on_boundary(landscape, pts))
+
+    def to_dict(self, *, points: bool = True) -> dict[str, Any]:
+        """JSON-ready dict; ``points`` as nested lists unless ``points=False``."""
+        out: dict[str, Any] = {
+            "names": list(self.names),
+            "losses": self.losses.tolist(),
+            "n_steps": self.n_steps.tolist(),
+            "converged": self.converged.tolist(),
+            "on_boundary": self.on_boundary.tolist(),
+        }
+        if points:
+            out["points"] = self.points.cpu().tolist()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, points: torch.Tensor | None = None) -> Minima:
+        """Inverse of :meth:`to_dict` (``points`` given separately if not in ``data``)."""
+        pts = points if points is not None else torch.as_tensor(data["points"], dtype=torch.float64)
+        return cls(
+            pts,
+            data["losses"],
+            tuple(data["names"]),
+            data["n_steps"],
+            data["converged"],
+            data["on_boundary"],
+        )
+
+
+def _box(landscape: Landscape) -> tuple[torch.Tensor, torch.Tensor] | None:
+    low, high = getattr(landscape, "low", None), getattr(landscape, "high", None)
+    if isinstance(low, torch.Tensor) and isinstance(high, torch.Tensor):
+        return low.to(landscape.device, landscape.dtype), high.to(landscape.device, landscape.dtype)
+    return None
+
+
+def _on_boundary(landscape: Landscape, points: torch.Tensor) -> np.ndarray:
+    box = _box(landscape)
+    if box is None:
+        return np.zeros(points.shape[0], bool)
+    low, high = box
+    eps = 1e-9 * (high - low)
+    hit = (points <= low + eps) | (points >= high - eps)
+    return hit.any(dim=1).cpu().numpy()
+
+
+def _clamp(landscape: Landscape, x: torch.Tensor) -> torch.Tensor:
+    clamp = getattr(landscape, "clamp", None)
+    return clamp(x) if callable(clamp) else x
+
+
+def _projected_grad(grad: torch.Tensor, x: torch.Tensor, box: Any) -> torch.Tensor:
+    """The gradient without components pushing out of the box at active bounds."""
+    if box is None:
+        return grad
+    low, high = box
+    eps = 1e-12 * (high - low)
+    blocked = ((x <= low + eps) & (grad > 0)) | ((x >= high - eps) & (grad < 0))
+    return grad.masked_fill(blocked, 0.0)
+
+
+def find_minima(
+    landscape: Landscape,
+    n: int = 16,
+    *,
+    seed: int = 0,
+    starts: Any = None,
+    optimizer: Literal["adam", "sgd"] = "adam",
+    lr: float | None = None,
+    max_steps: int = 3000,
+    grad_tol: float = 1e-6,
+    merge_tol: float | None = None,
+    boundary: Literal["drop", "keep"] = "drop",
+) -> Minima:
+    """Find distinct minima by ``n`` independent descents run together.
+
+    Starting points are a scrambled Sobol sequence (seeded) in the landscape's box
+    (attributes ``low``/``high``), or ``starts``. All ``n`` points descend together as
+    one ``(n, P)`` tensor; iterates are kept in the box (``landscape.clamp`` if the
+    landscape has one) and a point stops once the norm of its *projected* gradient
+    (components pushing out of the box at an active bound removed) is below
+    ``grad_tol``. The learning rate follows a cosine decay to ``1e-4 * lr``. Points
+    closer than ``merge_tol`` are merged, keeping the lowest.
+
+    Box boundary: a descent may stop on the box boundary at a point that is a minimum
+    of the function *restricted to the box* but not a critical point of the function.
+    By default (``boundary="drop"``) such points are discarded; ``"keep"`` keeps them
+    (flagged in :attr:`Minima.on_boundary`), which matches the exact ground truth of
+    :mod:`topoloss.analytic` for functions whose box cuts through a valley. Interior
+    points that did not reach ``grad_tol`` within ``max_steps`` are kept and flagged
+    ``converged=False``.
+
+    Parameters
+    ----------
+    landscape : Landscape
+        A full-batch landscape; without a box, ``starts`` is required.
+    n : int
+        Number of descents.
+    seed : int
+        Seed of the Sobol scrambling and of the batch stream.
+    starts : array_like, shape (n, P), optional
+        Explicit starting points (then ``n`` is ignored).
+    optimizer : {"adam", "sgd"}
+        The descent (SGD with momentum 0.9).
+    lr : float, optional
+        Initial learning rate; default ``0.01 *`` the mean box width for Adam
+        (``1e-3`` without a box), and ``1e-3`` for SGD.
+    max_steps : int
+        Upper bound on descent steps.
+    grad_tol : float
+        Convergence tolerance on the projected gradient norm.
+    merge_tol : float, optional
+        Distance under which two results are the same minimum; default ``1e-3`` times
+        the box diagonal (``1e-3`` without a box).
+    boundary : {"drop", "keep"}
+        What to do with descents that stop on the box boundary (see above).
+
+    Returns
+    -------
+    Minima
+        The distinct minima sorted by loss, named ``"m0", "m1", ...``.
+
+    Raises
+    ------
+    ValueError
+        On invalid options, a landscape without box and no ``starts``, a non-finite
+        loss during descent, or if no minimum is left.
+    """
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer={optimizer!r}; expected 'adam' or 'sgd'")
+    if boundary not in ("drop", "keep"):
+        raise ValueError(f"boundary={boundary!r}; expected 'drop' or 'keep'")
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise ValueError(f"max_steps={max_steps!r}; expected a positive integer")
+    if not (grad_tol > 0):
+        raise ValueError(f"grad_tol={grad_tol!r}; expected a positive number")
+    box = _box(landscape)
+    if starts is not None:
+        x0 = landscape.as_points(starts, name="starts")
+    else:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n={n!r}; expected a positive integer")
+        if box is None:
+            raise ValueError(
+                f"{type(landscape).__name__} has no box (low/high); pass starts=... explicitly"
+            )
+        low, high = box
+        sobol = torch.quasirandom.SobolEngine(landscape.dim, scramble=True, seed=seed)
+        u = sobol.draw(n, dtype=torch.float64).to(landscape.device, landscape.dtype)
+        x0 = low + u * (high - low)
+    if box is not None:
+        width = box[1] - box[0]
+        scale, diag = float(width.mean()), float(width.norm())
+    else:
+        scale, diag = 0.1, 1.0
+    if lr is None:
+        lr = 0.01 * scale if optimizer == "adam" else 1e-3
+    if not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr={lr!r}; expected a positive number")
+    merge_tol = 1e-3 * diag if merge_tol is None else float(merge_tol)
+
+    x = _clamp(landscape, x0.clone()).requires_grad_(True)
+    opt: torch.optim.Optimizer
+    if optimizer == "adam":
+        opt = torch.optim.Adam([x], lr=lr)
+    else:
+        opt = torch.optim.SGD([x], lr=lr, momentum=0.9)
+    m = x.shape[0]
+    n_steps = np.full(m, max_steps, dtype=np.int64)
+    done = torch.zeros(m, dtype=torch.bool, device=x.device)
+    generator = torch.Generator().manual_seed(seed)
+    batches = landscape.batches(generator=generator)
+    for step in range(max_steps):
+        value, grad = landscape.loss_and_grad(x, next(batches))
+        if not torch.isfinite(value).all():
+            bad = int(torch.nonzero(~torch.isfinite(value))[0])
+            raise ValueError(f"non-finite loss in descent {bad} at step {step}")
+        with torch.no_grad():
+            grad = _projected_grad(grad, x, box)
+            newly = (grad.norm(dim=1) <= grad_tol) & ~done
+            n_steps[newly.cpu().numpy()] = step
+            done |= newly
+            if bool(done.all()):
+                break
+            frozen = x[done].clone()
+            for group in opt.param_groups:
+                group["lr"] = lr * (1e-4 + (1 - 1e-4) * 0.5 * (1 + math.cos(math.pi * step / max_steps)))
+            x.grad = grad.masked_fill(done.unsqueeze(1), 0.0)
+        opt.step()
+        with torch.no_grad():
+            x.copy_(_clamp(landscape, x))
+            x[done] = frozen
+    points = x.detach()
+    converged = done.cpu().numpy()
+    on_boundary = _on_boundary(landscape, points)
+    keep = ~on_boundary if boundary == "drop" else np.ones(m, bool)
+    keep &= converged | ~on_boundary
+    if not keep.any():
+        raise ValueError(
+            f"no minimum found: all {m} descents ended on the box boundary; "
+            f"try boundary='keep' or more steps (max_steps={max_steps})"
+        )
+    losses = landscape.loss(points).cpu().numpy().astype(float)
+    order = [int(i) for i in np.lexsort((np.arange(m), losses)) if keep[i]]
+    chosen: list[int] = []
+    for i in order:
+        if all(float((points[i] - points[j]).norm()) > merge_tol for j in chosen):
+            chosen.append(i)
+    return Minima(
+        points[chosen].clone(),
+        losses[chosen],
+        tuple(f"m{k}" for k in range(len(chosen))),
+        n_steps[chosen],
+        converged[chosen],
+        on_boundary[chosen],
+    )

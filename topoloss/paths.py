@@ -1,0 +1,293 @@
+"""Optimized paths: the :class:`Path` record and dense barrier evaluation (SPEC §2).
+
+The barrier of a curve is the highest exact loss (``landscape.loss``) on a grid of
+``n_eval`` evenly spaced parameters, ``t = 0`` and ``t = 1`` included (so the barrier is
+never below either endpoint), plus every vertex of a polygonal chain, refined by
+``refine`` rounds of a finer sub-grid on the two intervals around the current arg-max.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from topoloss.curves import Bezier, Curve, curve_from_dict
+from topoloss.landscape import Landscape
+
+__all__ = ["Path", "evaluate_curve", "evaluate_curves", "exact_losses"]
+
+#: Floats per chunk of points handed to ``landscape.loss`` at once.
+_CHUNK_FLOATS = 1 << 22
+#: New parameters per refinement round.
+_REFINE_POINTS = 8
+_STRAIGHT = Bezier(bends=0)
+
+
+def _frozen(a: Any, dtype: Any = float) -> np.ndarray:
+    out = np.array(a, dtype=dtype, copy=True).reshape(-1)
+    out.setflags(write=False)
+    return out
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+@dataclass(frozen=True, eq=False)
+class Path:
+    """One optimized path between two minima and its loss profile.
+
+    Attributes
+    ----------
+    u, v : hashable
+        Names of the start (``t = 0``) and end (``t = 1``) minima.
+    start, end : Tensor, shape (P,)
+        Their points.
+    curve : Curve
+        The curve specification (:class:`~topoloss.Bezier`, ...).
+    bends : Tensor, shape (k, P)
+        The optimized control points; ``curve.at(start, end, bends, t)`` is the path.
+    t, losses : ndarray, shape (T,)
+        Sorted evaluation parameters and the exact loss there (read-only).
+    barrier : float
+        ``max(losses)``, the barrier ``B(u, v)`` of this path.
+    t_max : float
+        Where the barrier is attained.
+    linear_t, linear_losses : ndarray
+        The same evaluation on the straight segment (empty if not computed).
+    linear_barrier : float
+        Barrier of the straight segment (``nan`` if not computed).
+    history : ndarray
+        Optimization loss per step: the mean objective over the sampled ``t`` for
+        Bézier curves and polygonal chains, the highest objective over the movable
+        points for a :class:`~topoloss.Chain`.
+    seconds_optimize, seconds_evaluate : float
+        Wall time spent optimizing and evaluating (shared evenly among paths that
+        were optimized together).
+    seed : int
+        The seed this path's randomness was drawn from.
+    """
+
+    u: Hashable
+    v: Hashable
+    start: torch.Tensor
+    end: torch.Tensor
+    curve: Curve
+    bends: torch.Tensor
+    t: np.ndarray
+    losses: np.ndarray
+    barrier: float
+    t_max: float
+    linear_t: np.ndarray = field(default_factory=lambda: _frozen([]))
+    linear_losses: np.ndarray = field(default_factory=lambda: _frozen([]))
+    linear_barrier: float = math.nan
+    history: np.ndarray = field(default_factory=lambda: _frozen([]))
+    seconds_optimize: float = 0.0
+    seconds_evaluate: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("t", "losses", "linear_t", "linear_losses", "history"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        for name in ("start", "end", "bends"):
+            object.__setattr__(self, name, getattr(self, name).detach())
+        if self.t.shape != self.losses.shape or self.t.size == 0:
+            raise ValueError(f"t and losses must be non-empty and equal in length, got "
+                             f"{self.t.size} and {self.losses.size}")
+        if self.bends.ndim != 2 or self.bends.shape[1] != self.start.shape[0]:
+            raise ValueError(f"bends of shape {tuple(self.bends.shape)} do not match "
+                             f"endpoints of shape {tuple(self.start.shape)}")
+        object.__setattr__(self, "barrier", float(self.barrier))
+        object.__setattr__(self, "t_max", float(self.t_max))
+        object.__setattr__(self, "linear_barrier", float(self.linear_barrier))
+
+    @property
+    def pair(self) -> tuple[Hashable, Hashable]:
+        """``(u, v)``."""
+        return (self.u, self.v)
+
+    def points(self, t: torch.Tensor | Sequence[float] | float) -> torch.Tensor:
+        """Points of the path at parameters ``t``, shape ``(T, P)``."""
+        t = torch.as_tensor(t, dtype=self.start.dtype, device=self.start.device).reshape(-1)
+        with torch.no_grad():
+            return self.curve.at(self.start, self.end, self.bends, t)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """The tensors of the record (``start``, ``end``, ``bends``), e.g. for safetensors."""
+        return {"start": self.start, "end": self.end, "bends": self.bends}
+
+    def to_dict(self, *, tensors: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict; tensors as nested lists unless ``tensors=False``.
+
+        With ``tensors=False`` store :meth:`tensors` separately and pass them back to
+        :meth:`from_dict`.
+        """
+        out: dict[str, Any] = {
+            "format": "topoloss.Path",
+            "version": 1,
+            "u": self.u,
+            "v": self.v,
+            "curve": self.curve.to_dict(),
+            "n_bends": int(self.bends.shape[0]),
+            "dim": int(self.start.shape[0]),
+            "barrier": _num(self.barrier),
+            "t_max": self.t_max,
+            "linear_barrier": _num(self.linear_barrier),
+            "t": self.t.tolist(),
+            "losses": self.losses.tolist(),
+            "linear_t": self.linear_t.tolist(),
+            "linear_losses": self.linear_losses.tolist(),
+            "history": [_num(h) for h in self.history.tolist()],
+            "seconds_optimize": self.seconds_optimize,
+            "seconds_evaluate": self.seconds_evaluate,
+            "seed": self.seed,
+        }
+        if tensors:
+            out.update({k: v.cpu().tolist() for k, v in self.tensors().items()})
+        return out
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, tensors: Mapping[str, torch.Tensor] | None = None
+    ) -> Path:
+        """Inverse of :meth:`to_dict`; ``tensors`` overrides tensors stored in ``data``."""
+        if data.get("format", "topoloss.Path") != "topoloss.Path":
+            raise ValueError(f"not a Path record: format={data.get('format')!r}")
+        src: dict[str, Any] = {}
+        for key in ("start", "end", "bends"):
+            if tensors is not None and key in tensors:
+                src[key] = tensors[key]
+            elif key in data:
+                src[key] = torch.as_tensor(data[key], dtype=torch.float64)
+            else:
+                raise ValueError(f"Path record lacks tensor {key!r}; pass tensors=...")
+        if src["bends"].numel() == 0:
+            src["bends"] = src["bends"].reshape(0, src["start"].shape[0])
+
+        def num(x: Any) -> float:
+            return math.nan if x is None else float(x)
+
+        return cls(
+            u=data["u"],
+            v=data["v"],
+            curve=curve_from_dict(data["curve"]),
+            t=data["t"],
+            losses=data["losses"],
+            barrier=num(data["barrier"]),
+            t_max=data["t_max"],
+            linear_t=data.get("linear_t", []),
+            linear_losses=data.get("linear_losses", []),
+            linear_barrier=num(data.get("linear_barrier")),
+            history=[num(h) for h in data.get("history", [])],
+            seconds_optimize=float(data.get("seconds_optimize", 0.0)),
+            seconds_evaluate=float(data.get("seconds_evaluate", 0.0)),
+            seed=int(data.get("seed", 0)),
+            **src,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Path({self.u!r} -> {self.v!r}, {self.curve!r}, barrier={self.barrier:.6g}, "
+            f"linear_barrier={self.linear_barrier:.6g})"
+        )
+
+
+# ---------------------------------------------------------------------- evaluation
+def exact_losses(landscape: Landscape, points: torch.Tensor) -> torch.Tensor:
+    """``landscape.loss`` on ``(N, P)`` points in memory-bounded chunks, as float64 CPU."""
+    chunk = max(1, _CHUNK_FLOATS // max(1, points.shape[1]))
+    out = [landscape.loss(points[i : i + chunk]).detach() for i in range(0, points.shape[0], chunk)]
+    return torch.cat(out).to("cpu", torch.float64) if out else torch.empty(0, dtype=torch.float64)
+
+
+_Item = tuple[Curve, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def evaluate_curves(
+    landscape: Landscape, items: Sequence[_Item], *, n_eval: int = 61, refine: int = 2
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Dense loss profiles of several curves, with all points of a round in one batch.
+
+    Parameters
+    ----------
+    landscape : Landscape
+        Where ``loss`` is evaluated.
+    items : sequence of (curve, a, b, bends)
+        The curves.
+    n_eval : int
+        Evenly spaced parameters, ``t = 0`` and ``t = 1`` included (``>= 2``).
+    refine : int
+        Refinement rounds around the arg-max (``>= 0``), each adding 8 parameters
+        evenly inside the two grid intervals next to it.
+
+    Returns
+    -------
+    list of (t, losses)
+        Sorted parameters and exact losses per curve.
+    """
+    if isinstance(n_eval, bool) or not isinstance(n_eval, int) or n_eval < 2:
+        raise ValueError(f"n_eval={n_eval!r}; expected an integer >= 2")
+    if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0:
+        raise ValueError(f"refine={refine!r}; expected an integer >= 0")
+    grids = []
+    for curve, _, _, bends in items:
+        base = torch.linspace(0, 1, n_eval, dtype=torch.float64)
+        grids.append(torch.unique(torch.cat([base, curve.knots(bends.shape[0])])))  # sorted
+    values = _losses_at(landscape, items, grids)
+    for _ in range(refine):
+        new = []
+        for t, y in zip(grids, values):
+            i = int(torch.argmax(y))
+            lo, hi = t[max(i - 1, 0)], t[min(i + 1, t.numel() - 1)]
+            cand = torch.linspace(float(lo), float(hi), _REFINE_POINTS + 2, dtype=torch.float64)[1:-1]
+            new.append(cand[~torch.isin(cand, t)])
+        new_values = _losses_at(landscape, items, new)
+        for j, (t_new, y_new) in enumerate(zip(new, new_values)):
+            t = torch.cat([grids[j], t_new])
+            y = torch.cat([values[j], y_new])
+            order = torch.argsort(t)
+            grids[j], values[j] = t[order], y[order]
+    return [(t.numpy(), y.numpy()) for t, y in zip(grids, values)]
+
+
+def _losses_at(
+    landscape: Landscape, items: Sequence[_Item], grids: Sequence[torch.Tensor]
+) -> list[torch.Tensor]:
+    with torch.no_grad():
+        points = [
+            curve.at(a, b, bends, t.to(a.device, a.dtype))
+            for (curve, a, b, bends), t in zip(items, grids)
+        ]
+        flat = exact_losses(landscape, torch.cat(points))
+    return list(flat.split([g.numel() for g in grids]))
+
+
+def evaluate_curve(
+    landscape: Landscape,
+    curve: Curve,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    bends: torch.Tensor | None = None,
+    *,
+    n_eval: int = 61,
+    refine: int = 2,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loss profile ``(t, losses)`` of one curve (the straight segment by default).
+
+    See :func:`evaluate_curves`; ``bends=None`` uses ``curve.init_bends(a, b)``.
+    """
+    a = landscape.as_points(a, name="a")[0]
+    b = landscape.as_points(b, name="b")[0]
+    if bends is None:
+        bends = curve.init_bends(a, b)
+    return evaluate_curves(landscape, [(curve, a, b, bends)], n_eval=n_eval, refine=refine)[0]
+
+
+def _straight(a: torch.Tensor, b: torch.Tensor) -> _Item:
+    """The straight segment as an evaluation item."""
+    return (_STRAIGHT, a, b, a.new_zeros(0, a.shape[0]))

@@ -1,0 +1,369 @@
+"""Minima of model landscapes: train them from seeds, load and save checkpoints (SPEC §2).
+
+A minimum is a point ``θ`` found by stochastic gradient descent from a random
+initialization, or loaded from a checkpoint. Training runs on the landscape's flat
+vector through :meth:`Landscape.objective`, so it exercises exactly the stateless
+evaluation that path optimization uses.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import pickle
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from topoloss._io import atomic_write_bytes
+from topoloss.landscape import Landscape
+from topoloss.minima import Minima
+from topoloss.model_landscape import ModelLandscape
+
+__all__ = ["TrainedMinima", "learning_rate", "load_minima", "save_minima", "save_minimum", "train_minima"]
+
+Optimizer = Literal["sgd", "adam"]
+Schedule = Literal["constant", "annealing", "cyclical", "cosine"]
+_SCHEDULES = ("constant", "annealing", "cyclical", "cosine")
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedMinima(Minima):
+    """:class:`~topoloss.minima.Minima` with per-minimum measurements.
+
+    Everything that accepts :class:`~topoloss.minima.Minima` accepts this record.
+    For trained minima ``n_steps`` counts optimizer steps, ``converged`` is ``True``
+    (training runs a fixed budget) and ``on_boundary`` is ``False``.
+
+    Attributes
+    ----------
+    metrics : tuple of dict
+        One dict per minimum, e.g. ``train_loss``, ``train_accuracy``,
+        ``test_loss``, ``test_accuracy`` (whatever the landscape can measure).
+    """
+
+    metrics: tuple[dict[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        metrics = tuple(dict(m) for m in self.metrics)
+        if metrics and len(metrics) != len(self):
+            raise ValueError(f"TrainedMinima has {len(self)} points but {len(metrics)} metrics")
+        object.__setattr__(self, "metrics", metrics)
+
+    def subset(self, indices: Sequence[int]) -> TrainedMinima:
+        """The minima at ``indices``, in that order, with their metrics."""
+        idx = [self.index(i) for i in indices]
+        base = super().subset(idx)
+        return TrainedMinima(base.points, base.losses, base.names, base.n_steps, base.converged,
+                             base.on_boundary, tuple(self.metrics[i] for i in idx) if self.metrics else ())
+
+    def to_dict(self, *, points: bool = True) -> dict[str, Any]:
+        """JSON-ready dict, :meth:`Minima.to_dict` plus ``metrics``."""
+        return {**super().to_dict(points=points), "metrics": [dict(m) for m in self.metrics]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, points: torch.Tensor | None = None) -> TrainedMinima:
+        """Inverse of :meth:`to_dict`."""
+        base = Minima.from_dict(data, points=points)
+        return cls(base.points, base.losses, base.names, base.n_steps, base.converged,
+                   base.on_boundary, tuple(data.get("metrics", ())))
+
+
+def _record(points: list[torch.Tensor], losses: list[float], names: Sequence[str],
+            steps: int, metrics: list[dict[str, float]]) -> TrainedMinima:
+    m = len(points)
+    return TrainedMinima(torch.stack(points), np.asarray(losses, float), tuple(names),
+                         np.full(m, steps), np.ones(m, bool), np.zeros(m, bool), tuple(metrics))
+
+
+def learning_rate(
+    schedule: Schedule, progress: float, *, lr: float, lr_end: float | None = None, cycles: int = 4
+) -> float:
+    """Learning rate at a fraction ``progress ∈ [0, 1]`` of training.
+
+    Parameters
+    ----------
+    schedule : {"constant", "annealing", "cyclical", "cosine"}
+        ``constant``: ``lr`` throughout (the paper's "type A" minima).
+        ``annealing``: ``lr`` for the first half, linear decay to ``lr_end`` until 90 %,
+        then ``lr_end`` (the schedule of mode-connectivity work; "type B" minima).
+        ``cyclical``: ``cycles`` triangular cycles from ``lr_end`` up to ``lr`` and back.
+        ``cosine``: cosine decay from ``lr`` to ``lr_end``.
+    progress : float
+        Fraction of the training steps done.
+    lr : float
+        Base (largest) learning rate.
+    lr_end : float, optional
+        Smallest learning rate; default ``lr / 100``.
+    cycles : int, default=4
+        Number of cycles of the ``cyclical`` schedule.
+    """
+    low = lr / 100 if lr_end is None else lr_end
+    u = min(max(float(progress), 0.0), 1.0)
+    if schedule == "constant":
+        return lr
+    if schedule == "annealing":
+        if u <= 0.5:
+            return lr
+        return lr + (low - lr) * min((u - 0.5) / 0.4, 1.0)
+    if schedule == "cyclical":
+        phase = (u * cycles) % 1.0 if u < 1.0 else 1.0
+        return low + (lr - low) * (1.0 - abs(2.0 * phase - 1.0))
+    if schedule == "cosine":
+        return low + (lr - low) * (1.0 + math.cos(math.pi * u)) / 2.0
+    raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
+
+
+def _measure(landscape: Landscape, point: torch.Tensor, label: str) -> tuple[float, dict[str, float]]:
+    """Exact loss and metrics of one minimum, ``ValueError`` naming it if not finite."""
+    if isinstance(landscape, ModelLandscape):
+        train = landscape.metrics(point, "train")
+        out = {"train_loss": train["loss"], "train_accuracy": train["accuracy"]}
+        if landscape.n_test:
+            test = landscape.metrics(point, "test")
+            out.update(test_loss=test["loss"], test_accuracy=test["accuracy"])
+        loss = train["loss"]
+    else:
+        loss = float(landscape.loss(point.unsqueeze(0))[0])
+        out = {"train_loss": loss}
+    if not math.isfinite(loss):
+        raise ValueError(f"the loss at minimum {label} is {loss} (not finite)")
+    return loss, out
+
+
+def _initial(landscape: Landscape, init: Any, seed: int, index: int) -> torch.Tensor:
+    if init is None:
+        if not hasattr(landscape, "initial_point"):
+            raise ValueError(f"{type(landscape).__name__} cannot initialize points; pass init=")
+        return landscape.initial_point(seed)  # type: ignore[attr-defined]
+    if callable(init):
+        return landscape.as_points(init(seed), name=f"init({seed})")[0]
+    return landscape.as_points(init, name="init")[index]
+
+
+def train_minima(
+    landscape: Landscape,
+    *,
+    seeds: Iterable[int] = range(4),
+    epochs: int = 10,
+    optimizer: Optimizer = "sgd",
+    lr: float | None = None,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    schedule: Schedule = "constant",
+    lr_end: float | None = None,
+    cycles: int = 4,
+    init: torch.Tensor | Callable[[int], torch.Tensor] | None = None,
+    progress: bool = True,
+) -> TrainedMinima:
+    """Train one minimum per seed with mini-batch SGD or Adam.
+
+    For each seed the start is ``landscape.initial_point(seed)`` (or ``init``), the
+    mini-batch order comes from a generator seeded with ``seed``, and random layers
+    (dropout) draw from ``torch.manual_seed(seed)``; the global RNG is restored after.
+
+    Parameters
+    ----------
+    landscape : Landscape
+        Usually a :class:`~topoloss.ModelLandscape`.
+    seeds : iterable of int, default=range(4)
+        One minimum per seed, named ``f"seed{seed}"``.
+    epochs : int, default=10
+        Passes over the training set (``landscape.batches_per_epoch`` steps each).
+    optimizer : {"sgd", "adam"}, default="sgd"
+        SGD with ``momentum`` (the paper's setting), or Adam.
+    lr : float, optional
+        Base learning rate; default 0.05 for SGD, 1e-3 for Adam.
+    momentum : float, default=0.9
+        SGD momentum (ignored by Adam).
+    weight_decay : float, default=0.0
+        L2 penalty of the optimizer (not part of the landscape's loss).
+    schedule : {"constant", "annealing", "cyclical", "cosine"}, default="constant"
+        See :func:`learning_rate`; updated every step.
+    lr_end : float, optional
+        Smallest learning rate of the schedule; default ``lr / 100``.
+    cycles : int, default=4
+        Cycles of the ``cyclical`` schedule.
+    init : Tensor (m, P) or callable, optional
+        Starting points, one row per seed, or ``init(seed) -> (P,)``.
+    progress : bool, default=True
+        Show a tqdm bar per seed.
+
+    Returns
+    -------
+    TrainedMinima
+        Points, exact losses and metrics (train/test loss and accuracy when the
+        landscape can measure them).
+
+    Raises
+    ------
+    ValueError
+        For a bad option, or when training from a seed diverges (naming the seed and
+        the epoch).
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs=}")
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    if schedule not in _SCHEDULES:
+        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
+    base = (0.05 if optimizer == "sgd" else 1e-3) if lr is None else float(lr)
+    if not base > 0:
+        raise ValueError(f"lr must be positive, got {lr=}")
+    per_epoch = landscape.batches_per_epoch
+    total = epochs * per_epoch
+    points, losses, metrics = [], [], []
+    for index, seed in enumerate(seeds):
+        theta = _initial(landscape, init, seed, index).detach().clone().requires_grad_(True)
+        if optimizer == "sgd":
+            opt: torch.optim.Optimizer = torch.optim.SGD(
+                [theta], lr=base, momentum=momentum, weight_decay=weight_decay)
+        else:
+            opt = torch.optim.Adam([theta], lr=base, weight_decay=weight_decay)
+        stream = landscape.batches(generator=torch.Generator().manual_seed(seed))
+        bar = tqdm(total=total, desc=f"seed {seed}", disable=not progress, leave=False, unit="step")
+        with torch.random.fork_rng(devices=[]), bar:
+            torch.manual_seed(seed)
+            for epoch in range(epochs):
+                running = torch.zeros((), dtype=torch.float64, device=theta.device)
+                for step in range(epoch * per_epoch, (epoch + 1) * per_epoch):
+                    rate = learning_rate(schedule, step / total, lr=base, lr_end=lr_end, cycles=cycles)
+                    for group in opt.param_groups:
+                        group["lr"] = rate
+                    value = landscape.objective(theta.unsqueeze(0), next(stream)).sum()
+                    opt.zero_grad(set_to_none=True)
+                    value.backward()
+                    opt.step()
+                    running += value.detach()
+                    bar.update()
+                mean = float(running) / per_epoch
+                if not math.isfinite(mean):
+                    raise ValueError(
+                        f"training from seed {seed} diverged in epoch {epoch} (mean mini-batch "
+                        f"loss {mean}); lower lr={base}")
+                bar.set_postfix(loss=f"{mean:.4g}")
+        point = theta.detach()
+        loss, record = _measure(landscape, point, f"seed{seed}")
+        points.append(point)
+        losses.append(loss)
+        metrics.append(record)
+    return _record(points, losses, [f"seed{s}" for s in seeds], total, metrics)
+
+
+# ---------------------------------------------------------------- checkpoints
+def _read_checkpoint(path: Path) -> Any:
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path), device="cpu")
+        except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types
+            raise ValueError(f"{path}: not a readable safetensors file ({exc})") from None
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError:
+        raise ValueError(
+            f"{path}: refusing to load: it holds pickled objects other than tensors and "
+            f"plain containers (torch.load(weights_only=True) rejected it); re-save it as "
+            f"a plain state dict or .safetensors") from None
+    except (RuntimeError, EOFError, OSError, ValueError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({first})") from None
+
+
+def _names_for(paths: Sequence[Path]) -> tuple[str, ...]:
+    stems = [p.stem for p in paths]
+    if len(set(stems)) == len(stems):
+        return tuple(stems)
+    return tuple(str(p) for p in paths)
+
+
+def load_minima(landscape: ModelLandscape, files: PathLike | Iterable[PathLike]) -> TrainedMinima:
+    """Load minima from ``.pt``/``.pth`` state dicts and ``.safetensors`` files.
+
+    PyTorch files are read with ``torch.load(weights_only=True, map_location="cpu")``:
+    a file holding arbitrary pickled objects is refused, never executed. A state dict
+    may be wrapped as ``{"state_dict": ...}`` or ``{"model_state": ...}`` (also
+    ``"model_state_dict"``, ``"model"``) and may carry the ``module.`` prefix of
+    ``DataParallel``. Buffers in the file are checked for shape but not used (they are
+    recomputed at every point); frozen parameters come from the landscape's model.
+
+    Parameters
+    ----------
+    landscape : ModelLandscape
+        The architecture every file must match.
+    files : path or iterable of paths
+        One minimum per file, named by the file stem (the full path when stems repeat).
+
+    Returns
+    -------
+    TrainedMinima
+        Points, exact losses and metrics.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming a missing file.
+    ValueError
+        Naming the file and the missing, unexpected or mis-shaped key, or a file that
+        is not a plain tensor checkpoint.
+    """
+    if not isinstance(landscape, ModelLandscape):
+        raise TypeError(f"load_minima needs a ModelLandscape, got {type(landscape).__name__}")
+    paths = [Path(files)] if isinstance(files, (str, os.PathLike)) else [Path(f) for f in files]
+    if not paths:
+        raise ValueError("files must name at least one checkpoint")
+    names = _names_for(paths)
+    points = [landscape.flatten(_read_checkpoint(p), source=str(p)) for p in paths]
+    measured = [_measure(landscape, point, name) for point, name in zip(points, names)]
+    return _record(points, [m[0] for m in measured], names, 0, [m[1] for m in measured])
+
+
+def save_minimum(landscape: ModelLandscape, point: Any, path: PathLike) -> Path:
+    """Write the full state dict at ``point`` atomically (a killed run leaves no half file).
+
+    ``.safetensors`` (recommended) or, for a ``.pt``/``.pth`` suffix, ``torch.save``.
+    Buffers hold the statistics recomputed at ``point``, so the file loads into a plain
+    model with ``load_state_dict`` and evaluates correctly.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    state = {k: v.detach().cpu().contiguous() for k, v in landscape.unflatten(point).items()}
+    if path.suffix in (".pt", ".pth"):
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        data = buffer.getvalue()
+    else:
+        from safetensors.torch import save
+
+        data = save(state, metadata={"format": "pt", "producer": "topoloss"})
+    atomic_write_bytes(path, data)
+    return path
+
+
+def save_minima(landscape: ModelLandscape, minima: Minima, directory: PathLike) -> list[Path]:
+    """Save every minimum as ``directory/<name>.safetensors`` (see :func:`save_minimum`)."""
+    folder = Path(directory)
+    bad = [n for n in minima.names if not n or os.sep in n or n in (".", "..")]
+    if bad:
+        raise ValueError(f"minimum name {bad[0]!r} cannot be a file name")
+    return [save_minimum(landscape, p, folder / f"{n}.safetensors")
+            for n, p in zip(minima.names, minima.points)]
+
