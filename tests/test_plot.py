@@ -1,0 +1,84 @@
+"""Every picture renders to a non-empty image; the merge tree matches the barcode."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from topoloss import LandscapeGraph, loss_barcode
+from topoloss.plot import (
+    merge_tree,
+    plot_barcode,
+    plot_comparison,
+    plot_diagram,
+    plot_disconnectivity,
+)
+
+INF = np.inf
+
+
+@pytest.fixture
+def barcode():
+    b = np.array(
+        [
+            [0, 3, 5, 2, INF],
+            [3, 0, 4, INF, INF],
+            [5, 4, 0, INF, INF],
+            [2, INF, INF, 0, INF],
+            [INF, INF, INF, INF, 0],
+        ]
+    )
+    return loss_barcode(LandscapeGraph.from_barriers([0, 1, 2, 0.5, 1.5], b, names="abcde"))
+
+
+def rendered_pixels(ax) -> int:
+    """Number of non-white pixels in the rendered figure."""
+    fig = ax.figure
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    plt.close(fig)
+    return int((img < 250).any(axis=-1).sum())
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda bc: plot_barcode(bc, groups={"a": "A", "b": "B"}, labels=True),
+        plot_diagram,
+        plot_disconnectivity,
+        lambda bc: plot_comparison({"depth 2": [1.0, 1.2, 0.9], "depth 4": [0.5, 0.6]}),
+    ],
+)
+def test_figures_render(barcode, draw):
+    ax = draw(barcode)
+    assert ax is not None and rendered_pixels(ax) > 1000
+
+
+def test_plot_on_given_axes_returns_them(barcode):
+    fig, ax = plt.subplots()
+    assert plot_barcode(barcode, ax=ax) is ax
+    assert plot_disconnectivity(barcode, ax=ax) is ax
+    plt.close(fig)
+
+
+def test_merge_tree_levels_are_the_saddles(barcode):
+    roots = merge_tree(barcode)
+    assert len(roots) == barcode.n_components == 2
+    levels = []
+
+    def walk(node):
+        if node.children:
+            levels.append(node.level)
+            assert all(c.level <= node.level for c in node.children)
+        for c in node.children:
+            walk(c)
+
+    for r in roots:
+        walk(r)
+    assert sorted(levels) == sorted(barcode.finite()[:, 1].tolist())
+    assert sorted(leaf.minimum for r in roots for leaf in r.leaves()) == list("abcde")
+    assert [len(r.leaves()) for r in roots] == [4, 1]
+
+
+def test_comparison_rejects_empty():
+    with pytest.raises(ValueError, match="'x' has no values"):
+        plot_comparison({"x": []})

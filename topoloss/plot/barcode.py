@@ -1,0 +1,142 @@
+"""Pictures of barcodes: the loss barcode, the persistence diagram, comparisons."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from topoloss.barcode import Barcode
+
+__all__ = ["plot_barcode", "plot_comparison", "plot_diagram"]
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6, 4))
+    return ax
+
+
+def _top(intervals: np.ndarray) -> float:
+    """A level above every finite value, where infinite bars are cut."""
+    finite = intervals[np.isfinite(intervals)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return hi + 0.15 * max(hi - lo, 1e-12 if hi == lo else 0.0, abs(hi) * 1e-3, 1e-12)
+
+
+def plot_barcode(
+    barcode: Barcode,
+    *,
+    groups: Mapping[Hashable, str] | None = None,
+    ax: Axes | None = None,
+    labels: bool = False,
+    title: str | None = "loss barcode",
+) -> Axes:
+    """Draw the loss barcode in the paper's style: a vertical bar per minimum.
+
+    Bars run from the minimum's loss (birth) up to the saddle that merges it (death),
+    sorted by birth; infinite bars end in an arrow above the highest saddle.
+
+    Parameters
+    ----------
+    barcode : Barcode
+        From :func:`topoloss.loss_barcode`.
+    groups : mapping, optional
+        Minimum name -> group label; bars are coloured by group, with a legend.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure if omitted.
+    labels : bool
+        Write each minimum's name under its bar.
+    title : str or None
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    bc = barcode.sorted()
+    top = _top(bc.intervals)
+    group_names = sorted({str(groups[n]) for n in bc.names if n in groups}) if groups else []
+    cmap = {g: f"C{i % 10}" for i, g in enumerate(group_names)}
+    seen: set[str] = set()
+    for x, (name, (b, d)) in enumerate(zip(bc.names, bc.intervals)):
+        g = str(groups[name]) if groups and name in groups else None
+        color = cmap.get(g, "C0") if g else "C0"
+        label = g if g is not None and g not in seen else None
+        if g is not None:
+            seen.add(g)
+        end = d if math.isfinite(d) else top
+        ax.plot([x, x], [b, end], color=color, lw=4, solid_capstyle="butt", label=label)
+        ax.plot([x], [b], marker="_", color="k", ms=10)
+        if not math.isfinite(d):
+            ax.annotate("", xy=(x, top), xytext=(x, top - 1e-9), arrowprops={"arrowstyle": "-|>", "color": color})
+    ax.set_xticks(range(len(bc)))
+    ax.set_xticklabels([str(n) for n in bc.names] if labels else [""] * len(bc), rotation=90)
+    ax.set_xlabel("minima (sorted by loss)")
+    ax.set_ylabel("loss")
+    ax.set_xlim(-0.8, len(bc) - 0.2)
+    if group_names:
+        ax.legend(title="group", fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_diagram(barcode: Barcode, *, ax: Axes | None = None, title: str | None = "persistence diagram") -> Axes:
+    """Draw the persistence diagram (birth vs death); infinite deaths sit on a top line."""
+    ax = _axes(ax)
+    iv = barcode.intervals
+    top = _top(iv)
+    lo = float(np.nanmin(iv[:, 0]))
+    fin = np.isfinite(iv[:, 1])
+    ax.plot([lo, top], [lo, top], color="0.6", lw=1)
+    ax.axhline(top, color="0.6", lw=1, ls="--")
+    ax.scatter(iv[fin, 0], iv[fin, 1], s=20, label="finite")
+    ax.scatter(iv[~fin, 0], np.full((~fin).sum(), top), marker="^", s=40, color="C3", label="infinite")
+    ax.set_xlabel("birth (loss at minimum)")
+    ax.set_ylabel("death (saddle loss)")
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_comparison(
+    scores: Mapping[str, Sequence[float]],
+    *,
+    ax: Axes | None = None,
+    ylabel: str = "TO-score",
+    title: str | None = None,
+) -> Axes:
+    """Compare a number across runs (e.g. depth 2, 3, 4, 6, 8): mean ± std over repeats.
+
+    Parameters
+    ----------
+    scores : mapping
+        Run label -> the values of its repeats (e.g. TO-scores over seeds).
+    """
+    ax = _axes(ax)
+    if not scores:
+        raise ValueError("scores is empty: nothing to compare")
+    labels = list(scores)
+    vals = [np.asarray(scores[k], dtype=float) for k in labels]
+    for k, v in zip(labels, vals):
+        if v.size == 0:
+            raise ValueError(f"run {k!r} has no values")
+    means = [float(np.mean(v)) for v in vals]
+    errs = [float(np.std(v, ddof=1)) if v.size > 1 else 0.0 for v in vals]
+    x = np.arange(len(labels))
+    ax.errorbar(x, means, yerr=errs, fmt="o-", capsize=4)
+    for xi, v in zip(x, vals):
+        ax.scatter(np.full(v.size, xi), v, s=8, color="0.5", zorder=0)
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax
