@@ -9,8 +9,8 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.utils import parameters_to_vector
 
-from topoloss.models import _registry
 from topoloss.models import (
+    _registry,
     available_models,
     cnn,
     fcn,
@@ -42,7 +42,9 @@ CASES = {
         torch.randint(0, 10, (8,)),
     ),
     "cnn-1": lambda: _image_case(lambda: cnn(1, 4, in_channels=1, image_size=8)),
-    "cnn-2-bn": lambda: _image_case(lambda: cnn(2, 4, in_channels=1, image_size=8, batch_norm=True)),
+    "cnn-2-bn": lambda: _image_case(
+        lambda: cnn(2, 4, in_channels=1, image_size=8, batch_norm=True)
+    ),
     "cnn-3": lambda: _image_case(lambda: cnn(3, 4, in_channels=1, image_size=16), size=16),
     "resnet8": lambda: _image_case(lambda: resnet(8, in_channels=1), size=8),
     "resnet8-ns-nobn": lambda: _image_case(

@@ -17,13 +17,17 @@ __all__ = ["read_graph", "register"]
 
 
 def read_graph(path: str | Path) -> LandscapeGraph:
-    """Read a landscape graph from JSON, NPZ (``losses``, ``barriers``) or CSV.
+    """Read a landscape graph from a run directory, JSON, NPZ (``losses``, ``barriers``) or CSV.
 
     The CSV holds ``n`` rows of ``n + 1`` numbers: the loss of minimum ``i`` followed
     by row ``i`` of the barrier matrix (``inf``/``nan``/empty = no path). A line
     starting with ``#`` is a comment.
     """
     p = Path(path)
+    if p.is_dir():  # a run directory
+        if not (p / "graph.json").exists():
+            raise FileNotFoundError(f"{p} holds no graph.json: run `topoloss connect --run {p}` first")
+        p = p / "graph.json"
     if not p.exists():
         raise FileNotFoundError(f"graph file not found: {p}")
     suffix = p.suffix.lower()
@@ -91,7 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "'loss, barrier_1, ..., barrier_n' (inf or nan = no path)."
         ),
     )
-    p.add_argument("graph", metavar="GRAPH", help="graph file (.json, .npz, .csv)")
+    p.add_argument("graph", metavar="GRAPH", help="run directory, or graph file (.json, .npz, .csv)")
     p.add_argument(
         "--json",
         metavar="FILE",

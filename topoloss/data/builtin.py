@@ -1,7 +1,8 @@
 """Datasets that need no files: scikit-learn's digits and synthetic 2-D problems.
 
-scikit-learn is imported on first use. Every function returns ``(train, test)`` as :class:`ClassificationDataset` s
-(float32 inputs, int64 labels), split with a stratified, seeded shuffle.
+Every function returns ``(train, test)`` as :class:`ClassificationDataset` s (float32
+inputs, int64 labels), split with a stratified, seeded shuffle. scikit-learn is
+imported on first use.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ __all__ = ["blobs", "circles", "digits", "moons"]
 
 
 def _check_common(n_samples: int | None, test_size: float) -> None:
-    if n_samples is not None and (isinstance(n_samples, bool) or int(n_samples) != n_samples
-                                  or n_samples < 4):
+    if n_samples is not None and (
+        isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 4
+    ):
         raise ValueError(f"n_samples must be an integer >= 4, got {n_samples=}")
     if not 0.0 < float(test_size) < 1.0:
         raise ValueError(f"test_size must lie strictly between 0 and 1, got {test_size=}")

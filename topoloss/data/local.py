@@ -122,17 +122,23 @@ def read_cifar_bin(path: PathLike, *, label_bytes: int = 1) -> tuple[np.ndarray,
     return rows[:, label_bytes:].reshape(-1, 3, 32, 32), rows[:, :label_bytes]
 
 
-def _search(root: Path, subdirs: Sequence[str], names: Sequence[Sequence[str]]) -> list[Path] | None:
+def _search(
+    root: Path, subdirs: Sequence[str], names: Sequence[Sequence[str]]
+) -> list[Path] | None:
     """First folder among ``root/sub`` holding one candidate name of every file."""
     for sub in subdirs:
         folder = root / sub if sub else root
-        found = [next((folder / n for n in cands if (folder / n).is_file()), None) for cands in names]
+        found = [
+            next((folder / n for n in cands if (folder / n).is_file()), None) for cands in names
+        ]
         if all(f is not None for f in found):
             return found  # type: ignore[return-value]
     return None
 
 
-def _missing(what: str, root: Path, subdirs: Sequence[str], expected: str, how: str) -> FileNotFoundError:
+def _missing(
+    what: str, root: Path, subdirs: Sequence[str], expected: str, how: str
+) -> FileNotFoundError:
     folders = ", ".join(repr(str(root / s if s else root)) for s in subdirs)
     return FileNotFoundError(
         f"{what} files not found; searched {folders}. Expected {expected}. {how} "
@@ -171,8 +177,12 @@ def _finish(
     )
 
 
-_IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")  # fmt: skip
+_IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 
 def _idx_candidates(name: str) -> tuple[str, ...]:
@@ -181,9 +191,15 @@ def _idx_candidates(name: str) -> tuple[str, ...]:
 
 
 def _mnist_like(
-    root: PathLike, what: str, subdirs: Sequence[str], how: str, *,
-    normalize: bool, n_train: int | None, n_test: int | None,
-) -> tuple[ClassificationDataset, ClassificationDataset]:  # fmt: skip
+    root: PathLike,
+    what: str,
+    subdirs: Sequence[str],
+    how: str,
+    *,
+    normalize: bool,
+    n_train: int | None,
+    n_test: int | None,
+) -> tuple[ClassificationDataset, ClassificationDataset]:
     base = Path(root)
     files = _search(base, subdirs, [_idx_candidates(n) for n in _IDX_FILES])
     if files is None:
@@ -194,9 +210,15 @@ def _mnist_like(
         if x.ndim != 3:
             raise ValueError(f"{str(f)!r} holds shape {x.shape}, not (N, H, W) images")
     return _finish(
-        x_tr[:, None], y_tr, x_te[:, None], y_te,
-        num_classes=10, normalize=normalize, n_train=n_train, n_test=n_test,
-    )  # fmt: skip
+        x_tr[:, None],
+        y_tr,
+        x_te[:, None],
+        y_te,
+        num_classes=10,
+        normalize=normalize,
+        n_train=n_train,
+        n_test=n_test,
+    )
 
 
 def mnist(
@@ -225,10 +247,14 @@ def mnist(
         If the files are missing; the message names the folders searched and the files.
     """
     return _mnist_like(
-        root, "MNIST", ("", "MNIST/raw", "mnist"),
+        root,
+        "MNIST",
+        ("", "MNIST/raw", "mnist"),
         "Get them from the MNIST database page (yann.lecun.com/exdb/mnist) or a mirror.",
-        normalize=normalize, n_train=n_train, n_test=n_test,
-    )  # fmt: skip
+        normalize=normalize,
+        n_train=n_train,
+        n_test=n_test,
+    )
 
 
 def fashion_mnist(
@@ -257,10 +283,14 @@ def fashion_mnist(
         If the files are missing; the message names the folders searched and the files.
     """
     return _mnist_like(
-        root, "Fashion-MNIST", ("", "FashionMNIST/raw", "fashion-mnist"),
+        root,
+        "Fashion-MNIST",
+        ("", "FashionMNIST/raw", "fashion-mnist"),
         "Get them from the zalandoresearch/fashion-mnist repository (data/fashion).",
-        normalize=normalize, n_train=n_train, n_test=n_test,
-    )  # fmt: skip
+        normalize=normalize,
+        n_train=n_train,
+        n_test=n_test,
+    )
 
 
 def _cifar_python(files: list[Path], label_key: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -319,15 +349,23 @@ def cifar10(
         found = _search(base, ("", "cifar-10-batches-py"), [(n,) for n in pys])
         if found is None:
             expected = (
-                "the binary version: cifar-10-batches-bin/ with " + ", ".join(bins)
-                + "; or the python version: cifar-10-batches-py/ with " + ", ".join(pys)
+                "the binary version: cifar-10-batches-bin/ with "
+                + ", ".join(bins)
+                + "; or the python version: cifar-10-batches-py/ with "
+                + ", ".join(pys)
             )
-            raise _missing("CIFAR-10", base, ("", "cifar-10-batches-bin", "cifar-10-batches-py"),
-                           expected, _CIFAR_HOW)  # fmt: skip
+            raise _missing(
+                "CIFAR-10",
+                base,
+                ("", "cifar-10-batches-bin", "cifar-10-batches-py"),
+                expected,
+                _CIFAR_HOW,
+            )
         x_tr, y_tr = _cifar_python(found[:5], b"labels")
         x_te, y_te = _cifar_python(found[5:], b"labels")
-    return _finish(x_tr, y_tr, x_te, y_te, num_classes=10, normalize=normalize,
-                   n_train=n_train, n_test=n_test)  # fmt: skip
+    return _finish(
+        x_tr, y_tr, x_te, y_te, num_classes=10, normalize=normalize, n_train=n_train, n_test=n_test
+    )
 
 
 def cifar100(
@@ -377,13 +415,26 @@ def cifar100(
                 "the binary version: cifar-100-binary/ with train.bin, test.bin; "
                 "or the python version: cifar-100-python/ with train, test"
             )
-            raise _missing("CIFAR-100", base, ("", "cifar-100-binary", "cifar-100-python"),
-                           expected, _CIFAR_HOW)  # fmt: skip
+            raise _missing(
+                "CIFAR-100",
+                base,
+                ("", "cifar-100-binary", "cifar-100-python"),
+                expected,
+                _CIFAR_HOW,
+            )
         key = b"fine_labels" if labels == "fine" else b"coarse_labels"
         x_tr, y_tr = _cifar_python(found[:1], key)
         x_te, y_te = _cifar_python(found[1:], key)
-    return _finish(x_tr, y_tr, x_te, y_te, num_classes=100 if labels == "fine" else 20,
-                   normalize=normalize, n_train=n_train, n_test=n_test)  # fmt: skip
+    return _finish(
+        x_tr,
+        y_tr,
+        x_te,
+        y_te,
+        num_classes=100 if labels == "fine" else 20,
+        normalize=normalize,
+        n_train=n_train,
+        n_test=n_test,
+    )
 
 
 def _read_svhn(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -428,8 +479,14 @@ def svhn(
     subdirs = ("", "svhn", "SVHN")
     found = _search(base, subdirs, [("train_32x32.mat",), ("test_32x32.mat",)])
     if found is None:
-        raise _missing("SVHN", base, subdirs, "train_32x32.mat, test_32x32.mat",
-                       "Get format 2 from the SVHN page (ufldl.stanford.edu/housenumbers).")  # fmt: skip
+        raise _missing(
+            "SVHN",
+            base,
+            subdirs,
+            "train_32x32.mat, test_32x32.mat",
+            "Get format 2 from the SVHN page (ufldl.stanford.edu/housenumbers).",
+        )
     (x_tr, y_tr), (x_te, y_te) = (_read_svhn(f) for f in found)
-    return _finish(x_tr, y_tr, x_te, y_te, num_classes=10, normalize=normalize,
-                   n_train=n_train, n_test=n_test)  # fmt: skip
+    return _finish(
+        x_tr, y_tr, x_te, y_te, num_classes=10, normalize=normalize, n_train=n_train, n_test=n_test
+    )

@@ -43,7 +43,9 @@ class Vocabulary:
     def __post_init__(self) -> None:
         chars = tuple(self.itos)
         if not chars or any(not isinstance(c, str) or len(c) != 1 for c in chars):
-            raise ValueError(f"itos must be a non-empty sequence of single characters, got {chars!r}")
+            raise ValueError(
+                f"itos must be a non-empty sequence of single characters, got {chars!r}"
+            )
         if len(set(chars)) != len(chars):
             raise ValueError("itos holds a character twice")
         object.__setattr__(self, "itos", chars)
@@ -60,7 +62,7 @@ class Vocabulary:
         return len(self.itos)
 
     def encode(self, text: str) -> Tensor:
-        """Return the ids of ``text`` as an int64 tensor; unknown characters raise ``ValueError``."""
+        """Return the int64 ids of ``text``; an unknown character raises ``ValueError``."""
         try:
             return torch.tensor([self.stoi[c] for c in text], dtype=torch.int64)
         except KeyError as err:
@@ -116,7 +118,10 @@ class TextDataset(Dataset[tuple[Tensor, Tensor]]):
         return chunk[:-1], chunk[1:]
 
     def __repr__(self) -> str:
-        return f"TextDataset(windows={len(self)}, block_size={self.block_size}, vocab={self.vocab.size})"
+        return (
+            f"TextDataset(windows={len(self)}, block_size={self.block_size}, "
+            f"vocab={self.vocab.size})"
+        )
 
 
 def corpus_text() -> str:

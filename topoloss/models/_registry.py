@@ -30,9 +30,7 @@ class _Entry:
 
 def _image_args(shape: tuple[int, ...], num_classes: int) -> dict[str, Any]:
     if len(shape) != 3 or shape[1] != shape[2]:
-        raise ValueError(
-            f"input_shape={shape} is not (channels, size, size) of square images"
-        )
+        raise ValueError(f"input_shape={shape} is not (channels, size, size) of square images")
     return {"in_channels": shape[0], "image_size": shape[1], "num_classes": num_classes}
 
 

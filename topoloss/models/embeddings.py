@@ -42,11 +42,11 @@ def _in_out(module: nn.Module) -> tuple[int, int]:
     return module.in_channels, module.out_channels  # type: ignore[return-value]
 
 
-def _check_pair(name: str, s: nn.Module, l: nn.Module) -> None:
+def _check_pair(name: str, s: nn.Module, big: nn.Module) -> None:
     where = f"module {name or '<root>'!r}"
-    if type(s) is not type(l):
+    if type(s) is not type(big):
         raise ValueError(
-            f"{where} is {type(s).__name__} in small but {type(l).__name__} in large"
+            f"{where} is {type(s).__name__} in small but {type(big).__name__} in large"
         )
     if _own_tensors(s) and not isinstance(s, _WEIGHTED + _NORMS):
         raise ValueError(
@@ -55,15 +55,15 @@ def _check_pair(name: str, s: nn.Module, l: nn.Module) -> None:
         )
     if isinstance(s, _WEIGHTED[1:]):
         for attr in ("kernel_size", "stride", "padding", "dilation", "groups"):
-            if getattr(s, attr) != getattr(l, attr):
+            if getattr(s, attr) != getattr(big, attr):
                 raise ValueError(
-                    f"{where}: {attr} is {getattr(s, attr)} in small, {getattr(l, attr)} in large"
+                    f"{where}: {attr} is {getattr(s, attr)} in small, {getattr(big, attr)} in large"
                 )
-        if s.groups != 1:  # type: ignore[union-attr]
+        if s.groups != 1:
             raise ValueError(f"{where}: grouped convolutions cannot be widened")
     if isinstance(s, _NORMS) and (s.affine, s.track_running_stats) != (
-        l.affine,  # type: ignore[union-attr]
-        l.track_running_stats,  # type: ignore[union-attr]
+        big.affine,
+        big.track_running_stats,
     ):
         raise ValueError(f"{where}: affine/track_running_stats differ between small and large")
 
@@ -91,10 +91,10 @@ def _check_structure(small: nn.Module, large: nn.Module) -> None:
     if _in_out(last_s)[1] != _in_out(last_l)[1]:
         raise ValueError(f"the output size of {last_name!r} differs between small and large")
     # A Linear after (flattened) conv features: each channel must keep its block of
-    # spatial positions, i.e. the same spatial size in both networks.
-    for (_, ps, pl), (name, s, l) in zip(weighted, weighted[1:]):
-        if isinstance(s, nn.Linear) and not isinstance(ps, nn.Linear):
-            if s.in_features * _in_out(pl)[1] != l.in_features * _in_out(ps)[1]:  # type: ignore[union-attr]
+    # spatial positions, i.e. in_features / channels must agree (cross-multiplied).
+    for (_, prev_s, prev_l), (name, s, big) in zip(weighted, weighted[1:]):
+        if isinstance(s, nn.Linear) and not isinstance(prev_s, nn.Linear):
+            if s.in_features * _in_out(prev_l)[1] != _in_out(big)[0] * _in_out(prev_s)[1]:
                 raise ValueError(
                     f"{name!r}: the flattened features per channel differ between small "
                     "and large (different image size?)"
@@ -154,10 +154,10 @@ def widen(small: nn.Module, large: nn.Module) -> dict[str, Tensor]:
     return out
 
 
-def _identity_layer(before: nn.Module) -> nn.Module:
+def _identity_layer(before: nn.Linear | nn.Conv1d | nn.Conv2d | nn.Conv3d) -> nn.Module:
     n = _in_out(before)[1]
     ref = before.weight
-    layer: nn.Module
+    layer: nn.Linear | nn.Conv1d | nn.Conv2d | nn.Conv3d
     if isinstance(before, nn.Linear):
         layer = nn.Linear(n, n, device=ref.device, dtype=ref.dtype)
     else:
