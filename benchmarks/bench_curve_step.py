@@ -9,6 +9,8 @@ Usage::
 In one run, on the same model and the same mini-batch, it times alternately:
 
 * ``plain``: ``model(x)``, cross-entropy, ``backward``, ``SGD.step`` on a normal module;
+* ``leaf``: the same step through ``landscape.objective`` on a leaf point ``θ``
+  (the cost of the stateless evaluation alone);
 * ``curve``: one step of a ``Bezier(bends=1)`` curve as :func:`topoloss.connect`
   takes it: ``t ~ U(0, 1)``, the point ``φ(t)`` as one fused combination of
   ``[a; bend; b]`` (:meth:`topoloss.curves.Curve.at`), ``landscape.objective``
@@ -152,16 +154,26 @@ def main(argv: list[str] | None = None) -> int:
         land.objective(curve.at(a, b, bends, t), (xb, yb)).sum().backward()
         copt.step()
 
-    for fn in (plain, curve_step):  # warm-up
+    # the landscape alone: the same step on a leaf point (no curve around it)
+    theta = a.clone().requires_grad_(True)
+    lopt = torch.optim.SGD([theta], lr=1e-3, momentum=0.9)
+
+    def leaf_step() -> None:
+        lopt.zero_grad(set_to_none=True)
+        land.objective(theta.unsqueeze(0), (xb, yb)).sum().backward()
+        lopt.step()
+
+    steps = {"plain": plain, "leaf": leaf_step, "curve": curve_step}
+    for fn in steps.values():  # warm-up
         _timed(fn, 3, device)
-    plain_t, curve_t = [], []
-    for _ in range(args.repeat):
-        plain_t.append(_timed(plain, args.steps, device))
-        curve_t.append(_timed(curve_step, args.steps, device))
-    p, c = statistics.median(plain_t), statistics.median(curve_t)
-    print(f"plain training step : {p * 1e3:9.3f} ms  (median of {args.repeat} x {args.steps})")
-    print(f"Bezier curve step   : {c * 1e3:9.3f} ms")
-    print(f"ratio curve / plain : {c / p:9.3f}")
+    times: dict[str, list[float]] = {k: [] for k in steps}
+    for _ in range(args.repeat):  # alternate, so that load changes hit all alike
+        for key, fn in steps.items():
+            times[key].append(_timed(fn, args.steps, device))
+    p, f, c = (statistics.median(times[k]) for k in ("plain", "leaf", "curve"))
+    print(f"plain training step          : {p * 1e3:9.3f} ms  (median of {args.repeat} x {args.steps})")
+    print(f"landscape step, leaf point   : {f * 1e3:9.3f} ms  ratio to plain {f / p:.3f}")
+    print(f"Bezier(bends=1) curve step   : {c * 1e3:9.3f} ms  ratio to plain {c / p:.3f}")
 
     # exact evaluation of a path's points
     with torch.no_grad():

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from topoloss.curves import Bezier, Chain, Curve
+from topoloss.curves import Bezier, Chain, Curve, _ChainGroup, _insert_group, _project_group
 from topoloss.landscape import Landscape
 from topoloss.minima import Minima
 from topoloss.paths import Path, _straight, evaluate_curves
@@ -145,7 +145,7 @@ def as_minima(landscape: Landscape, minima: Any) -> Minima:
 # ---------------------------------------------------------------------- optimization
 @dataclass
 class _Job:
-    """Mutable working state of one pair while it is optimized."""
+    """Working state of one pair while it is optimized."""
 
     i: int
     j: int
@@ -153,11 +153,9 @@ class _Job:
     v: Hashable
     a: torch.Tensor
     b: torch.Tensor
-    bends: torch.Tensor
-    lr: float
     seed: int
-    generator: torch.Generator
-    history: list[torch.Tensor] = field(default_factory=list)
+    bends: torch.Tensor | None = None
+    history: np.ndarray | None = None
 
 
 def _pair_seed(seed: int, i: int, j: int) -> int:
@@ -168,19 +166,19 @@ def _check_positive(value: Any, name: str, *, integer: bool = False) -> None:
     if integer:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
     else:
-        ok = isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
     if not ok:
         kind = "a positive integer" if integer else "a positive number"
         raise ValueError(f"{name}={value!r}; expected {kind}")
 
 
-def _make_optimizer(
-    jobs: Sequence[_Job], optimizer: str, momentum: float
-) -> torch.optim.Optimizer:
-    groups = [{"params": [job.bends], "lr": job.lr, "base_lr": job.lr} for job in jobs]
-    if optimizer == "adam":
-        return torch.optim.Adam(groups)
-    return torch.optim.SGD(groups, lr=jobs[0].lr, momentum=momentum)
+def _default_lr(minima: Minima, optimizer: str) -> float:
+    """Adam: a hundredth of the median per-coordinate distance between minima."""
+    if optimizer != "adam" or len(minima) < 2:
+        return 0.01 if optimizer != "adam" else 1e-3
+    d = _distances(minima)
+    med = float(np.median(d[np.triu_indices(len(minima), k=1)]))
+    return 0.01 * med / math.sqrt(minima.dim) if med > 0 else 1e-3
 
 
 def _lr_factor(schedule: str, step: int, steps: int) -> float:
@@ -190,93 +188,150 @@ def _lr_factor(schedule: str, step: int, steps: int) -> float:
     return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * step / steps))
 
 
-def _nonfinite_error(job: _Job, step: int, value: float) -> ValueError:
-    return ValueError(
-        f"loss became {value} while optimizing the path between {job.u!r} and {job.v!r} "
-        f"at step {step}; try a smaller lr (lr={job.lr:.3g})"
-    )
+@dataclass(frozen=True)
+class _Options:
+    steps: int
+    lr: float
+    optimizer: str
+    momentum: float
+    schedule: str
+    t_batch: int
+    weight_decay: float
 
 
-def _train(
-    landscape: Landscape,
-    curve: Curve,
-    jobs: list[_Job],
-    *,
-    steps: int,
-    t_batch: int,
-    weight_decay: float,
-    optimizer: str,
-    momentum: float,
-    schedule: str,
-    bar: Any,
-) -> None:
-    """Optimize the bends of every job in place (``job.bends`` is replaced)."""
-    for job in jobs:
-        job.bends = job.bends.detach().clone().requires_grad_(True)
-    opt = _make_optimizer(jobs, optimizer, momentum)
+def _make_optimizer(param: torch.Tensor, opts: _Options) -> torch.optim.Optimizer:
+    if opts.optimizer == "adam":
+        return torch.optim.Adam([param], lr=opts.lr)
+    return torch.optim.SGD([param], lr=opts.lr, momentum=opts.momentum)
+
+
+def _check_finite(summary: torch.Tensor, jobs: Sequence[_Job], step: int, lr: float) -> None:
+    finite = torch.isfinite(summary)
+    if not bool(finite.all()):
+        k = int(torch.nonzero(~finite)[0])
+        raise ValueError(
+            f"loss became {float(summary[k])} while optimizing the path between "
+            f"{jobs[k].u!r} and {jobs[k].v!r} at step {step}; try a smaller lr (lr={lr:.3g})"
+        )
+
+
+def _train(landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options, bar: Any) -> None:
+    """Optimize the curves of ``jobs`` together; sets ``job.bends`` and ``job.history``.
+
+    The control points of all jobs form one tensor, so one optimizer (elementwise, hence
+    independent per job) and one ``objective`` call per step serve them all.
+    """
+    a = torch.stack([job.a for job in jobs])
+    b = torch.stack([job.b for job in jobs])
     batches = landscape.batches(generator=torch.Generator().manual_seed(jobs[0].seed))
-    chain = isinstance(curve, Chain)
-    strata = torch.arange(t_batch, dtype=torch.float64)
-    for step in range(steps):
+    if isinstance(curve, Chain):
+        _train_chain(landscape, curve, jobs, a, b, batches, opts, bar)
+        return
+    n_jobs, t_batch = len(jobs), opts.t_batch
+    bends = curve.init_bends(a, b).requires_grad_(True)
+    opt = _make_optimizer(bends, opts)
+    # every job draws all its t from its own stream: results do not depend on grouping
+    u = torch.stack([
+        torch.rand(opts.steps, t_batch, dtype=torch.float64,
+                   generator=torch.Generator().manual_seed(job.seed))
+        for job in jobs
+    ], dim=1)
+    t_all = ((torch.arange(t_batch, dtype=torch.float64) + u) / t_batch).to(a.device, a.dtype)
+    history = []
+    for step in range(opts.steps):
         batch = next(batches)
-        factor = _lr_factor(schedule, step, steps)
-        for group in opt.param_groups:
-            group["lr"] = group["base_lr"] * factor
+        opt.param_groups[0]["lr"] = opts.lr * _lr_factor(opts.schedule, step, opts.steps)
         opt.zero_grad(set_to_none=True)
         with torch.enable_grad():
-            if chain:
-                sizes = [job.bends.shape[0] for job in jobs]
-                values = landscape.objective(torch.cat([job.bends for job in jobs]), batch)
-                values.sum().backward()
-                per_job = values.detach().split(sizes)
-                summary = torch.stack([v.max() for v in per_job])
-            else:
-                pts = []
-                for job in jobs:
-                    u = (strata + torch.rand(t_batch, generator=job.generator, dtype=torch.float64))
-                    t = (u / t_batch).to(job.a.device, job.a.dtype)
-                    pts.append(curve.at(job.a, job.b, job.bends, t))
-                points = torch.cat(pts)
-                values = landscape.objective(points, batch).reshape(len(jobs), t_batch)
-                per = values.mean(dim=1)
-                total = per.sum()
-                if weight_decay:
-                    sq = points.pow(2).sum(dim=1).reshape(len(jobs), t_batch).mean(dim=1)
-                    total = total + weight_decay * sq.sum()
-                total.backward()
-                summary = per.detach()
-        finite = torch.isfinite(summary)
-        if not bool(finite.all()):
-            k = int(torch.nonzero(~finite)[0])
-            raise _nonfinite_error(jobs[k], step, float(summary[k]))
-        for job, s in zip(jobs, summary):
-            job.history.append(s)
-        if chain:
-            for job, v in zip(jobs, per_job):
-                job.bends.grad = curve.project(job.a, job.b, job.bends.detach(), job.bends.grad, v)
+            points = curve.at(a, b, bends, t_all[step]).reshape(n_jobs * t_batch, -1)
+            values = landscape.objective(points, batch).reshape(n_jobs, t_batch)
+            per_job = values.mean(dim=1)
+            total = per_job.sum()
+            if opts.weight_decay:
+                sq = points.pow(2).sum(dim=1).reshape(n_jobs, t_batch).mean(dim=1)
+                total = total + opts.weight_decay * sq.sum()
+            total.backward()
+        summary = per_job.detach()
+        _check_finite(summary, jobs, step, opts.lr)
+        history.append(summary)
         opt.step()
-        if chain and (step + 1) % curve.insert_every == 0 and step + 1 < steps:
-            _insert(landscape, curve, jobs, opt, batch)
         bar.update(1)
-    for job in jobs:
-        job.bends = job.bends.detach()
+    hist = torch.stack(history).cpu().numpy() if history else np.empty((0, n_jobs))
+    final = bends.detach()
+    for k, job in enumerate(jobs):
+        job.bends = final[k]
+        job.history = hist[:, k]
 
 
-def _insert(
-    landscape: Landscape, curve: Chain, jobs: list[_Job], opt: torch.optim.Optimizer, batch: Any
+def _train_chain(
+    landscape: Landscape,
+    curve: Chain,
+    jobs: list[_Job],
+    a: torch.Tensor,
+    b: torch.Tensor,
+    batches: Any,
+    opts: _Options,
+    bar: Any,
 ) -> None:
-    """One insertion round for every chain; probes use the current mini-batch."""
+    """The chain with insertion for a group of pairs (one flat tensor of points)."""
+    group = _ChainGroup([curve.points] * len(jobs), a.device)
+    x = curve.init_bends(a, b).reshape(-1, a.shape[1]).requires_grad_(True)
+    opt = _make_optimizer(x, opts)
+    history = []
+    for step in range(opts.steps):
+        batch = next(batches)
+        opt.param_groups[0]["lr"] = opts.lr * _lr_factor(opts.schedule, step, opts.steps)
+        opt.zero_grad(set_to_none=True)
+        with torch.enable_grad():
+            values = landscape.objective(x, batch)
+            (grad,) = torch.autograd.grad(values.sum(), x)
+        values = values.detach()
+        summary = values.new_full((len(jobs),), -math.inf).scatter_reduce(
+            0, group.job, values, reduce="amax"
+        )
+        _check_finite(summary, jobs, step, opts.lr)
+        history.append(summary)
+        x.grad = _project_group(curve, group, a, b, x, grad, values)
+        opt.step()
+        if (step + 1) % curve.insert_every == 0 and step + 1 < opts.steps:
+            def probe(points: torch.Tensor, batch: Any = batch) -> torch.Tensor:
+                return landscape.objective(points, batch).detach()
 
-    def probe(points: torch.Tensor) -> torch.Tensor:
-        return landscape.objective(points, batch).detach()
+            new_x, new_group, src = _insert_group(curve, group, a, b, x, probe)
+            if new_x.shape[0] != x.shape[0]:
+                x, group = _replace_param(opt, x, new_x, src), new_group
+        bar.update(1)
+    hist = torch.stack(history).cpu().numpy() if history else np.empty((0, len(jobs)))
+    parts = x.detach().split(group.sizes)
+    for k, job in enumerate(jobs):
+        job.bends = parts[k]
+        job.history = hist[:, k]
 
-    with torch.no_grad():
-        for job, group in zip(jobs, opt.param_groups):
-            new = curve.insert(job.a, job.b, job.bends.detach(), probe)
-            if new.shape[0] != job.bends.shape[0]:
-                opt.state.pop(job.bends, None)
-                job.bends = new.clone().requires_grad_(True)
-                group["params"] = [job.bends]
+
+def _replace_param(
+    opt: torch.optim.Optimizer, old: torch.Tensor, new: torch.Tensor, src: torch.Tensor
+) -> torch.Tensor:
+    """Swap the optimizer's parameter for ``new``; per-row state follows ``src``.
+
+    A new row gets the mean state of its old neighbours (``src`` holds two old row
+    indices per new row, ``-1`` for none), so inserted points start with the step
+    statistics of the points around them.
+    """
+    param = new.detach().clone().requires_grad_(True)
+    state = opt.state.pop(old, {})
+    lo, hi = src[:, 0], src[:, 1]
+    w_lo = (lo >= 0).to(new.dtype).unsqueeze(1)
+    w_hi = (hi >= 0).to(new.dtype).unsqueeze(1)
+    norm = (w_lo + w_hi).clamp_min(1)
+    new_state = {}
+    for key, value in state.items():
+        if isinstance(value, torch.Tensor) and value.shape == old.shape:
+            value = (value[lo.clamp_min(0)] * w_lo + value[hi.clamp_min(0)] * w_hi) / norm
+        new_state[key] = value
+    opt.param_groups[0]["params"] = [param]
+    if new_state:
+        opt.state[param] = new_state
+    return param
 
 
 # ---------------------------------------------------------------------- public API
@@ -326,8 +381,9 @@ def connect(
         Passes over ``landscape.batches``; default: enough for
         ``DEFAULT_STEPS = 400`` steps (400 steps on a full-batch landscape).
     lr : float, optional
-        Initial learning rate. Default for Adam: ``0.01 * |b - a| / sqrt(P)`` per pair
-        (a hundredth of the typical per-coordinate distance); for SGD ``0.01``.
+        Initial learning rate, shared by all pairs. Default for Adam: ``0.01 * d / sqrt(P)``
+        with ``d`` the median distance between the minima (a hundredth of a typical
+        per-coordinate distance); for SGD ``0.01``.
     optimizer : {"adam", "sgd"}
         Optimizer over the flat bends tensor (SGD uses ``momentum``).
     momentum : float
@@ -388,28 +444,22 @@ def connect(
     if t_batch is None:
         t_batch = 16 if full_batch else 1
     _check_positive(t_batch, "t_batch", integer=True)
-    if lr is not None:
-        _check_positive(lr, "lr")
+    if lr is None:
+        lr = _default_lr(minima, optimizer)
+    _check_positive(lr, "lr")
+    if not (isinstance(momentum, (int, float)) and 0 <= momentum < 1):
+        raise ValueError(f"momentum={momentum!r}; expected a number in [0, 1)")
     if group is None:
         group = max(1, len(index_pairs)) if full_batch and landscape.dim <= _GROUP_MAX_DIM else 1
     _check_positive(group, "group", integer=True)
+    opts = _Options(steps, float(lr), optimizer, float(momentum), schedule, t_batch,
+                    float(weight_decay))
 
     points = minima.points.to(landscape.device, landscape.dtype)
-    jobs = []
-    for i, j in index_pairs:
-        a, b = points[i], points[j]
-        if lr is not None:
-            job_lr = float(lr)
-        elif optimizer == "adam":
-            job_lr = 0.01 * float((b - a).norm()) / math.sqrt(landscape.dim)
-            job_lr = job_lr if job_lr > 0 else 1e-3
-        else:
-            job_lr = 0.01
-        pair_seed = _pair_seed(seed, i, j)
-        jobs.append(_Job(
-            i, j, minima.names[i], minima.names[j], a, b, curve.init_bends(a, b), job_lr,
-            pair_seed, torch.Generator().manual_seed(pair_seed),
-        ))
+    jobs = [
+        _Job(i, j, minima.names[i], minima.names[j], points[i], points[j], _pair_seed(seed, i, j))
+        for i, j in index_pairs
+    ]
 
     results: list[Path] = []
     overall = tqdm(total=len(jobs), desc="paths", unit="path", disable=not progress)
@@ -420,9 +470,7 @@ def connect(
             with tqdm(total=steps, desc=label, unit="step", leave=False,
                       disable=not progress) as bar:
                 t0 = time.perf_counter()
-                _train(landscape, curve, chunk, steps=steps, t_batch=t_batch,
-                       weight_decay=float(weight_decay), optimizer=optimizer,
-                       momentum=momentum, schedule=schedule, bar=bar)
+                _train(landscape, curve, chunk, opts, bar)
                 t1 = time.perf_counter()
             items = [(curve, job.a, job.b, job.bends) for job in chunk]
             if linear:
@@ -442,7 +490,7 @@ def connect(
                     t=t, losses=y, barrier=float(y[top]), t_max=float(t[top]),
                     linear_t=lin_t, linear_losses=lin_y,
                     linear_barrier=float(lin_y.max()) if linear else math.nan,
-                    history=torch.stack(job.history).cpu().numpy() if job.history else [],
+                    history=job.history,
                     seconds_optimize=(t1 - t0) / len(chunk),
                     seconds_evaluate=(t2 - t1) / len(chunk),
                     seed=job.seed,

@@ -39,16 +39,13 @@ def _check_int(value: Any, name: str, *, minimum: int) -> int:
     return value
 
 
-def _as_t(t: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
-    t = torch.as_tensor(t, dtype=like.dtype, device=like.device).reshape(-1)
-    return t
-
-
 class Curve(ABC):
     """A family of curves ``φ: [0, 1] -> R^P`` with ``φ(0) = a`` and ``φ(1) = b``.
 
     Subclasses are frozen dataclasses (the specification); the control points live in
-    a separate ``(k, P)`` tensor so that a curve is a stateless map.
+    a separate ``(k, P)`` tensor so that a curve is a stateless map. All methods also
+    accept a leading batch of curves: ``a, b`` of shape ``(J, P)`` and ``bends`` of
+    shape ``(J, k, P)``.
     """
 
     #: Name used in serialized records and on the command line.
@@ -65,14 +62,14 @@ class Curve(ABC):
 
         Parameters
         ----------
-        t : Tensor, shape (T,)
+        t : Tensor, shape (..., T)
             Curve parameters in ``[0, 1]``.
         k : int
             Number of bends.
 
         Returns
         -------
-        Tensor, shape (T, k + 2)
+        Tensor, shape (..., T, k + 2)
             ``φ(t) = weights(t, k) @ [a; bends; b]``.
         """
 
@@ -93,7 +90,7 @@ class Curve(ABC):
         a, b = _check_endpoints(a, b)
         k = self.n_bends
         s = torch.arange(1, k + 1, dtype=a.dtype, device=a.device) / (k + 1)
-        return torch.lerp(a.expand(k, -1), b.expand(k, -1), s[:, None]).contiguous()
+        return torch.lerp(a.unsqueeze(-2), b.unsqueeze(-2), s.unsqueeze(-1)).contiguous()
 
     def at(
         self, a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor, t: torch.Tensor | float
@@ -102,54 +99,66 @@ class Curve(ABC):
 
         Parameters
         ----------
-        a, b : Tensor, shape (P,)
+        a, b : Tensor, shape (P,) or (J, P)
             Endpoints (held exactly: ``φ(0) == a``, ``φ(1) == b``).
-        bends : Tensor, shape (k, P)
+        bends : Tensor, shape (k, P) or (J, k, P)
             Movable control points; ``k`` may differ from :attr:`n_bends` (a
             :class:`Chain` grows by insertion).
-        t : Tensor, shape (T,), or float
+        t : Tensor, shape (T,) or (J, T), or float
             Curve parameters in ``[0, 1]``.
+
+        Returns
+        -------
+        Tensor, shape (T, P) or (J, T, P)
         """
         control = _control(a, b, bends)
         t = _as_t(t, control)
-        return self.weights(t, control.shape[0] - 2).to(control.dtype) @ control
+        return self.weights(t, control.shape[-2] - 2).to(control.dtype) @ control
 
     def to_dict(self) -> dict[str, Any]:
         """The specification as a JSON-ready dict (inverse: :func:`curve_from_dict`)."""
         return {"kind": self.kind, **asdict(self)}  # type: ignore[call-overload]
 
 
+def _as_t(t: torch.Tensor | float, control: torch.Tensor) -> torch.Tensor:
+    t = torch.as_tensor(t, dtype=control.dtype, device=control.device)
+    return t.reshape(-1) if t.ndim == 0 else t
+
+
 def _check_endpoints(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    if a.ndim != 1 or a.shape != b.shape:
+    if a.ndim not in (1, 2) or a.shape != b.shape:
         raise ValueError(
-            f"endpoints must be two vectors of the same shape (P,), got {tuple(a.shape)} "
-            f"and {tuple(b.shape)}"
+            f"endpoints must be two vectors of the same shape (P,) (or (J, P) for a batch), "
+            f"got {tuple(a.shape)} and {tuple(b.shape)}"
         )
     return a, b
 
 
 def _control(a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor) -> torch.Tensor:
     a, b = _check_endpoints(a, b)
-    if bends.ndim != 2 or bends.shape[1] != a.shape[0]:
+    if bends.ndim != a.ndim + 1 or bends.shape[-1] != a.shape[-1] or bends.shape[:-2] != a.shape[:-1]:
+        want = f"(k, {a.shape[-1]})" if a.ndim == 1 else f"({a.shape[0]}, k, {a.shape[-1]})"
         raise ValueError(
-            f"bends must have shape (k, {a.shape[0]}) to match the endpoints, "
-            f"got {tuple(bends.shape)}"
+            f"bends must have shape {want} to match the endpoints, got {tuple(bends.shape)}"
         )
-    return torch.cat([a.unsqueeze(0), bends, b.unsqueeze(0)])
+    return torch.cat([a.unsqueeze(-2), bends, b.unsqueeze(-2)], dim=-2)
 
 
 def _polyline_at(control: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Piecewise-linear curve through ``control`` rows at equally spaced ``t``."""
-    segments = control.shape[0] - 1
+    """Piecewise-linear curve through ``control`` rows (``(..., n, P)``) at equal ``t``."""
+    segments = control.shape[-2] - 1
+    t = t.expand(*control.shape[:-2], t.shape[-1])
     u = t.clamp(0, 1) * segments
     idx = u.floor().long().clamp_(max=segments - 1)
-    s = (u - idx.to(u.dtype)).unsqueeze(1)
-    return torch.lerp(control[idx], control[idx + 1], s)
+    s = (u - idx.to(u.dtype)).unsqueeze(-1)
+    lo = torch.take_along_dim(control, idx.unsqueeze(-1), dim=-2)
+    hi = torch.take_along_dim(control, (idx + 1).unsqueeze(-1), dim=-2)
+    return torch.lerp(lo, hi, s)
 
 
 def _polyline_weights(t: torch.Tensor, k: int) -> torch.Tensor:
     nodes = torch.linspace(0, 1, k + 2, dtype=t.dtype, device=t.device)
-    return (1 - (t[:, None] - nodes[None, :]).abs() * (k + 1)).clamp_(min=0)
+    return (1 - (t.unsqueeze(-1) - nodes).abs() * (k + 1)).clamp_(min=0)
 
 
 @dataclass(frozen=True)
@@ -179,7 +188,7 @@ class Bezier(Curve):
         n = k + 1
         i = torch.arange(n + 1, dtype=t.dtype, device=t.device)
         binom = torch.tensor([math.comb(n, j) for j in range(n + 1)], dtype=t.dtype, device=t.device)
-        t = t[:, None]
+        t = t.unsqueeze(-1)
         return binom * t.pow(i) * (1 - t).pow(n - i)
 
 
@@ -289,12 +298,10 @@ class Chain(Curve):
         return _polyline_at(control, _as_t(t, control))
 
     # ------------------------------------------------------------------ algorithm
-    @staticmethod
-    def tangents(a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor) -> torch.Tensor:
+    def tangents(self, a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor) -> torch.Tensor:
         """Unit tangents at the movable points, ``(k, P)``, from their two neighbours."""
-        control = _control(a, b, bends)
-        tau = control[2:] - control[:-2]
-        return tau / tau.norm(dim=1, keepdim=True).clamp_min(torch.finfo(tau.dtype).tiny)
+        group = _ChainGroup([bends.shape[0]], bends.device)
+        return group.tangents(group.full(a.unsqueeze(0), b.unsqueeze(0), bends))[0]
 
     def project(
         self,
@@ -306,35 +313,23 @@ class Chain(Curve):
     ) -> torch.Tensor:
         """The update direction of the movable points (a "gradient" to descend).
 
-        ``g - (g·τ)τ`` per point (the tangential part only re-parameterizes the
-        curve), plus ``-spring (|x_{i+1} - x_i| - |x_i - x_{i-1}|) τ`` if
-        ``spring > 0``, and ``g - 2(g·τ)τ`` at the highest point if ``climbing``.
+        ``g - (g·τ)τ`` per point with ``τ`` the unit tangent from the two neighbours
+        (the tangential part only re-parameterizes the curve), plus
+        ``-spring (|x_{i+1} - x_i| - |x_i - x_{i-1}|) τ`` if ``spring > 0``, and
+        ``g - 2(g·τ)τ`` at the highest point if ``climbing``.
 
         Parameters
         ----------
         a, b, bends : Tensor
-            The chain (see :meth:`at`).
+            The chain (see :meth:`at`), unbatched.
         grad : Tensor, shape (k, P)
             Loss gradient at each movable point.
         losses : Tensor, shape (k,), optional
             Loss at each movable point; required when ``climbing``.
         """
-        if grad.shape != bends.shape:
-            raise ValueError(f"grad has shape {tuple(grad.shape)}, expected {tuple(bends.shape)}")
-        with torch.no_grad():
-            tau = self.tangents(a, b, bends)
-            along = (grad * tau).sum(dim=1, keepdim=True)
-            out = grad - along * tau
-            if self.spring > 0:
-                control = _control(a, b, bends)
-                seg = (control[1:] - control[:-1]).norm(dim=1)
-                out = out - self.spring * (seg[1:] - seg[:-1]).unsqueeze(1) * tau
-            if self.climbing and bends.shape[0] > 0:
-                if losses is None:
-                    raise ValueError("climbing=True needs the losses at the movable points")
-                top = int(torch.argmax(losses))
-                out[top] = grad[top] - 2 * along[top] * tau[top]
-        return out
+        _control(a, b, bends)
+        group = _ChainGroup([bends.shape[0]], bends.device)
+        return _project_group(self, group, a.unsqueeze(0), b.unsqueeze(0), bends, grad, losses)
 
     def insert(
         self,
@@ -348,56 +343,168 @@ class Chain(Curve):
         The loss is probed at ``probes`` evenly spaced points inside each segment. A
         segment is a candidate if its highest probe exceeds both of its vertices (the
         polyline misses a bump there) or if it is longer than ``stretch`` times the
-        mean segment length. Candidates are ranked by their highest probe; a new point
-        goes to the highest probe of each of the first ``insert_count`` candidates
-        (capped at ``max_points`` movable points in all).
+        chain's mean segment length. Candidates are ranked by their highest probe; a
+        new point goes to the highest probe of each of the first ``insert_count``
+        candidates (to the midpoint of a segment that is only too long), with at most
+        ``max_points`` movable points in all.
 
         Parameters
         ----------
         a, b, bends : Tensor
-            The chain (see :meth:`at`).
+            The chain (see :meth:`at`), unbatched.
         loss : callable
-            Exact loss at a batch of points, ``(B, P) -> (B,)``.
+            Loss at a batch of points, ``(B, P) -> (B,)``.
 
         Returns
         -------
         Tensor, shape (k', P)
-            The new movable points, ``k <= k' <= max_points``, in chain order; the
-            old points are kept unchanged.
+            The new movable points in chain order, ``k <= k' <= max_points``; the old
+            points are kept unchanged.
         """
-        room = min(self.insert_count, self.max_points - bends.shape[0])
-        if room <= 0:
-            return bends
-        with torch.no_grad():
-            control = _control(a, b, bends.detach())
-            n_seg = control.shape[0] - 1
-            s = torch.arange(1, self.probes + 1, dtype=control.dtype, device=control.device)
-            s = s / (self.probes + 1)
-            probes = torch.lerp(
-                control[:-1].unsqueeze(1), control[1:].unsqueeze(1), s[None, :, None]
-            ).reshape(n_seg * self.probes, -1)
-            values = loss(torch.cat([control, probes])).reshape(-1)
-            vertex = values[: n_seg + 1]
-            probe = values[n_seg + 1 :].reshape(n_seg, self.probes)
-            best, where = probe.max(dim=1)
-            bulge = best > torch.maximum(vertex[:-1], vertex[1:])
-            length = (control[1:] - control[:-1]).norm(dim=1)
-            long = length > self.stretch * length.mean()
-            candidates = torch.nonzero(bulge | long).reshape(-1).tolist()
-            candidates.sort(key=lambda j: (-float(best[j]), j))
-            chosen = sorted(candidates[:room])
-            if not chosen:
-                return bends
-            pieces = []
-            prev = 0
-            for j in chosen:
-                # segment j joins control rows j and j+1, i.e. bends rows j-1 and j
-                pieces.append(bends.detach()[prev:j])
-                frac = s[where[j]] if bulge[j] else control.new_tensor(0.5)
-                pieces.append(torch.lerp(control[j], control[j + 1], frac).unsqueeze(0))
-                prev = j
-            pieces.append(bends.detach()[prev:])
-            return torch.cat(pieces).contiguous()
+        _control(a, b, bends)
+        group = _ChainGroup([bends.shape[0]], bends.device)
+        new, _, _ = _insert_group(self, group, a.unsqueeze(0), b.unsqueeze(0), bends, loss)
+        return new
+
+
+class _ChainGroup:
+    """Index bookkeeping for ``J`` chains stored as one flat ``(N, P)`` tensor.
+
+    Chain ``j`` has ``sizes[j]`` movable points; :meth:`full` interleaves them with the
+    endpoints into ``F`` of shape ``(N + 2J, P)``: ``[a_0, x.., b_0, a_1, x.., b_1, ...]``.
+    """
+
+    def __init__(self, sizes: list[int], device: torch.device) -> None:
+        self.sizes = [int(k) for k in sizes]
+        k = torch.tensor(self.sizes, dtype=torch.long)
+        starts = torch.cumsum(k + 2, 0) - (k + 2)  # row of a_j in F
+        self.n_rows = int((k + 2).sum())
+        self.a_pos = starts.to(device)
+        self.b_pos = (starts + k + 1).to(device)
+        self.job = torch.repeat_interleave(torch.arange(len(sizes)), k).to(device)
+        x_start = torch.cumsum(k, 0) - k  # first row of chain j in x
+        self.x_start = x_start.to(device)
+        self.local = (torch.arange(int(k.sum())) - torch.repeat_interleave(x_start, k)).to(device)
+        self.pos = starts.to(device)[self.job] + 1 + self.local
+        to_x = torch.full((self.n_rows,), -1, dtype=torch.long, device=device)
+        to_x[self.pos] = torch.arange(self.pos.numel(), device=device)
+        self.to_x = to_x  # F row -> x row (-1 for endpoints)
+        is_b = torch.zeros(self.n_rows, dtype=torch.bool, device=device)
+        is_b[self.b_pos] = True
+        self.seg = torch.nonzero(~is_b).reshape(-1)  # first F row of every segment
+        self.seg_job = torch.repeat_interleave(torch.arange(len(sizes)), k + 1).to(device)
+
+    def full(self, a: torch.Tensor, b: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        F = x.new_empty(self.n_rows, x.shape[-1])
+        F[self.a_pos] = a.to(x.dtype)
+        F[self.b_pos] = b.to(x.dtype)
+        F[self.pos] = x
+        return F
+
+    def tangents(self, F: torch.Tensor) -> torch.Tensor:
+        tau = F[self.pos + 1] - F[self.pos - 1]
+        return tau / tau.norm(dim=1, keepdim=True).clamp_min(torch.finfo(tau.dtype).tiny)
+
+
+def _project_group(
+    curve: Chain,
+    group: _ChainGroup,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    x: torch.Tensor,
+    grad: torch.Tensor,
+    losses: torch.Tensor | None,
+) -> torch.Tensor:
+    """:meth:`Chain.project` for every chain of a group at once."""
+    if grad.shape != x.shape:
+        raise ValueError(f"grad has shape {tuple(grad.shape)}, expected {tuple(x.shape)}")
+    with torch.no_grad():
+        F = group.full(a, b, x.detach())
+        tau = group.tangents(F)
+        along = (grad * tau).sum(dim=1, keepdim=True)
+        out = grad - along * tau
+        if curve.spring > 0:
+            nxt = (F[group.pos + 1] - F[group.pos]).norm(dim=1)
+            prev = (F[group.pos] - F[group.pos - 1]).norm(dim=1)
+            out = out - curve.spring * (nxt - prev).unsqueeze(1) * tau
+        if curve.climbing and x.shape[0] > 0:
+            if losses is None:
+                raise ValueError("climbing=True needs the losses at the movable points")
+            pad = losses.new_full((len(group.sizes), max(group.sizes)), -math.inf)
+            pad[group.job, group.local] = losses.to(pad.dtype)
+            top = group.x_start + pad.argmax(dim=1)
+            out[top] = grad[top] - 2 * along[top] * tau[top]
+    return out
+
+
+def _insert_group(
+    curve: Chain,
+    group: _ChainGroup,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    x: torch.Tensor,
+    loss: Callable[[torch.Tensor], torch.Tensor],
+) -> tuple[torch.Tensor, _ChainGroup, torch.Tensor]:
+    """:meth:`Chain.insert` for every chain of a group, with one call of ``loss``.
+
+    Returns the new flat points, their group, and for every new row the two old rows
+    it derives from (``(i, i)`` for a kept row, the old movable neighbours of a new
+    point, ``-1`` for an endpoint) so that optimizer state can be carried over.
+    """
+    x = x.detach()
+    keep_all = (x, group, torch.arange(x.shape[0], device=x.device).unsqueeze(1).repeat(1, 2))
+    rooms = [min(curve.insert_count, curve.max_points - k) for k in group.sizes]
+    if max(rooms) <= 0:
+        return keep_all
+    with torch.no_grad():
+        F = group.full(a, b, x)
+        lo, hi = F[group.seg], F[group.seg + 1]
+        s = torch.arange(1, curve.probes + 1, dtype=x.dtype, device=x.device) / (curve.probes + 1)
+        probes = torch.lerp(lo.unsqueeze(1), hi.unsqueeze(1), s[None, :, None])
+        values = loss(torch.cat([F, probes.reshape(-1, F.shape[1])])).reshape(-1)
+        vertex = values[: group.n_rows]
+        probe = values[group.n_rows :].reshape(-1, curve.probes)
+        best, where = probe.max(dim=1)
+        bulge = best > torch.maximum(vertex[group.seg], vertex[group.seg + 1])
+        length = (hi - lo).norm(dim=1)
+        n_chains = len(group.sizes)
+        mean = torch.zeros(n_chains, dtype=length.dtype, device=length.device)
+        mean = mean.index_add(0, group.seg_job, length) / torch.tensor(
+            [k + 1 for k in group.sizes], dtype=length.dtype, device=length.device
+        )
+        long = length > curve.stretch * mean[group.seg_job]
+        best_np = best.cpu().numpy()
+        cand_np = (bulge | long).cpu().numpy()
+        bulge_np = bulge.cpu().numpy()
+    seg_job = group.seg_job.cpu().numpy()
+    to_x = group.to_x.cpu().numpy()
+    seg_rows = group.seg.cpu().numpy()
+    chosen: set[int] = set()
+    for j, room in enumerate(rooms):
+        segs = [int(g) for g in (seg_job == j).nonzero()[0] if cand_np[g]]
+        segs.sort(key=lambda g: (-float(best_np[g]), g))
+        chosen.update(segs[: max(room, 0)])
+    if not chosen:
+        return keep_all
+    # walk the segments in order: each is followed by its end row (a movable point or b)
+    rows: list[torch.Tensor] = []
+    src: list[tuple[int, int]] = []
+    sizes = [0] * n_chains
+    with torch.no_grad():
+        for g, f_row in enumerate(seg_rows):
+            j = int(seg_job[g])
+            if g in chosen:
+                frac = s[where[g]] if bulge_np[g] else s.new_tensor(0.5)
+                rows.append(torch.lerp(F[f_row], F[f_row + 1], frac).unsqueeze(0))
+                src.append((int(to_x[f_row]), int(to_x[f_row + 1])))
+                sizes[j] += 1
+            nxt = int(to_x[f_row + 1])
+            if nxt >= 0:
+                rows.append(x[nxt].unsqueeze(0))
+                src.append((nxt, nxt))
+                sizes[j] += 1
+        new_x = torch.cat(rows).contiguous()
+    return new_x, _ChainGroup(sizes, x.device), torch.tensor(src, dtype=torch.long, device=x.device)
 
 
 _KINDS: dict[str, type[Curve]] = {c.kind: c for c in (Bezier, PolyChain, Chain)}

@@ -21,7 +21,7 @@ from torch.func import functional_call
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from topoloss.data.core import as_dataset
-from topoloss.landscape import Landscape, check_points
+from topoloss.landscape import Landscape
 
 __all__ = ["ModelLandscape"]
 
@@ -230,11 +230,25 @@ class ModelLandscape(Landscape):
         chunks = theta.split(self._numels)
         return {n: c.view(s) for n, c, s in zip(self.names, chunks, self.shapes)}
 
+    def as_points(self, points: Any, *, name: str = "points") -> Tensor:
+        """Validate and convert to ``(B, P)`` on this landscape's device and dtype.
+
+        Same contract as :meth:`Landscape.as_points`; finiteness is checked through
+        the row sums first (a finite sum implies finite entries), which reads the
+        points once instead of writing a mask as large as them.
+        """
+        p = torch.as_tensor(points)
+        p = p.unsqueeze(0) if p.ndim == 1 else p
+        if p.ndim == 2 and p.shape[1] == self.dim and p.is_floating_point():
+            if bool(torch.isfinite(p.sum(dim=1)).all()):
+                return p.to(self.device, self.dtype)
+        return super().as_points(points, name=name)
+
     def _point_tensor(self, point: Any, name: str = "point") -> Tensor:
-        p = check_points(torch.as_tensor(point), self.dim, name=name)
+        p = self.as_points(point, name=name)
         if len(p) != 1:
             raise ValueError(f"{name} must be a single point of shape ({self.dim},), got {tuple(p.shape)}")
-        return p[0].detach().to(self.device, self.dtype)
+        return p[0].detach()
 
     def _unwrap(self, state: Any, source: str) -> Mapping[str, Any]:
         if isinstance(state, nn.Module):

@@ -6,7 +6,6 @@ import math
 from typing import Literal
 
 import gudhi
-import gudhi.wasserstein
 import numpy as np
 
 from topoloss.barcode import Barcode
@@ -69,6 +68,7 @@ def to_score(
         return float(gudhi.bottleneck_distance(diagram, ideal, e=0.0))
     if diagram.shape[0] == 1:  # already ideal; POT warns on an empty finite part
         return 0.0
+    import gudhi.wasserstein  # imports POT, which imports torch: only when asked
     # The POT backend: GUDHI 3.13's Hera backend crashes with internal_p=inf on
     # diagrams of two or more finite points.
     return float(

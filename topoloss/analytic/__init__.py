@@ -1,0 +1,65 @@
+"""Analytic landscapes: closed-form functions on a box and their exact ground truth.
+
+- :class:`AnalyticLandscape` / :func:`from_function` wrap a torch function of a few
+  variables with its box;
+- built-ins: :func:`polynomial`, the :func:`sextic` family (SPEC §8), :func:`himmelblau`,
+  :func:`six_hump_camel`, :func:`rastrigin`, :func:`styblinski_tang`,
+  :func:`holder_table`, :func:`gaussian_wells`; by name with :func:`builtin` /
+  :data:`BUILTINS`;
+- exact answers on a grid (SPEC §7): :func:`exact_barcode` (GUDHI cubical
+  persistence), :func:`exact_minima`, :func:`exact_barriers`;
+- :func:`escape_learning_rate`: the smallest learning rate at which gradient descent
+  leaves a local minimum (SPEC §8).
+"""
+
+from topoloss.analytic.escape import escape_learning_rate, escape_steps
+from topoloss.analytic.exact import (
+    GridMinima,
+    default_resolution,
+    exact_barcode,
+    exact_barriers,
+    exact_minima,
+)
+from topoloss.analytic.functions import (
+    BUILTINS,
+    SEXTIC_TAYLOR,
+    CriticalPoints,
+    PolynomialLandscape,
+    Sextic,
+    builtin,
+    gaussian_wells,
+    himmelblau,
+    holder_table,
+    polynomial,
+    rastrigin,
+    sextic,
+    six_hump_camel,
+    styblinski_tang,
+)
+from topoloss.analytic.landscape import AnalyticLandscape, from_function
+
+__all__ = [
+    "AnalyticLandscape",
+    "BUILTINS",
+    "CriticalPoints",
+    "GridMinima",
+    "PolynomialLandscape",
+    "SEXTIC_TAYLOR",
+    "Sextic",
+    "builtin",
+    "default_resolution",
+    "escape_learning_rate",
+    "escape_steps",
+    "exact_barcode",
+    "exact_barriers",
+    "exact_minima",
+    "from_function",
+    "gaussian_wells",
+    "himmelblau",
+    "holder_table",
+    "polynomial",
+    "rastrigin",
+    "sextic",
+    "six_hump_camel",
+    "styblinski_tang",
+]
