@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_curve_step.py [--model cnn|fcn|vgg16|resnet110]
-        [--device cpu|cuda] [--batch 128] [--steps 20] [--repeat 5]
+        [--device cpu|cuda] [--batch 128] [--steps 10] [--repeat 5]
         [--train-size 256] [--eval-points 61] [--threads N]
 
 In one run, on the same model and the same mini-batch, it times alternately:
@@ -15,13 +15,18 @@ In one run, on the same model and the same mini-batch, it times alternately:
   takes it: ``t ~ U(0, 1)``, the point ``φ(t)`` as one fused combination of
   ``[a; bend; b]`` (:meth:`topoloss.curves.Curve.at`), ``landscape.objective``
   (``torch.func.functional_call`` on views of the flat point), ``backward`` into the
-  bend tensor, ``SGD.step`` on it.
+  bend tensor, ``SGD.step`` on it;
+* ``fused``: the same curve step with the point built as
+  ``addmm(w_b b + w_a a, w_bend, bends)`` instead of ``Curve.at``'s matrix product
+  with the concatenated ``[a; bends; b]`` (a reference for what the point
+  construction costs: its backward then writes only the ``(k, P)`` bend gradient).
 
 It prints the median time per step of each and their ratio, then the time to
 evaluate a path's ``--eval-points`` points exactly with ``landscape.loss`` on a
 training set of ``--train-size`` samples (BatchNorm statistics recomputed at every
 point when the model has BatchNorm), next to a plain-torch loop doing the same work
-(``vector_to_parameters``, ``reset_running_stats``, train-mode pass, eval pass).
+(``vector_to_parameters``, ``reset_running_stats``, train-mode pass, eval pass),
+after one warm-up point, the faster of two alternating runs each.
 Data are random images (the timing does not depend on their values).
 
 Models: ``cnn`` (default; the paper's CNN-2-16 with BatchNorm), ``fcn`` (3 hidden
@@ -113,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", choices=sorted(MODELS), default="cnn")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=20, help="steps per timed block")
+    parser.add_argument("--steps", type=int, default=10, help="steps per timed block")
     parser.add_argument("--repeat", type=int, default=5, help="alternating blocks of each")
     parser.add_argument("--train-size", type=int, default=256)
     parser.add_argument("--eval-points", type=int, default=61)
@@ -154,6 +159,19 @@ def main(argv: list[str] | None = None) -> int:
         land.objective(curve.at(a, b, bends, t), (xb, yb)).sum().backward()
         copt.step()
 
+    # the same step with the point built without the (k + 2, P) control matrix:
+    # w_a a + w_b b (no gradient) + w_bend @ bends, so backward writes only (k, P)
+    fbends = bends.detach().clone().requires_grad_(True)
+    fopt = torch.optim.SGD([fbends], lr=1e-3, momentum=0.9)
+
+    def fused_step() -> None:
+        t = torch.rand(1, generator=tgen, dtype=torch.float64).to(device, land.dtype)
+        w = curve.weights(t, 1)
+        point = torch.addmm(torch.mul(b, w[:, -1:]).addcmul_(w[:, :1], a), w[:, 1:-1], fbends)
+        fopt.zero_grad(set_to_none=True)
+        land.objective(point, (xb, yb)).sum().backward()
+        fopt.step()
+
     # the landscape alone: the same step on a leaf point (no curve around it)
     theta = a.clone().requires_grad_(True)
     lopt = torch.optim.SGD([theta], lr=1e-3, momentum=0.9)
@@ -163,32 +181,33 @@ def main(argv: list[str] | None = None) -> int:
         land.objective(theta.unsqueeze(0), (xb, yb)).sum().backward()
         lopt.step()
 
-    steps = {"plain": plain, "leaf": leaf_step, "curve": curve_step}
+    steps = {"plain": plain, "leaf": leaf_step, "curve": curve_step, "fused": fused_step}
     for fn in steps.values():  # warm-up
         _timed(fn, 3, device)
     times: dict[str, list[float]] = {k: [] for k in steps}
     for _ in range(args.repeat):  # alternate, so that load changes hit all alike
         for key, fn in steps.items():
             times[key].append(_timed(fn, args.steps, device))
-    p, f, c = (statistics.median(times[k]) for k in ("plain", "leaf", "curve"))
+    p, f, c, u = (statistics.median(times[k]) for k in ("plain", "leaf", "curve", "fused"))
     print(f"plain training step          : {p * 1e3:9.3f} ms  (median of {args.repeat} x {args.steps})")
     print(f"landscape step, leaf point   : {f * 1e3:9.3f} ms  ratio to plain {f / p:.3f}")
     print(f"Bezier(bends=1) curve step   : {c * 1e3:9.3f} ms  ratio to plain {c / p:.3f}")
+    print(f"  same, point via addmm      : {u * 1e3:9.3f} ms  ratio to plain {u / p:.3f}")
 
     # exact evaluation of a path's points
     with torch.no_grad():
         pts = curve.at(a, b, bends.detach(), torch.linspace(0, 1, args.eval_points))
     bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in land.model.modules())
-    xs, ys = land._x[:n], land._y[:n]
-    _sync(device)
-    start = time.perf_counter()
-    land.loss(pts)
-    _sync(device)
-    ours = time.perf_counter() - start
-    start = time.perf_counter()
-    _plain_path_eval(factory, pts, xs, ys, args.batch, device)
-    _sync(device)
-    ref = time.perf_counter() - start
+    xs, ys = land.tensors()
+    evals = {"ours": lambda q: land.loss(q),
+             "plain": lambda q: _plain_path_eval(factory, q, xs, ys, args.batch, device)}
+    for fn in evals.values():  # warm-up on one point (allocator, kernel selection)
+        fn(pts[:1] + 1e-3)
+    spent: dict[str, list[float]] = {k: [] for k in evals}
+    for _ in range(2):  # alternate; keep the faster of two
+        for key, fn in evals.items():
+            spent[key].append(_timed(lambda fn=fn: fn(pts), 1, device))
+    ours, ref = min(spent["ours"]), min(spent["plain"])
     print(f"path of {args.eval_points} points on {n} samples (BN recompute: {bn}): "
           f"landscape.loss {ours:.3f} s ({ours / args.eval_points * 1e3:.1f} ms/point), "
           f"plain torch {ref:.3f} s, ratio {ours / ref:.3f}")

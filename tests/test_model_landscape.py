@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 
 import pytest
 import torch
@@ -104,7 +105,7 @@ def test_point_layout_and_views(data):
 def test_objective_gradient_matches_autograd(data):
     x, y = data
     for bn in (False, True):
-        factory = lambda: mlp(bn)  # noqa: E731
+        factory = functools.partial(mlp, bn)
         land = ModelLandscape(factory, (x, y), batch_size=32)
         theta = land.initial_point(3)
         batch = next(land.batches(generator=torch.Generator().manual_seed(5)))
@@ -227,6 +228,11 @@ def test_tied_weights_are_one_coordinate_block(data):
     fresh = Tied()
     fresh.load_state_dict(state)
     assert plain_loss(fresh, x, y) == pytest.approx(land.loss(theta).item(), rel=1e-6)
+    # the gradient of a shared weight sums both uses, as on a normal module
+    _, grad = land.loss_and_grad(theta, (x, y))
+    F.cross_entropy(fresh.train()(x), y).backward()
+    want = parameters_to_vector([p.grad for p in fresh.parameters()])
+    torch.testing.assert_close(grad[0], want, rtol=1e-5, atol=1e-6)
 
 
 def test_validation_errors(data):
@@ -253,7 +259,7 @@ def test_validation_errors(data):
 @pytest.fixture(scope="module")
 def bn_setup(data):
     x, y = data
-    factory = lambda: mlp(bn=True)  # noqa: E731
+    factory = functools.partial(mlp, bn=True)
     land = ModelLandscape(factory, (x, y), batch_size=32)
     a, b = trained(land, 0), trained(land, 1)
     return land, factory, a, b

@@ -135,7 +135,7 @@ def test_save_and_load_round_trip(land, minima, tmp_path):
     # the written file is a complete state dict that plain torch evaluates correctly
     model = mlp()
     model.load_state_dict(torch.load(pt, weights_only=True))
-    x, y = land._x, land._y
+    x, y = land.tensors()
     with torch.no_grad():
         plain = F.cross_entropy(model.eval()(x), y).item()
     assert plain == pytest.approx(minima.losses[1], rel=1e-5)

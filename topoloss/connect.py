@@ -197,6 +197,7 @@ class _Options:
     schedule: str
     t_batch: int
     weight_decay: float
+    jitter: float
 
 
 def _make_optimizer(param: torch.Tensor, opts: _Options) -> torch.optim.Optimizer:
@@ -215,6 +216,22 @@ def _check_finite(summary: torch.Tensor, jobs: Sequence[_Job], step: int, lr: fl
         )
 
 
+def _initial(
+    curve: Curve, jobs: Sequence[_Job], a: torch.Tensor, b: torch.Tensor, jitter: float
+) -> torch.Tensor:
+    """Bends on the straight segments, ``(J, k, P)``, plus seeded noise."""
+    bends = curve.init_bends(a, b)
+    if jitter > 0 and bends.shape[1] > 0:
+        scale = jitter * (b - a).norm(dim=1) / math.sqrt(a.shape[1])
+        noise = torch.stack([
+            torch.randn(bends.shape[1:], dtype=torch.float64,
+                        generator=torch.Generator().manual_seed(job.seed + 1))
+            for job in jobs
+        ]).to(bends.device, bends.dtype)
+        bends = bends + scale[:, None, None] * noise
+    return bends
+
+
 def _train(landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options, bar: Any) -> None:
     """Optimize the curves of ``jobs`` together; sets ``job.bends`` and ``job.history``.
 
@@ -228,7 +245,7 @@ def _train(landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options,
         _train_chain(landscape, curve, jobs, a, b, batches, opts, bar)
         return
     n_jobs, t_batch = len(jobs), opts.t_batch
-    bends = curve.init_bends(a, b).requires_grad_(True)
+    bends = _initial(curve, jobs, a, b, opts.jitter).requires_grad_(True)
     opt = _make_optimizer(bends, opts)
     # every job draws all its t from its own stream: results do not depend on grouping
     u = torch.stack([
@@ -275,7 +292,7 @@ def _train_chain(
 ) -> None:
     """The chain with insertion for a group of pairs (one flat tensor of points)."""
     group = _ChainGroup([curve.points] * len(jobs), a.device)
-    x = curve.init_bends(a, b).reshape(-1, a.shape[1]).requires_grad_(True)
+    x = _initial(curve, jobs, a, b, opts.jitter).reshape(-1, a.shape[1]).requires_grad_(True)
     opt = _make_optimizer(x, opts)
     history = []
     for step in range(opts.steps):
@@ -348,6 +365,7 @@ def connect(
     schedule: Literal["cosine", "constant"] = "cosine",
     t_batch: int | None = None,
     weight_decay: float = 0.0,
+    jitter: float = 1e-2,
     seed: int = 0,
     n_eval: int = 61,
     refine: int = 2,
@@ -395,6 +413,11 @@ def connect(
         ``t`` per mini-batch) otherwise. Ignored by :class:`~topoloss.Chain`.
     weight_decay : float
         L2 penalty on ``φ(t)`` (Bézier and PolyChain only).
+    jitter : float
+        The bends start on the straight segment plus Gaussian noise of standard
+        deviation ``jitter * |b - a| / sqrt(P)`` per coordinate (from the pair's seed),
+        which breaks symmetries that would otherwise keep a curve on a ridge through
+        a maximum; 0 starts exactly on the segment.
     seed : int
         Every pair draws from its own stream seeded by ``(seed, i, j)``: the same seed
         gives identical paths, whatever the grouping or the other pairs.
@@ -452,8 +475,10 @@ def connect(
     if group is None:
         group = max(1, len(index_pairs)) if full_batch and landscape.dim <= _GROUP_MAX_DIM else 1
     _check_positive(group, "group", integer=True)
+    if not (isinstance(jitter, (int, float)) and math.isfinite(jitter) and jitter >= 0):
+        raise ValueError(f"jitter={jitter!r}; expected a finite number >= 0")
     opts = _Options(steps, float(lr), optimizer, float(momentum), schedule, t_batch,
-                    float(weight_decay))
+                    float(weight_decay), float(jitter))
 
     points = minima.points.to(landscape.device, landscape.dtype)
     jobs = [

@@ -301,7 +301,7 @@ class Chain(Curve):
     def tangents(self, a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor) -> torch.Tensor:
         """Unit tangents at the movable points, ``(k, P)``, from their two neighbours."""
         group = _ChainGroup([bends.shape[0]], bends.device)
-        return group.tangents(group.full(a.unsqueeze(0), b.unsqueeze(0), bends))[0]
+        return group.tangents(group.full(a.unsqueeze(0), b.unsqueeze(0), bends))
 
     def project(
         self,

@@ -99,6 +99,11 @@ class ModelLandscape(Landscape):
         Name and shape of each trainable parameter, in the order of ``θ``.
     n_train, n_test : int
         Dataset sizes (``n_test`` is 0 without ``test_data``).
+    model : torch.nn.Module
+        The landscape's private copy of the network (its parameter values are only a
+        template; points are passed to it with ``functional_call``).
+    loss_fn : callable
+        The loss.
 
     Notes
     -----
@@ -187,6 +192,7 @@ class ModelLandscape(Landscape):
         # state-dict key -> canonical trainable name (aliases of tied weights included)
         self._alias = {k: canonical[id(v)] for k, v in model.state_dict(keep_vars=True).items()
                        if id(v) in canonical}
+        self._tied = tuple((k, v) for k, v in self._alias.items() if k != v)
         self._state_shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         self._buffers = {k: v.detach() for k, v in model.named_buffers()}
         self._norm_buffers: list[tuple[str, str, str]] = []
@@ -225,10 +231,14 @@ class ModelLandscape(Landscape):
         """The parameter dict of one point ``(P,)``: views of ``theta``, no copies.
 
         One ``split`` (whose backward is a single concatenation) and one ``view``
-        per parameter; gradients flow back into ``theta``.
+        per parameter; gradients flow back into ``theta``. Tied weights appear under
+        every name that shares them (so ``functional_call`` needs no untying pass).
         """
         chunks = theta.split(self._numels)
-        return {n: c.view(s) for n, c, s in zip(self.names, chunks, self.shapes)}
+        params = {n: c.view(s) for n, c, s in zip(self.names, chunks, self.shapes)}
+        for alias, name in self._tied:
+            params[alias] = params[name]
+        return params
 
     def as_points(self, points: Any, *, name: str = "points") -> Tensor:
         """Validate and convert to ``(B, P)`` on this landscape's device and dtype.
@@ -239,9 +249,9 @@ class ModelLandscape(Landscape):
         """
         p = torch.as_tensor(points)
         p = p.unsqueeze(0) if p.ndim == 1 else p
-        if p.ndim == 2 and p.shape[1] == self.dim and p.is_floating_point():
-            if bool(torch.isfinite(p.sum(dim=1)).all()):
-                return p.to(self.device, self.dtype)
+        if (p.ndim == 2 and p.shape[1] == self.dim and p.is_floating_point()
+                and bool(torch.isfinite(p.sum(dim=1)).all())):
+            return p.to(self.device, self.dtype)
         return super().as_points(points, name=name)
 
     def _point_tensor(self, point: Any, name: str = "point") -> Tensor:
@@ -254,7 +264,8 @@ class ModelLandscape(Landscape):
         if isinstance(state, nn.Module):
             return state.state_dict()
         if not isinstance(state, Mapping):
-            raise ValueError(f"{source}: expected a module or a state dict, got {type(state).__name__}")
+            raise ValueError(  # noqa: TRY004 - bad file content, reported with the file
+                f"{source}: expected a module or a state dict, got {type(state).__name__}")
         for key in _WRAPPER_KEYS:
             inner = state.get(key)
             if isinstance(inner, Mapping) and not isinstance(state.get(self.names[0]), Tensor):
@@ -286,7 +297,8 @@ class ModelLandscape(Landscape):
             if key not in self._state_shapes:
                 raise ValueError(f"{source}: unexpected key {key!r} (not in the model's state dict)")
             if not isinstance(value, Tensor):
-                raise ValueError(f"{source}: key {key!r} holds {type(value).__name__}, not a tensor")
+                raise ValueError(  # noqa: TRY004 - bad file content, reported with the file
+                    f"{source}: key {key!r} holds {type(value).__name__}, not a tensor")
             want = self._state_shapes[key]
             if tuple(value.shape) != want:
                 raise ValueError(f"{source}: key {key!r} has shape {tuple(value.shape)}, expected {want}")
@@ -339,8 +351,9 @@ class ModelLandscape(Landscape):
             else:
                 module = copy.deepcopy(self.model)
                 for mod in module.modules():
-                    if callable(getattr(mod, "reset_parameters", None)):
-                        mod.reset_parameters()
+                    reset = getattr(mod, "reset_parameters", None)
+                    if callable(reset):
+                        reset()
         return self.point_from_module(module)
 
     # -------------------------------------------------------------- evaluation
@@ -350,7 +363,7 @@ class ModelLandscape(Landscape):
             self._mode = train
 
     def _forward(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
-        return functional_call(self.model, params, (x,))
+        return functional_call(self.model, params, (x,), tie_weights=False)
 
     def _statistics(self, theta: Tensor) -> dict[str, Tensor]:
         """Buffers for an exact evaluation at ``theta`` (BatchNorm recomputed, cached)."""
@@ -379,15 +392,18 @@ class ModelLandscape(Landscape):
         """Recompute (and cache) the BatchNorm statistics at ``point``."""
         self._statistics(self._point_tensor(point))
 
-    def _evaluate(self, theta: Tensor, split: Split) -> tuple[float, float]:
+    def tensors(self, split: Split = "train") -> tuple[Tensor, Tensor]:
+        """The materialized ``(inputs, targets)`` of a split (not copies: do not modify)."""
         if split == "train":
-            x, y = self._x, self._y
-        elif split == "test":
+            return self._x, self._y
+        if split == "test":
             if self._test is None:
                 raise ValueError("split='test' needs test_data, which this landscape was built without")
-            x, y = self._test
-        else:
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+            return self._test
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+
+    def _evaluate(self, theta: Tensor, split: Split) -> tuple[float, float]:
+        x, y = self.tensors(split)
         state = {**self.params(theta), **self._statistics(theta)}
         self._set_mode(False)
         total = torch.zeros((), dtype=torch.float64, device=self.device)
@@ -443,7 +459,10 @@ class ModelLandscape(Landscape):
         x, y = (self._x, self._y) if batch is None else batch
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
         self._set_mode(True)
-        values = [self.loss_fn(self._forward(self.params(theta), x), y) for theta in points]
+        # one point: a reshape (its backward is free); several: one unbind. Indexing
+        # or iterating would add a zero-fill or a stack of size P to the backward.
+        rows = (points.reshape(-1),) if len(points) == 1 else points.unbind(0)
+        values = [self.loss_fn(self._forward(self.params(theta), x), y) for theta in rows]
         return values[0].reshape(1) if len(values) == 1 else torch.stack(values)
 
     def batches(self, *, generator: torch.Generator | None = None) -> Iterator[tuple[Tensor, Tensor]]:

@@ -1,9 +1,13 @@
 """Optimized paths: the :class:`Path` record and dense barrier evaluation (SPEC §2).
 
 The barrier of a curve is the highest exact loss (``landscape.loss``) on a grid of
-``n_eval`` evenly spaced parameters, ``t = 0`` and ``t = 1`` included (so the barrier is
-never below either endpoint), plus every vertex of a polygonal chain, refined by
-``refine`` rounds of a finer sub-grid on the two intervals around the current arg-max.
+``n_eval`` parameters evenly spaced in *arc length*, ``t = 0`` and ``t = 1`` included
+(so the barrier is never below either endpoint), plus every vertex of a polygonal
+chain, refined by ``refine`` rounds of a finer sub-grid on the two intervals around
+the current arg-max. Arc-length spacing matters: a trained curve tends to cross high
+ground quickly in ``t`` (the training objective averages over ``t``), and a
+chain's vertices gather in the valleys, so a grid even in ``t`` would undersample
+exactly where the barrier is.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ __all__ = ["Path", "evaluate_curve", "evaluate_curves", "exact_losses"]
 _CHUNK_FLOATS = 1 << 22
 #: New parameters per refinement round.
 _REFINE_POINTS = 8
+#: Curve points per evaluation point when measuring arc length.
+_ARC_POINTS_PER_EVAL = 8
 _STRAIGHT = Bezier(bends=0)
 
 
@@ -220,7 +226,8 @@ def evaluate_curves(
     items : sequence of (curve, a, b, bends)
         The curves.
     n_eval : int
-        Evenly spaced parameters, ``t = 0`` and ``t = 1`` included (``>= 2``).
+        Parameters evenly spaced in arc length, ``t = 0`` and ``t = 1`` included
+        (``>= 2``); the vertices of polygonal chains are added.
     refine : int
         Refinement rounds around the arg-max (``>= 0``), each adding 8 parameters
         evenly inside the two grid intervals next to it.
@@ -235,8 +242,8 @@ def evaluate_curves(
     if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0:
         raise ValueError(f"refine={refine!r}; expected an integer >= 0")
     grids = []
-    for curve, _, _, bends in items:
-        base = torch.linspace(0, 1, n_eval, dtype=torch.float64)
+    for curve, a, b, bends in items:
+        base = _arclength_grid(curve, a, b, bends, n_eval)
         grids.append(torch.unique(torch.cat([base, curve.knots(bends.shape[0])])))  # sorted
     values = _losses_at(landscape, items, grids)
     for _ in range(refine):
@@ -253,6 +260,33 @@ def evaluate_curves(
             order = torch.argsort(t)
             grids[j], values[j] = t[order], y[order]
     return [(t.numpy(), y.numpy()) for t, y in zip(grids, values)]
+
+
+def _arclength_grid(
+    curve: Curve, a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor, n: int
+) -> torch.Tensor:
+    """``n`` parameters from 0 to 1 evenly spaced in arc length (even in ``t`` if the
+    curve has no length)."""
+    dense = torch.linspace(0, 1, _ARC_POINTS_PER_EVAL * n, dtype=torch.float64)
+    chunk = max(2, _CHUNK_FLOATS // max(1, a.shape[0]))
+    lengths = []
+    prev = None
+    with torch.no_grad():
+        for start in range(0, dense.numel(), chunk):
+            pts = curve.at(a, b, bends, dense[start : start + chunk].to(a.device, a.dtype))
+            if prev is not None:
+                pts = torch.cat([prev, pts])
+            lengths.append((pts[1:] - pts[:-1]).norm(dim=1).to("cpu", torch.float64))
+            prev = pts[-1:]
+    arc = torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(torch.cat(lengths), 0)])
+    uniform = torch.linspace(0, 1, n, dtype=torch.float64)
+    total = float(arc[-1])
+    if not (total > 0 and math.isfinite(total)):
+        return uniform
+    arc = arc / total
+    out = torch.from_numpy(np.interp(uniform.numpy(), arc.numpy(), dense.numpy()))
+    out[0], out[-1] = 0.0, 1.0
+    return out
 
 
 def _losses_at(

@@ -68,11 +68,12 @@ def to_score(
         return float(gudhi.bottleneck_distance(diagram, ideal, e=0.0))
     if diagram.shape[0] == 1:  # already ideal; POT warns on an empty finite part
         return 0.0
-    import gudhi.wasserstein  # imports POT, which imports torch: only when asked
+    from gudhi.wasserstein import wasserstein_distance  # imports POT and torch: only when asked
+
     # The POT backend: GUDHI 3.13's Hera backend crashes with internal_p=inf on
     # diagrams of two or more finite points.
     return float(
-        gudhi.wasserstein.wasserstein_distance(
+        wasserstein_distance(
             diagram, ideal, order=order, internal_p=np.inf, keep_essential_parts=True
         )
     )

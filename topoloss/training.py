@@ -361,9 +361,10 @@ def save_minimum(landscape: ModelLandscape, point: Any, path: PathLike) -> Path:
 def save_minima(landscape: ModelLandscape, minima: Minima, directory: PathLike) -> list[Path]:
     """Save every minimum as ``directory/<name>.safetensors`` (see :func:`save_minimum`)."""
     folder = Path(directory)
-    bad = [n for n in minima.names if not n or os.sep in n or n in (".", "..")]
+    names = [str(n) for n in minima.names]
+    bad = [n for n in names if not n or os.sep in n or "/" in n or n in (".", "..")]
     if bad:
         raise ValueError(f"minimum name {bad[0]!r} cannot be a file name")
     return [save_minimum(landscape, p, folder / f"{n}.safetensors")
-            for n, p in zip(minima.names, minima.points)]
+            for n, p in zip(names, minima.points)]
 

@@ -39,12 +39,12 @@ from topoloss.analytic.functions import (
 from topoloss.analytic.landscape import AnalyticLandscape, from_function
 
 __all__ = [
-    "AnalyticLandscape",
     "BUILTINS",
+    "SEXTIC_TAYLOR",
+    "AnalyticLandscape",
     "CriticalPoints",
     "GridMinima",
     "PolynomialLandscape",
-    "SEXTIC_TAYLOR",
     "Sextic",
     "builtin",
     "default_resolution",

@@ -7,6 +7,14 @@ family: when it jumps over the saddle into the global minimum's basin; an iterat
 that overflows also counts as having left). The escape learning rate is the smallest
 learning rate for which this happens within a step budget. All learning rates of a
 scan run as one batched descent in torch.
+
+Started next to the minimum, descent only escapes once ``lr`` exceeds the linear
+stability limit ``2 / p''(x_min)``: the iterates then oscillate chaotically inside the
+basin until the oscillation reaches the saddle (a boundary crisis). Close above the
+threshold the number of steps before escaping grows without bound and, being chaotic,
+depends on rounding, so the threshold is reproducible to about ``1e-5`` (relative)
+while the step count looks random (the paper's App. D). Started farther away, the
+first step can jump the saddle and the threshold is ``(saddle - x0) / -p'(x0)``.
 """
 
 from __future__ import annotations
@@ -44,10 +52,14 @@ def _setup(
             minimum = land.local_min
         else:
             if minima.size < 2:
-                raise ValueError(f"{land.name!r} has {minima.size} local minimum; nothing to escape to")
+                raise ValueError(
+                    f"{land.name!r} has {minima.size} local minimum; nothing to escape to"
+                )
             minimum = float(minima[np.argmax(land.value(minima))])
     if minima.size == 0 or np.min(np.abs(minima - minimum)) > 1e-6 * max(1.0, abs(minimum)):
-        raise ValueError(f"minimum={minimum!r} is not a local minimum of {land.name!r}; minima: {minima.tolist()}")
+        raise ValueError(
+            f"minimum={minimum!r} is not a local minimum of {land.name!r}; minima: {minima.tolist()}"
+        )
     x_min = float(minima[np.argmin(np.abs(minima - minimum))])
     basin = land.basin(x_min)
     if start is None:
@@ -58,7 +70,9 @@ def _setup(
         start = x_min + away * 0.1 * scale
     start = float(start)
     if not (basin[0] < start < basin[1]):
-        raise ValueError(f"start={start!r} lies outside the basin {basin} of the minimum at {x_min:g}")
+        raise ValueError(
+            f"start={start!r} lies outside the basin {basin} of the minimum at {x_min:g}"
+        )
     return land, x_min, start, basin
 
 
@@ -187,8 +201,12 @@ def escape_learning_rate(
         scan = np.linspace(0.0, top, 257)[1:]
     else:
         scan = np.asarray(lrs, dtype=float).reshape(-1)
-        if scan.size == 0 or not (np.isfinite(scan).all() and (scan > 0).all() and (np.diff(scan) > 0).all()):
-            raise ValueError(f"lrs={lrs!r}; expected an increasing sequence of positive learning rates")
+        if scan.size == 0 or not (
+            np.isfinite(scan).all() and (scan > 0).all() and (np.diff(scan) > 0).all()
+        ):
+            raise ValueError(
+                f"lrs={lrs!r}; expected an increasing sequence of positive learning rates"
+            )
 
     def escapes(grid: np.ndarray) -> np.ndarray:
         return _first_exit(land, x_min, x0, basin, grid, int(steps)) >= 0

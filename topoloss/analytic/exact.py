@@ -53,7 +53,7 @@ def default_resolution(dim: int) -> int:
     """
     if dim == 1:
         return 65537
-    n = int(math.floor((1 << 18) ** (1.0 / dim) + 1e-9))
+    n = math.floor((1 << 18) ** (1.0 / dim) + 1e-9)
     return max(3, n if n % 2 else n + 1)
 
 
@@ -63,20 +63,33 @@ def _check_landscape(landscape: object) -> AnalyticLandscape:
     return landscape
 
 
-def _check_resolution(landscape: AnalyticLandscape, resolution: int | Sequence[int] | None) -> tuple[int, ...]:
+def _check_resolution(
+    landscape: AnalyticLandscape, resolution: int | Sequence[int] | None
+) -> tuple[int, ...]:
     d = landscape.dim
     if resolution is None:
         return (default_resolution(d),) * d
     try:
-        res = [int(resolution)] * d if np.ndim(resolution) == 0 else [int(r) for r in resolution]  # type: ignore[union-attr]
+        if np.ndim(resolution) == 0:
+            res = [int(resolution)] * d  # type: ignore[arg-type]
+        else:
+            res = [int(r) for r in resolution]  # type: ignore[union-attr]
     except (TypeError, ValueError):
-        raise ValueError(f"resolution={resolution!r}; expected an integer or {d} integers") from None
+        raise ValueError(
+            f"resolution={resolution!r}; expected an integer or {d} integers"
+        ) from None
     if len(res) != d:
-        raise ValueError(f"resolution={resolution!r} has {len(res)} entries for a {d}-dimensional landscape")
+        raise ValueError(
+            f"resolution={resolution!r} has {len(res)} entries for a {d}-dimensional landscape"
+        )
     if min(res) < 3:
-        raise ValueError(f"resolution={resolution!r} is too small; need at least 3 grid points per axis")
+        raise ValueError(
+            f"resolution={resolution!r} is too small; need at least 3 grid points per axis"
+        )
     if math.prod(res) > MAX_VERTICES:
-        raise ValueError(f"resolution={resolution!r} gives {math.prod(res)} grid points; at most {MAX_VERTICES}")
+        raise ValueError(
+            f"resolution={resolution!r} gives {math.prod(res)} grid points; at most {MAX_VERTICES}"
+        )
     return tuple(res)
 
 
@@ -126,8 +139,14 @@ def _gudhi_pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cc = gudhi.CubicalComplex(vertices=values)
     cc.compute_persistence(homology_coeff_field=2, min_persistence=0)
     regular, essential = cc.vertices_of_persistence_pairs()
-    reg = np.asarray(regular[0], dtype=np.int64).reshape(-1, 2) if regular else np.empty((0, 2), np.int64)
-    ess = np.asarray(essential[0], dtype=np.int64).reshape(-1) if essential else np.empty(0, np.int64)
+    reg = (
+        np.asarray(regular[0], dtype=np.int64).reshape(-1, 2)
+        if regular
+        else np.empty((0, 2), np.int64)
+    )
+    ess = (
+        np.asarray(essential[0], dtype=np.int64).reshape(-1) if essential else np.empty(0, np.int64)
+    )
 
     def c_order(flat_f: np.ndarray) -> np.ndarray:
         return np.ravel_multi_index(np.unravel_index(flat_f, values.shape, order="F"), values.shape)
@@ -197,14 +216,18 @@ def _merge_heights(values: np.ndarray, query: np.ndarray) -> np.ndarray:
     return out
 
 
-def _nearest_vertices(landscape: AnalyticLandscape, shape: tuple[int, ...], points: object) -> np.ndarray:
+def _nearest_vertices(
+    landscape: AnalyticLandscape, shape: tuple[int, ...], points: object
+) -> np.ndarray:
     """Flat C-order index of the grid vertex nearest to each point, validated."""
     p = np.asarray(points, dtype=float)
     d = landscape.dim
     if p.ndim == 1 and p.shape[0] == d:
         p = p[None, :]
     if p.ndim != 2 or p.shape[1] != d:
-        raise ValueError(f"points must have shape (n, {d}) for a {d}-dimensional landscape, got {p.shape}")
+        raise ValueError(
+            f"points must have shape (n, {d}) for a {d}-dimensional landscape, got {p.shape}"
+        )
     if p.shape[0] == 0:
         raise ValueError("points is empty")
     bad = np.flatnonzero(~np.isfinite(p).all(axis=1))
@@ -224,7 +247,9 @@ def _nearest_vertices(landscape: AnalyticLandscape, shape: tuple[int, ...], poin
     return np.ravel_multi_index(tuple(ij.T), shape)
 
 
-def exact_minima(landscape: AnalyticLandscape, *, resolution: int | Sequence[int] | None = None) -> GridMinima:
+def exact_minima(
+    landscape: AnalyticLandscape, *, resolution: int | Sequence[int] | None = None
+) -> GridMinima:
     """The grid minima of ``landscape``, their exact barcode and saddle vertices.
 
     Parameters
@@ -253,7 +278,9 @@ def exact_minima(landscape: AnalyticLandscape, *, resolution: int | Sequence[int
     res = _check_resolution(landscape, resolution)
     axes, values = landscape.grid(res)
     if not np.isfinite(values).all():
-        raise ValueError(f"{landscape.name!r} is not finite everywhere on its box {list(landscape.bounds)}")
+        raise ValueError(
+            f"{landscape.name!r} is not finite everywhere on its box {list(landscape.bounds)}"
+        )
     births, deaths = _gudhi_pairs(values)
     flat = values.ravel()
     death_val = np.where(deaths >= 0, flat[np.maximum(deaths, 0)], np.inf)
@@ -274,7 +301,11 @@ def exact_minima(landscape: AnalyticLandscape, *, resolution: int | Sequence[int
     intervals = np.column_stack([flat[births], death_val])
     barcode = Barcode(tuple(range(k)), intervals, tuple(saddles), tuple(merges))
 
-    ij = np.column_stack(np.unravel_index(births, values.shape)) if k else np.empty((0, landscape.dim), np.int64)
+    ij = (
+        np.column_stack(np.unravel_index(births, values.shape))
+        if k
+        else np.empty((0, landscape.dim), np.int64)
+    )
     points = np.column_stack([axes[a][ij[:, a]] for a in range(landscape.dim)])
     sp = np.full((k, landscape.dim), np.nan)
     fin = deaths >= 0
@@ -288,7 +319,9 @@ def exact_minima(landscape: AnalyticLandscape, *, resolution: int | Sequence[int
     return GridMinima(barcode, points, vals, sp, ij, tuple(axes))
 
 
-def exact_barcode(landscape: AnalyticLandscape, *, resolution: int | Sequence[int] | None = None) -> Barcode:
+def exact_barcode(
+    landscape: AnalyticLandscape, *, resolution: int | Sequence[int] | None = None
+) -> Barcode:
     """The exact 0-dimensional barcode of ``landscape`` on a grid over its box (SPEC §7).
 
     Lower-star persistence of the sampled values, computed by

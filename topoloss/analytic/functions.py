@@ -108,7 +108,8 @@ class PolynomialLandscape(AnalyticLandscape):
         c.setflags(write=False)
         self.coeffs = c
         plain = [float(v) for v in c]
-        super().__init__(lambda x: _horner(plain, x[..., 0]), [tuple(bounds)], name=name)
+        lo, hi = bounds
+        super().__init__(lambda x: _horner(plain, x[..., 0]), [(lo, hi)], name=name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, coeffs={self.coeffs.tolist()}, bounds={self.bounds[0]})"
@@ -140,7 +141,7 @@ class PolynomialLandscape(AnalyticLandscape):
                         kind = "min" if v > 0 else "max"
                     break
             kinds.append(kind)
-        return CriticalPoints(pts, self.value(pts), tuple(kinds))
+        return CriticalPoints(pts, np.asarray(self.value(pts), dtype=float), tuple(kinds))
 
     def basin(self, x: float) -> tuple[float, float]:
         """The gradient-flow basin ``(lo, hi)`` around ``x``: the neighbouring critical
@@ -218,9 +219,17 @@ class Sextic(PolynomialLandscape):
 
     def __init__(self, barrier: float, *, bounds: tuple[float, float] | None = None) -> None:
         lo, hi = self.barrier_range()
-        if not (isinstance(barrier, (int, float, np.floating)) and lo < barrier < hi):
-            raise ValueError(f"barrier={barrier!r} is outside the sextic family's range ({lo:.6g}, {hi:.6g})")
-        a6 = brentq(lambda a: _sextic_barrier(a) - barrier, 1e-9, _SEXTIC_A6_MAX, xtol=1e-15, rtol=1e-14)
+        try:
+            barrier = float(barrier)
+        except (TypeError, ValueError):
+            raise ValueError(f"barrier={barrier!r}; expected a number") from None
+        if not lo < barrier < hi:
+            raise ValueError(
+                f"barrier={barrier!r} is outside the sextic family's range ({lo:.6g}, {hi:.6g})"
+            )
+        a6 = brentq(
+            lambda a: _sextic_barrier(a) - barrier, 1e-9, _SEXTIC_A6_MAX, xtol=1e-15, rtol=1e-14
+        )
         saddle, gmin = _sextic_critical(a6)
         self.a6 = float(a6)
         self.local_min = 0.0
@@ -256,7 +265,9 @@ def sextic(barrier: float = 0.2, *, bounds: tuple[float, float] | None = None) -
 # --------------------------------------------------------------------------- 2-D / n-D
 
 
-def himmelblau(bounds: Sequence[tuple[float, float]] = ((-5.0, 5.0), (-5.0, 5.0))) -> AnalyticLandscape:
+def himmelblau(
+    bounds: Sequence[tuple[float, float]] = ((-5.0, 5.0), (-5.0, 5.0)),
+) -> AnalyticLandscape:
     """Himmelblau's function ``(x**2 + y - 11)**2 + (x + y**2 - 7)**2``.
 
     Four global minima at level 0: ``(3, 2)``, ``(-2.805118, 3.131312)``,
@@ -286,7 +297,9 @@ def six_hump_camel(
     return from_function(f, bounds, name="six-hump-camel")
 
 
-def _box(dim: int, bounds: tuple[float, float] | Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+def _box(
+    dim: int, bounds: tuple[float, float] | Sequence[tuple[float, float]]
+) -> list[tuple[float, float]]:
     if not isinstance(dim, int) or dim < 1:
         raise ValueError(f"dim={dim!r}; expected a positive integer")
     b = np.asarray(bounds, dtype=float)
@@ -379,7 +392,11 @@ def gaussian_wells(
         raise ValueError(f"centers must have shape (k, d), got {c.shape}")
     k, d = c.shape
     dep = np.asarray(depths, dtype=float)
-    wid = np.broadcast_to(np.asarray(widths, dtype=float), (k,)) if np.ndim(widths) == 0 else np.asarray(widths, dtype=float)
+    wid = (
+        np.broadcast_to(np.asarray(widths, dtype=float), (k,))
+        if np.ndim(widths) == 0
+        else np.asarray(widths, dtype=float)
+    )
     if dep.shape != (k,) or not (dep > 0).all():
         raise ValueError(f"depths={depths!r}; expected {k} positive numbers, one per center")
     if wid.shape != (k,) or not (wid > 0).all():
@@ -389,8 +406,12 @@ def gaussian_wells(
     if bounds is None:
         pad = 3.0 * float(wid.max())
         bounds = [(float(lo - pad), float(hi + pad)) for lo, hi in zip(c.min(0), c.max(0))]
+    if np.shape(bounds) != (d, 2):
+        raise ValueError(
+            f"bounds has shape {np.shape(bounds)}; expected ({d}, 2) for {d}-dimensional centers"
+        )
     mid = torch.tensor([(lo + hi) / 2 for lo, hi in bounds], dtype=torch.float64)
-    ct, dt, wt = (torch.as_tensor(a) for a in (c, dep, wid))
+    ct, dt, wt = (torch.tensor(np.array(a)) for a in (c, dep, wid))
 
     def f(x: torch.Tensor) -> torch.Tensor:
         sq = ((x.unsqueeze(-2) - ct.to(x.dtype)) ** 2).sum(-1)  # (..., k)

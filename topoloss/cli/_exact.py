@@ -31,7 +31,7 @@ def _run(args: argparse.Namespace) -> int:
     res = args.resolution
     gm = exact_minima(land, resolution=res)
     bc = gm.barcode.drop_short(args.min_length) if args.min_length > 0 else gm.barcode
-    keep = [int(n) for n in bc.names]
+    keep = [int(n) for n in bc.names]  # type: ignore[call-overload]
     if args.json:
         report = {
             "landscape": land.name,

@@ -1,0 +1,177 @@
+"""The whole pipeline on analytic landscapes: minima search, analyze, CLI, 2-D plot."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import gudhi
+import numpy as np
+import pytest
+import torch
+
+from topoloss.analysis import Analysis, analyze, build_graph
+from topoloss.analytic import builtin, exact_minima, from_function
+from topoloss.barcode import Barcode
+from topoloss.cli import main
+from topoloss.curves import Bezier, Chain
+from topoloss.graph import LandscapeGraph
+from topoloss.minima import Minima, find_minima
+
+LANDSCAPES_2D = [
+    "himmelblau",
+    "six-hump-camel",
+    "rastrigin",
+    "styblinski-tang",
+    "holder-table",
+    "gaussian-wells",
+]
+
+
+def _span(land) -> float:
+    _, values = land.grid(513)
+    return float(values.max() - values.min())
+
+
+@pytest.mark.parametrize("curve", [Bezier(bends=3), Chain()], ids=lambda c: type(c).__name__)
+@pytest.mark.parametrize("name", LANDSCAPES_2D)
+def test_analyze_recovers_the_exact_barcode(name, curve):
+    land = builtin(name)
+    span = _span(land)
+    result = analyze(land, curve=curve, seed=0, progress=False)
+    exact = exact_minima(land, resolution=513)
+    # every minimum with a long exact bar is found (within two grid steps)
+    tol = 2 * float(np.linalg.norm(exact.spacing))
+    found = result.minima.points.numpy()
+    for i in np.flatnonzero(exact.barcode.lengths > 0.05 * span):
+        assert np.linalg.norm(found - exact.points[i], axis=1).min() <= tol, exact.points[i]
+    ours = result.barcode.drop_short(0.02 * span).to_diagram()
+    truth = exact.barcode.drop_short(0.02 * span).to_diagram()
+    assert gudhi.bottleneck_distance(ours, truth) <= 0.02 * span
+    assert result.barcode.n_components == 1 and math.isfinite(result.to_score)
+
+
+def test_same_seed_same_barcode():
+    land = builtin("six-hump-camel")
+    one = analyze(land, curve=Chain(points=3), epochs=60, seed=3, progress=False)
+    two = analyze(land, curve=Chain(points=3), epochs=60, seed=3, progress=False)
+    assert one.barcode == two.barcode and one.to_score == two.to_score
+    for p, q in zip(one.paths, two.paths):
+        assert torch.equal(p.bends, q.bends)
+
+
+def test_analysis_record_graph_and_json():
+    land = builtin("gaussian-wells")
+    seen = []
+    result = analyze(land, epochs=50, progress=False, on_path=seen.append,
+                     connect_options={"t_batch": 8})
+    assert isinstance(result, Analysis) and len(seen) == len(result.paths) == 3
+    g = result.graph
+    assert g.nodes == list(result.minima.names)
+    for k, name in enumerate(result.minima.names):
+        assert g.attrs(name)["point"] == result.minima.points[k].tolist()
+        assert g.loss(name) == result.minima.losses[k]
+    for p in result.paths:
+        assert g.barrier(p.u, p.v) == p.barrier
+        (record,) = g.paths(p.u, p.v)
+        assert record["path"]["barrier"] == p.barrier and record["path"]["curve"]["kind"] == "bezier"
+    assert LandscapeGraph.from_json(g.to_json()).barrier_matrix().tolist() == g.barrier_matrix().tolist()
+    data = json.loads(json.dumps(result.to_dict()))
+    assert Barcode.from_dict(data["barcode"]) == result.barcode
+    assert data["connected"] and data["to_score"] == pytest.approx(result.to_score)
+    assert "to_score" in str(result).lower() or "TO-score" in str(result)
+
+
+def test_given_minima_are_used_as_they_are():
+    land = from_function(lambda p: (p[..., 0] ** 2 - 1) ** 2 + p[..., 1] ** 2, [(-2, 2), (-2, 2)])
+    pts = torch.tensor([[1.0, 0.0], [-1.0, 0.0]], dtype=torch.float64)
+    result = analyze(land, minima=pts, epochs=30, progress=False)
+    assert result.minima.names == ("m0", "m1")
+    assert result.barcode.bar("m1").death == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(ValueError, match="shape"):
+        analyze(land, minima=torch.zeros(2, 3), progress=False)
+    graph = build_graph(result.minima, result.paths, points=False)
+    assert "point" not in graph.attrs("m0")
+
+
+# ---------------------------------------------------------------------- find_minima
+def test_find_minima_on_six_hump_camel():
+    land = builtin("six-hump-camel")
+    m = find_minima(land, 32, seed=0)
+    assert isinstance(m, Minima) and len(m) == 6
+    assert np.all(np.diff(m.losses) >= 0) and m.names == tuple(f"m{i}" for i in range(6))
+    assert m.converged.all() and not m.on_boundary.any() and (m.n_steps > 0).all()
+    np.testing.assert_allclose(m.losses, [-1.031628, -1.031628, -0.215464, -0.215464, 2.104250, 2.104250],
+                               atol=1e-6)
+    d = torch.cdist(m.points, m.points) + torch.eye(6) * 1e9
+    assert float(d.min()) > 0.1
+    again = find_minima(land, 32, seed=0)
+    assert torch.equal(again.points, m.points)
+
+
+def test_find_minima_boundary_rule_and_errors():
+    slope = from_function(lambda p: p[..., 0] + (p[..., 1] - 0.5) ** 2, [(0, 1), (0, 1)])
+    with pytest.raises(ValueError, match="boundary"):
+        find_minima(slope, 4)
+    kept = find_minima(slope, 4, boundary="keep")
+    assert len(kept) == 1 and kept.on_boundary.all() and kept.converged.all()
+    torch.testing.assert_close(kept.points[0], torch.tensor([0.0, 0.5], dtype=torch.float64), atol=1e-4, rtol=0)
+    land = builtin("himmelblau")
+    for kwargs in ({"optimizer": "newton"}, {"boundary": "clip"}, {"max_steps": 0}, {"lr": -1.0}):
+        with pytest.raises(ValueError, match=next(iter(kwargs))):
+            find_minima(land, 4, **kwargs)
+    with pytest.raises(ValueError, match="starts"):
+        find_minima(land, starts=torch.zeros(3, 4))
+    starts = find_minima(land, starts=torch.tensor([[2.5, 2.5], [-3.0, -3.0]]))
+    assert len(starts) == 2
+
+
+def test_minima_record_round_trip_and_validation():
+    land = builtin("styblinski-tang")
+    m = find_minima(land, 16)
+    back = Minima.from_dict(json.loads(json.dumps(m.to_dict())))
+    assert back.names == m.names and np.array_equal(back.losses, m.losses)
+    torch.testing.assert_close(back.points, m.points)
+    assert m.subset(["m2", 0]).names == ("m2", "m0")
+    with pytest.raises(ValueError, match="unknown minimum"):
+        m.index("x")
+    with pytest.raises(ValueError, match="distinct"):
+        Minima.from_points(land, m.points[:2], names=["a", "a"])
+
+
+# ---------------------------------------------------------------------- CLI and plot
+def test_cli_analyze_writes_json_and_plot(tmp_path, capsys):
+    out, png = tmp_path / "r.json", tmp_path / "map.png"
+    code = main(["analyze", "gaussian-wells", "--curve", "chain", "--bends", "3", "--epochs", "60",
+                 "--json", str(out), "--plot", str(png), "--quiet"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "TO-score" in text and "exact" in text
+    data = json.loads(out.read_text())
+    assert data["curve"]["kind"] == "chain" and len(data["paths"]) == 3
+    assert data["bottleneck_to_exact"] < 0.02 * _span(builtin("gaussian-wells"))
+    assert png.stat().st_size > 1000
+
+
+def test_cli_analyze_rejects_bad_input(capsys):
+    assert main(["analyze", "no-such-landscape", "--quiet"]) == 2
+    assert main(["analyze", "himmelblau", "--bends", "-1", "--quiet"]) == 2
+    assert "bends" in capsys.readouterr().err
+
+
+def test_plot_landscape_2d_returns_the_axes():
+    import matplotlib.pyplot as plt
+
+    from topoloss.plotting_2d import plot_landscape_2d
+
+    land = builtin("gaussian-wells")
+    result = analyze(land, epochs=20, progress=False)
+    fig, ax = plt.subplots()
+    assert plot_landscape_2d(land, result, ax=ax, resolution=40, linear=True) is ax
+    assert len(ax.lines) >= len(result.paths)
+    plt.close(fig)
+    own = plot_landscape_2d(land, resolution=20)
+    assert own.get_title() == land.name
+    plt.close(own.figure)
+    with pytest.raises(ValueError, match="two-dimensional"):
+        plot_landscape_2d(builtin("sextic"))
