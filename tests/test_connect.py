@@ -31,7 +31,7 @@ FAMILIES = [Bezier(bends=3), PolyChain(bends=3), Chain()]
 GRID = 513
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _setup(name: str) -> tuple[AnalyticLandscape, Minima, np.ndarray, float, float]:
     """Landscape, its minima, exact barriers, value range and grid error."""
     land = builtin(name)
@@ -114,7 +114,7 @@ def test_evaluate_curve_of_the_straight_segment():
 
 def test_same_seed_same_paths_whatever_the_grouping():
     land, minima, *_ = _setup("six-hump-camel")
-    kwargs: dict[str, Any] = dict(curve=Chain(points=3, insert_every=10), epochs=40, progress=False)
+    kwargs: dict[str, Any] = {"curve": Chain(points=3, insert_every=10), "epochs": 40, "progress": False}
     one = connect(land, minima, seed=5, **kwargs)
     two = connect(land, minima, seed=5, **kwargs)
     single = connect(land, minima, seed=5, group=1, pairs=[(2, 4)], **kwargs)
@@ -128,7 +128,7 @@ def test_same_seed_same_paths_whatever_the_grouping():
 
 def test_bezier_grouping_and_sgd_and_weight_decay():
     land, minima, *_ = _setup("styblinski-tang")
-    kwargs: dict[str, Any] = dict(curve=Bezier(bends=1), epochs=30, progress=False, seed=1)
+    kwargs: dict[str, Any] = {"curve": Bezier(bends=1), "epochs": 30, "progress": False, "seed": 1}
     grouped = connect(land, minima, **kwargs)
     alone = connect(land, minima, group=1, **kwargs)
     for p, q in zip(grouped, alone):
@@ -177,9 +177,11 @@ def test_bad_input_raises_value_error():
     with pytest.raises(ValueError, match="pairs='every'"):
         connect(land, minima, pairs="every", progress=False)
     for kwargs in ({"epochs": 0}, {"lr": -1.0}, {"optimizer": "lbfgs"}, {"t_batch": 0},
-                   {"n_eval": 1}, {"jitter": -1.0}, {"curve": "bezier"}):
+                   {"n_eval": 1}, {"jitter": -1.0}):
         with pytest.raises(ValueError, match=next(iter(kwargs))):
             connect(land, minima, progress=False, **kwargs)
+    with pytest.raises(TypeError, match="curve"):
+        connect(land, minima, curve="bezier", progress=False)
 
 
 def test_nan_loss_during_optimization_names_the_pair():

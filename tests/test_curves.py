@@ -8,15 +8,8 @@ import math
 import pytest
 import torch
 
-from topoloss.curves import (
-    Bezier,
-    Chain,
-    Curve,
-    PolyChain,
-    _ChainGroup,
-    _insert_group,
-    curve_from_dict,
-)
+from topoloss._chain import ChainGroup, insert_group
+from topoloss.curves import Bezier, Chain, Curve, PolyChain, curve_from_dict
 
 F64 = torch.float64
 FAMILIES = [Bezier(0), Bezier(1), Bezier(4), PolyChain(0), PolyChain(1), PolyChain(3), Chain(points=5)]
@@ -226,8 +219,8 @@ def test_group_insertion_matches_single_chains_and_tracks_sources():
     b2 = torch.tensor([4.0, 1.0], dtype=F64)
     x2 = chain.init_bends(a2, b2)
     f = _bump(1.5)
-    group = _ChainGroup([3, 3], torch.device("cpu"))
-    flat, new_group, src = _insert_group(
+    group = ChainGroup([3, 3], torch.device("cpu"))
+    flat, new_group, src = insert_group(
         chain, group, torch.stack([a1, a2]), torch.stack([b1, b2]), torch.cat([x1, x2]), f
     )
     assert new_group.sizes == [4, 4]

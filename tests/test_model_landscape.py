@@ -251,7 +251,7 @@ def test_validation_errors(data):
         ModelLandscape(mlp, (x, y[:-1]))
     with pytest.raises(ValueError, match="batch_size"):
         ModelLandscape(mlp, (x, y), batch_size=0)
-    with pytest.raises(ValueError, match=r"key '0.weight' has shape \(3, 3\), expected \(16, 6\)"):
+    with pytest.raises(ValueError, match=r"ckpt: parameter '0.weight' has shape \(3, 3\), the model expects \(16, 6\)"):
         land.flatten({**mlp().state_dict(), "0.weight": torch.zeros(3, 3)}, source="ckpt")
 
 

@@ -158,9 +158,12 @@ def test_load_errors_name_file_and_key(land, tmp_path):
     good = mlp().state_dict()
     bad = tmp_path / "bad.safetensors"
     save_file({**good, "3.weight": torch.zeros(C, 99)}, str(bad))
-    with pytest.raises(ValueError, match=r"bad\.safetensors: key '3\.weight' has shape \(3, 99\), "
-                                         r"expected \(3, 16\)"):
+    with pytest.raises(ValueError, match=r"bad\.safetensors: parameter '3\.weight' has shape \(3, 99\), "
+                                         r"the model expects \(3, 16\)"):
         load_minima(land, [bad])
+    torch.save({**good, "1.running_mean": torch.zeros(4)}, tmp_path / "buf.pt")
+    with pytest.raises(ValueError, match=r"buf\.pt: buffer '1\.running_mean' has shape \(4,\)"):
+        load_minima(land, [tmp_path / "buf.pt"])
     missing = tmp_path / "missing.pt"
     torch.save({k: v for k, v in good.items() if k != "0.bias"}, missing)
     with pytest.raises(ValueError, match=r"missing\.pt: missing key '0\.bias'"):

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from topoloss.barcode import Barcode, loss_barcode
-from topoloss.connect import Pairs, as_minima, connect
-from topoloss.curves import Bezier, Curve
+from topoloss.connect import DEFAULT_CURVE, as_minima, connect
+from topoloss.curves import Curve
 from topoloss.graph import LandscapeGraph
 from topoloss.landscape import Landscape
-from topoloss.minima import Minima, find_minima
+from topoloss.minima import Minima, Pairs, find_minima
 from topoloss.paths import Path
 from topoloss.score import to_score
 
@@ -107,7 +107,7 @@ def analyze(
     *,
     minima: Minima | Any = None,
     n_minima: int = 32,
-    curve: Curve = Bezier(bends=3),
+    curve: Curve = DEFAULT_CURVE,
     pairs: Pairs = "all",
     seed: int = 0,
     epochs: int | None = None,

@@ -6,9 +6,10 @@ interface (``objective``, ``batches``, ``batches_per_epoch``, ``loss``), so the 
 code runs on analytic functions and on networks.
 
 On full-batch landscapes with few coordinates several pairs are optimized *together*:
-their points go through ``landscape.objective`` in one batch while every pair keeps
-its own control points, optimizer state (one parameter group each), learning rate and
-random stream. The result is the same as optimizing the pairs one by one.
+the control points of all of them form one tensor, their points go through
+``landscape.objective`` in one batch, and one optimizer steps them all. Adam and SGD
+act elementwise and every pair draws its ``t`` (and its initial jitter) from its own
+seeded stream, so the result is the same as optimizing the pairs one by one.
 """
 
 from __future__ import annotations
@@ -16,130 +17,36 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from topoloss.curves import Bezier, Chain, Curve, _ChainGroup, _insert_group, _project_group
+from topoloss._chain import ChainGroup, insert_group, project_group
+from topoloss.curves import Bezier, Chain, Curve
 from topoloss.landscape import Landscape
-from topoloss.minima import Minima
+from topoloss.minima import (
+    PAIR_STRATEGIES,
+    Minima,
+    Pairs,
+    _distances,
+    as_minima,
+    register_pairs,
+    select_pairs,
+)
 from topoloss.paths import Path, _straight, evaluate_curves
 
-__all__ = ["PAIR_STRATEGIES", "connect", "register_pairs", "select_pairs"]
+# pair selection lives with the minima; re-exported here for convenience
+__all__ = ["PAIR_STRATEGIES", "as_minima", "connect", "register_pairs", "select_pairs"]
 
-#: A pair strategy maps the minima to index pairs ``(i, j)``, ``i != j``.
-PairStrategy = Callable[[Minima], list[tuple[int, int]]]
-Pairs = Union[str, Sequence[tuple[Hashable, Hashable]]]
-
+#: The default curve: a cubic Bézier curve (3 bends), see :func:`connect`.
+DEFAULT_CURVE = Bezier(bends=3)
 #: Default optimizer steps when ``epochs`` is not given.
 DEFAULT_STEPS = 400
 #: Full-batch landscapes with at most this many coordinates optimize pairs together.
 _GROUP_MAX_DIM = 4096
-
-
-# ---------------------------------------------------------------------- pairs
-def _all_pairs(minima: Minima) -> list[tuple[int, int]]:
-    n = len(minima)
-    return [(i, j) for i in range(n) for j in range(i + 1, n)]
-
-
-def _distances(minima: Minima) -> np.ndarray:
-    x = minima.points.to(torch.float64)
-    return torch.cdist(x, x).cpu().numpy()
-
-
-def _mst_pairs(minima: Minima) -> list[tuple[int, int]]:
-    from scipy.sparse.csgraph import minimum_spanning_tree
-
-    d = _distances(minima)
-    # zero distances would read as "no edge"; duplicates are separated by a tiny weight
-    tree = minimum_spanning_tree(np.where(d > 0, d, 1e-300)).tocoo()
-    return sorted((int(min(i, j)), int(max(i, j))) for i, j in zip(tree.row, tree.col))
-
-
-def _nearest_pairs(minima: Minima) -> list[tuple[int, int]]:
-    d = _distances(minima)
-    np.fill_diagonal(d, np.inf)
-    if len(minima) < 2:
-        return []
-    near = np.argmin(d, axis=1)
-    return sorted({(int(min(i, j)), int(max(i, j))) for i, j in enumerate(near)})
-
-
-#: Named pair strategies accepted by ``connect(pairs=...)``; see :func:`register_pairs`.
-PAIR_STRATEGIES: dict[str, PairStrategy] = {
-    "all": _all_pairs,
-    "mst": _mst_pairs,
-    "nearest": _nearest_pairs,
-}
-
-
-def register_pairs(name: str, strategy: PairStrategy) -> None:
-    """Make ``connect(pairs=name)`` use ``strategy(minima) -> [(i, j), ...]``.
-
-    Built in: ``"all"`` (every pair), ``"mst"`` (Euclidean minimum spanning tree of the
-    minima), ``"nearest"`` (each minimum with its nearest neighbour).
-    """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name={name!r}; expected a non-empty string")
-    if not callable(strategy):
-        raise ValueError(f"strategy for {name!r} must be callable")
-    PAIR_STRATEGIES[name] = strategy
-
-
-def select_pairs(minima: Minima, pairs: Pairs = "all") -> list[tuple[int, int]]:
-    """Resolve ``pairs`` (a strategy name or explicit pairs of names/indices) to indices.
-
-    Explicit pairs keep their order and direction; repeated unordered pairs are dropped.
-
-    Raises
-    ------
-    ValueError
-        For an unknown strategy or minimum, or a pair of a minimum with itself.
-    """
-    if isinstance(pairs, str):
-        if pairs not in PAIR_STRATEGIES:
-            raise ValueError(f"pairs={pairs!r}; expected one of {sorted(PAIR_STRATEGIES)} "
-                             "or a list of pairs")
-        raw: Sequence[tuple[Hashable, Hashable]] = PAIR_STRATEGIES[pairs](minima)
-    else:
-        raw = list(pairs)
-    out: list[tuple[int, int]] = []
-    seen: set[frozenset[int]] = set()
-    for pair in raw:
-        try:
-            u, v = pair
-        except (TypeError, ValueError):
-            raise ValueError(f"pair {pair!r} is not a pair of minima") from None
-        i, j = minima.index(u), minima.index(v)
-        if i == j:
-            raise ValueError(f"pair {pair!r} joins minimum {minima.names[i]!r} with itself")
-        if frozenset((i, j)) not in seen:
-            seen.add(frozenset((i, j)))
-            out.append((i, j))
-    return out
-
-
-def as_minima(landscape: Landscape, minima: Any) -> Minima:
-    """``minima`` as a :class:`Minima` of this landscape (points are wrapped and evaluated).
-
-    Raises
-    ------
-    ValueError
-        If the points do not have the landscape's dimension.
-    """
-    if isinstance(minima, Minima):
-        if minima.dim != landscape.dim:
-            raise ValueError(
-                f"minima have dimension {minima.dim} but the landscape has dim={landscape.dim}"
-            )
-        return minima
-    if isinstance(minima, Sequence) and minima and all(isinstance(p, torch.Tensor) for p in minima):
-        minima = torch.stack([p.reshape(-1) for p in minima])
-    return Minima.from_points(landscape, minima)
 
 
 # ---------------------------------------------------------------------- optimization
@@ -154,8 +61,6 @@ class _Job:
     a: torch.Tensor
     b: torch.Tensor
     seed: int
-    bends: torch.Tensor | None = None
-    history: np.ndarray | None = None
 
 
 def _pair_seed(seed: int, i: int, j: int) -> int:
@@ -232,8 +137,13 @@ def _initial(
     return bends
 
 
-def _train(landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options, bar: Any) -> None:
-    """Optimize the curves of ``jobs`` together; sets ``job.bends`` and ``job.history``.
+_Trained = list[tuple[torch.Tensor, np.ndarray]]
+
+
+def _train(
+    landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options, bar: Any
+) -> _Trained:
+    """Optimize the curves of ``jobs`` together; returns their bends and loss histories.
 
     The control points of all jobs form one tensor, so one optimizer (elementwise, hence
     independent per job) and one ``objective`` call per step serve them all.
@@ -242,8 +152,7 @@ def _train(landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options,
     b = torch.stack([job.b for job in jobs])
     batches = landscape.batches(generator=torch.Generator().manual_seed(jobs[0].seed))
     if isinstance(curve, Chain):
-        _train_chain(landscape, curve, jobs, a, b, batches, opts, bar)
-        return
+        return _train_chain(landscape, curve, jobs, a, b, batches, opts, bar)
     n_jobs, t_batch = len(jobs), opts.t_batch
     bends = _initial(curve, jobs, a, b, opts.jitter).requires_grad_(True)
     opt = _make_optimizer(bends, opts)
@@ -275,9 +184,7 @@ def _train(landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options,
         bar.update(1)
     hist = torch.stack(history).cpu().numpy() if history else np.empty((0, n_jobs))
     final = bends.detach()
-    for k, job in enumerate(jobs):
-        job.bends = final[k]
-        job.history = hist[:, k]
+    return [(final[k], hist[:, k]) for k in range(n_jobs)]
 
 
 def _train_chain(
@@ -289,9 +196,9 @@ def _train_chain(
     batches: Any,
     opts: _Options,
     bar: Any,
-) -> None:
+) -> _Trained:
     """The chain with insertion for a group of pairs (one flat tensor of points)."""
-    group = _ChainGroup([curve.points] * len(jobs), a.device)
+    group = ChainGroup([curve.points] * len(jobs), a.device)
     x = _initial(curve, jobs, a, b, opts.jitter).reshape(-1, a.shape[1]).requires_grad_(True)
     opt = _make_optimizer(x, opts)
     history = []
@@ -308,21 +215,19 @@ def _train_chain(
         )
         _check_finite(summary, jobs, step, opts.lr)
         history.append(summary)
-        x.grad = _project_group(curve, group, a, b, x, grad, values)
+        x.grad = project_group(curve, group, a, b, x, grad, values)
         opt.step()
         if (step + 1) % curve.insert_every == 0 and step + 1 < opts.steps:
             def probe(points: torch.Tensor, batch: Any = batch) -> torch.Tensor:
                 return landscape.objective(points, batch).detach()
 
-            new_x, new_group, src = _insert_group(curve, group, a, b, x, probe)
+            new_x, new_group, src = insert_group(curve, group, a, b, x, probe)
             if new_x.shape[0] != x.shape[0]:
                 x, group = _replace_param(opt, x, new_x, src), new_group
         bar.update(1)
     hist = torch.stack(history).cpu().numpy() if history else np.empty((0, len(jobs)))
     parts = x.detach().split(group.sizes)
-    for k, job in enumerate(jobs):
-        job.bends = parts[k]
-        job.history = hist[:, k]
+    return [(parts[k], hist[:, k]) for k in range(len(jobs))]
 
 
 def _replace_param(
@@ -356,7 +261,7 @@ def connect(
     landscape: Landscape,
     minima: Minima | Any,
     *,
-    curve: Curve = Bezier(bends=3),
+    curve: Curve = DEFAULT_CURVE,
     pairs: Pairs = "all",
     epochs: int | None = None,
     lr: float | None = None,
@@ -446,7 +351,7 @@ def connect(
     """
     minima = as_minima(landscape, minima)
     if not isinstance(curve, Curve):
-        raise ValueError(f"curve={curve!r}; expected a Bezier, PolyChain or Chain")
+        raise TypeError(f"curve={curve!r}; expected a Bezier, PolyChain or Chain")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer={optimizer!r}; expected 'adam' or 'sgd'")
     if schedule not in ("cosine", "constant"):
@@ -495,9 +400,9 @@ def connect(
             with tqdm(total=steps, desc=label, unit="step", leave=False,
                       disable=not progress) as bar:
                 t0 = time.perf_counter()
-                _train(landscape, curve, chunk, opts, bar)
+                trained = _train(landscape, curve, chunk, opts, bar)
                 t1 = time.perf_counter()
-            items = [(curve, job.a, job.b, job.bends) for job in chunk]
+            items = [(curve, job.a, job.b, bends) for job, (bends, _) in zip(chunk, trained)]
             if linear:
                 items += [_straight(job.a, job.b) for job in chunk]
             profiles = evaluate_curves(landscape, items, n_eval=n_eval, refine=refine)
@@ -511,11 +416,11 @@ def connect(
                 top = int(np.argmax(y))
                 lin_t, lin_y = profiles[len(chunk) + k] if linear else (np.empty(0), np.empty(0))
                 path = Path(
-                    u=job.u, v=job.v, start=job.a, end=job.b, curve=curve, bends=job.bends,
+                    u=job.u, v=job.v, start=job.a, end=job.b, curve=curve, bends=trained[k][0],
                     t=t, losses=y, barrier=float(y[top]), t_max=float(t[top]),
                     linear_t=lin_t, linear_losses=lin_y,
                     linear_barrier=float(lin_y.max()) if linear else math.nan,
-                    history=job.history,
+                    history=trained[k][1],
                     seconds_optimize=(t1 - t0) / len(chunk),
                     seconds_evaluate=(t2 - t1) / len(chunk),
                     seed=job.seed,

@@ -1,4 +1,5 @@
-"""Minima of a landscape: the :class:`Minima` record and :func:`find_minima` (SPEC §2).
+"""Minima of a landscape: the :class:`Minima` record, :func:`find_minima` (SPEC §2), and
+the choice of pairs of minima to connect (:func:`select_pairs`).
 
 :func:`find_minima` runs many independent descents *together*, as one ``(n, P)``
 tensor, from quasi-random starting points in the landscape's box, and merges those
@@ -9,7 +10,7 @@ functions); neural-network minima come from training (a separate module).
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,7 +19,14 @@ import torch
 
 from topoloss.landscape import Landscape
 
-__all__ = ["Minima", "find_minima"]
+__all__ = [
+    "PAIR_STRATEGIES",
+    "Minima",
+    "as_minima",
+    "find_minima",
+    "register_pairs",
+    "select_pairs",
+]
 
 
 def _frozen_array(a: Any, dtype: Any) -> np.ndarray:
@@ -92,9 +100,12 @@ class Minima:
         """
         if key in self.names:
             return self.names.index(key)
-        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-            if 0 <= int(key) < len(self):
-                return int(key)
+        if (
+            isinstance(key, (int, np.integer))
+            and not isinstance(key, bool)
+            and 0 <= int(key) < len(self)
+        ):
+            return int(key)
         raise ValueError(f"unknown minimum {key!r}; names are {list(self.names)}")
 
     def subset(self, indices: Sequence[int]) -> Minima:
@@ -347,3 +358,110 @@ def find_minima(
         converged[chosen],
         on_boundary[chosen],
     )
+
+
+#: A pair strategy maps the minima to index pairs ``(i, j)``, ``i != j``.
+PairStrategy = Callable[[Minima], list[tuple[int, int]]]
+Pairs = str | Sequence[tuple[Hashable, Hashable]]
+
+
+# ---------------------------------------------------------------------- pairs
+def _all_pairs(minima: Minima) -> list[tuple[int, int]]:
+    n = len(minima)
+    return [(i, j) for i in range(n) for j in range(i + 1, n)]
+
+
+def _distances(minima: Minima) -> np.ndarray:
+    x = minima.points.to(torch.float64)
+    return torch.cdist(x, x).cpu().numpy()
+
+
+def _mst_pairs(minima: Minima) -> list[tuple[int, int]]:
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    d = _distances(minima)
+    # zero distances would read as "no edge"; duplicates are separated by a tiny weight
+    tree = minimum_spanning_tree(np.where(d > 0, d, 1e-300)).tocoo()
+    return sorted((int(min(i, j)), int(max(i, j))) for i, j in zip(tree.row, tree.col))
+
+
+def _nearest_pairs(minima: Minima) -> list[tuple[int, int]]:
+    d = _distances(minima)
+    np.fill_diagonal(d, np.inf)
+    if len(minima) < 2:
+        return []
+    near = np.argmin(d, axis=1)
+    return sorted({(int(min(i, j)), int(max(i, j))) for i, j in enumerate(near)})
+
+
+#: Named pair strategies accepted by ``connect(pairs=...)``; see :func:`register_pairs`.
+PAIR_STRATEGIES: dict[str, PairStrategy] = {
+    "all": _all_pairs,
+    "mst": _mst_pairs,
+    "nearest": _nearest_pairs,
+}
+
+
+def register_pairs(name: str, strategy: PairStrategy) -> None:
+    """Make ``connect(pairs=name)`` use ``strategy(minima) -> [(i, j), ...]``.
+
+    Built in: ``"all"`` (every pair), ``"mst"`` (Euclidean minimum spanning tree of the
+    minima), ``"nearest"`` (each minimum with its nearest neighbour).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name={name!r}; expected a non-empty string")
+    if not callable(strategy):
+        raise TypeError(f"strategy for {name!r} must be callable, got {strategy!r}")
+    PAIR_STRATEGIES[name] = strategy
+
+
+def select_pairs(minima: Minima, pairs: Pairs = "all") -> list[tuple[int, int]]:
+    """Resolve ``pairs`` (a strategy name or explicit pairs of names/indices) to indices.
+
+    Explicit pairs keep their order and direction; repeated unordered pairs are dropped.
+
+    Raises
+    ------
+    ValueError
+        For an unknown strategy or minimum, or a pair of a minimum with itself.
+    """
+    if isinstance(pairs, str):
+        if pairs not in PAIR_STRATEGIES:
+            raise ValueError(f"pairs={pairs!r}; expected one of {sorted(PAIR_STRATEGIES)} "
+                             "or a list of pairs")
+        raw: Sequence[tuple[Hashable, Hashable]] = PAIR_STRATEGIES[pairs](minima)
+    else:
+        raw = list(pairs)
+    out: list[tuple[int, int]] = []
+    seen: set[frozenset[int]] = set()
+    for pair in raw:
+        try:
+            u, v = pair
+        except (TypeError, ValueError):
+            raise ValueError(f"pair {pair!r} is not a pair of minima") from None
+        i, j = minima.index(u), minima.index(v)
+        if i == j:
+            raise ValueError(f"pair {pair!r} joins minimum {minima.names[i]!r} with itself")
+        if frozenset((i, j)) not in seen:
+            seen.add(frozenset((i, j)))
+            out.append((i, j))
+    return out
+
+
+def as_minima(landscape: Landscape, minima: Any) -> Minima:
+    """``minima`` as a :class:`Minima` of this landscape (points are wrapped and evaluated).
+
+    Raises
+    ------
+    ValueError
+        If the points do not have the landscape's dimension.
+    """
+    if isinstance(minima, Minima):
+        if minima.dim != landscape.dim:
+            raise ValueError(
+                f"minima have dimension {minima.dim} but the landscape has dim={landscape.dim}"
+            )
+        return minima
+    if isinstance(minima, Sequence) and minima and all(isinstance(p, torch.Tensor) for p in minima):
+        minima = torch.stack([p.reshape(-1) for p in minima])
+    return Minima.from_points(landscape, minima)

@@ -301,7 +301,9 @@ class ModelLandscape(Landscape):
                     f"{source}: key {key!r} holds {type(value).__name__}, not a tensor")
             want = self._state_shapes[key]
             if tuple(value.shape) != want:
-                raise ValueError(f"{source}: key {key!r} has shape {tuple(value.shape)}, expected {want}")
+                kind = "buffer" if key in self._buffers else "parameter"
+                raise ValueError(f"{source}: {kind} {key!r} has shape {tuple(value.shape)}, "
+                                 f"the model expects {want}")
         present = {self._alias[k] for k in sd if k in self._alias}
         for name in self.names:
             if name not in present:

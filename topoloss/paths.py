@@ -189,7 +189,7 @@ class Path:
             linear_t=data.get("linear_t", []),
             linear_losses=data.get("linear_losses", []),
             linear_barrier=num(data.get("linear_barrier")),
-            history=[num(h) for h in data.get("history", [])],
+            history=np.array([num(h) for h in data.get("history", [])], dtype=float),
             seconds_optimize=float(data.get("seconds_optimize", 0.0)),
             seconds_evaluate=float(data.get("seconds_evaluate", 0.0)),
             seed=int(data.get("seed", 0)),
@@ -266,25 +266,34 @@ def _arclength_grid(
     curve: Curve, a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor, n: int
 ) -> torch.Tensor:
     """``n`` parameters from 0 to 1 evenly spaced in arc length (even in ``t`` if the
-    curve has no length)."""
-    dense = torch.linspace(0, 1, _ARC_POINTS_PER_EVAL * n, dtype=torch.float64)
-    chunk = max(2, _CHUNK_FLOATS // max(1, a.shape[0]))
-    lengths = []
-    prev = None
-    with torch.no_grad():
-        for start in range(0, dense.numel(), chunk):
-            pts = curve.at(a, b, bends, dense[start : start + chunk].to(a.device, a.dtype))
-            if prev is not None:
-                pts = torch.cat([prev, pts])
-            lengths.append((pts[1:] - pts[:-1]).norm(dim=1).to("cpu", torch.float64))
-            prev = pts[-1:]
-    arc = torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(torch.cat(lengths), 0)])
+    curve has no length).
+
+    Polygonal curves measure their segments exactly; smooth ones are measured on
+    ``8 n`` points, computed in memory-bounded chunks.
+    """
     uniform = torch.linspace(0, 1, n, dtype=torch.float64)
+    knots = curve.knots(bends.shape[0])
+    with torch.no_grad():
+        if knots.numel():  # polygonal: arc length is linear in t on every segment
+            dense = knots
+            control = torch.cat([a.unsqueeze(0), bends, b.unsqueeze(0)])
+            steps = (control[1:] - control[:-1]).norm(dim=1).to("cpu", torch.float64)
+        else:
+            dense = torch.linspace(0, 1, _ARC_POINTS_PER_EVAL * n, dtype=torch.float64)
+            chunk = max(2, _CHUNK_FLOATS // max(1, a.shape[0]))
+            parts, prev = [], None
+            for start in range(0, dense.numel(), chunk):
+                pts = curve.at(a, b, bends, dense[start : start + chunk].to(a.device, a.dtype))
+                if prev is not None:
+                    pts = torch.cat([prev, pts])
+                parts.append((pts[1:] - pts[:-1]).norm(dim=1).to("cpu", torch.float64))
+                prev = pts[-1:]
+            steps = torch.cat(parts)
+    arc = torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(steps, 0)])
     total = float(arc[-1])
     if not (total > 0 and math.isfinite(total)):
         return uniform
-    arc = arc / total
-    out = torch.from_numpy(np.interp(uniform.numpy(), arc.numpy(), dense.numpy()))
+    out = torch.from_numpy(np.interp(uniform.numpy(), (arc / total).numpy(), dense.numpy()))
     out[0], out[-1] = 0.0, 1.0
     return out
 

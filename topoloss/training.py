@@ -221,6 +221,12 @@ def train_minima(
     base = (0.05 if optimizer == "sgd" else 1e-3) if lr is None else float(lr)
     if not base > 0:
         raise ValueError(f"lr must be positive, got {lr=}")
+    if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
+        raise ValueError(f"cycles must be a positive integer, got {cycles=}")
+    if isinstance(init, torch.Tensor) and (init.ndim != 2 or len(init) != len(seeds)):
+        raise ValueError(f"init must hold one row per seed ({len(seeds)}), got shape {tuple(init.shape)}")
+    dev = landscape.device
+    cuda = [dev.index or 0] if dev.type == "cuda" else []
     per_epoch = landscape.batches_per_epoch
     total = epochs * per_epoch
     points, losses, metrics = [], [], []
@@ -233,7 +239,7 @@ def train_minima(
             opt = torch.optim.Adam([theta], lr=base, weight_decay=weight_decay)
         stream = landscape.batches(generator=torch.Generator().manual_seed(seed))
         bar = tqdm(total=total, desc=f"seed {seed}", disable=not progress, leave=False, unit="step")
-        with torch.random.fork_rng(devices=[]), bar:
+        with torch.random.fork_rng(devices=cuda), bar:
             torch.manual_seed(seed)
             for epoch in range(epochs):
                 running = torch.zeros((), dtype=torch.float64, device=theta.device)
