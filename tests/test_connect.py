@@ -57,6 +57,8 @@ def test_barriers_are_above_and_close_to_the_exact_ones(name, curve):
         assert p.barrier >= exact[i, j] - jump, (p, exact[i, j])
         assert math.isfinite(p.linear_barrier) and p.linear_barrier >= max(minima.losses[[i, j]]) - 1e-9
         excess.append((p.barrier - exact[i, j]) / span)
+        inside = p.points(torch.linspace(0, 1, 101, dtype=torch.float64))
+        assert bool(((inside >= land.low) & (inside <= land.high)).all())  # clamped to the box
     assert np.median(excess) <= 0.02, sorted(excess)
 
 

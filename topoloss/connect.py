@@ -140,6 +140,12 @@ def _initial(
 _Trained = list[tuple[torch.Tensor, np.ndarray]]
 
 
+def _clamp_hook(landscape: Landscape) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The landscape's optional ``clamp`` (projection onto its box), if it has one."""
+    clamp = getattr(landscape, "clamp", None)
+    return clamp if callable(clamp) else None
+
+
 def _train(
     landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options, bar: Any
 ) -> _Trained:
@@ -154,7 +160,9 @@ def _train(
     if isinstance(curve, Chain):
         return _train_chain(landscape, curve, jobs, a, b, batches, opts, bar)
     n_jobs, t_batch = len(jobs), opts.t_batch
-    bends = _initial(curve, jobs, a, b, opts.jitter).requires_grad_(True)
+    clamp = _clamp_hook(landscape)
+    bends = _initial(curve, jobs, a, b, opts.jitter)
+    bends = (clamp(bends) if clamp else bends).requires_grad_(True)
     opt = _make_optimizer(bends, opts)
     # every job draws all its t from its own stream: results do not depend on grouping
     u = torch.stack([
@@ -181,6 +189,9 @@ def _train(
         _check_finite(summary, jobs, step, opts.lr)
         history.append(summary)
         opt.step()
+        if clamp is not None:
+            with torch.no_grad():
+                bends.copy_(clamp(bends))
         bar.update(1)
     hist = torch.stack(history).cpu().numpy() if history else np.empty((0, n_jobs))
     final = bends.detach()
@@ -199,7 +210,9 @@ def _train_chain(
 ) -> _Trained:
     """The chain with insertion for a group of pairs (one flat tensor of points)."""
     group = ChainGroup([curve.points] * len(jobs), a.device)
-    x = _initial(curve, jobs, a, b, opts.jitter).reshape(-1, a.shape[1]).requires_grad_(True)
+    clamp = _clamp_hook(landscape)
+    x = _initial(curve, jobs, a, b, opts.jitter).reshape(-1, a.shape[1])
+    x = (clamp(x) if clamp else x).requires_grad_(True)
     opt = _make_optimizer(x, opts)
     history = []
     for step in range(opts.steps):
@@ -217,6 +230,9 @@ def _train_chain(
         history.append(summary)
         x.grad = project_group(curve, group, a, b, x, grad, values)
         opt.step()
+        if clamp is not None:
+            with torch.no_grad():
+                x.copy_(clamp(x))
         if (step + 1) % curve.insert_every == 0 and step + 1 < opts.steps:
             def probe(points: torch.Tensor, batch: Any = batch) -> torch.Tensor:
                 return landscape.objective(points, batch).detach()
@@ -288,6 +304,11 @@ def connect(
     moves all its points by the projected gradient and inserts points every
     ``curve.insert_every`` steps. Each path's barrier is then evaluated densely with
     ``landscape.loss`` (see :func:`topoloss.paths.evaluate_curves`).
+
+    If the landscape has a ``clamp`` method (an analytic landscape's projection onto
+    its box), the control points are clamped after every step. Every family lies in
+    the convex hull of its control points, so the whole curve stays in the box where
+    the exact ground truth is defined.
 
     Parameters
     ----------

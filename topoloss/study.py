@@ -23,7 +23,7 @@ A plain mapping (from TOML/YAML or the command line)::
     [paths]
     curve = "bezier"                    # "polychain", "chain"
     bends = 1
-    epochs = 10
+    epochs = 40
     lr = 0.01                           # optional
     pairs = "all"                       # "mst", "nearest", or [[u, v], ...]
     seed = 0
@@ -73,7 +73,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "weight_decay": 0.0,
         "schedule": "constant",
     },
-    "paths": {"curve": "bezier", "bends": 1, "epochs": 10, "lr": None, "pairs": "all", "seed": 0},
+    "paths": {"curve": "bezier", "bends": 1, "epochs": 40, "lr": None, "pairs": "all", "seed": 0},
 }
 _CURVES: dict[str, type[Curve]] = {"bezier": Bezier, "polychain": PolyChain, "chain": Chain}
 

@@ -66,7 +66,7 @@ def _path_options(p: argparse.ArgumentParser) -> None:
                    help="curve family (default bezier)")
     p.add_argument("--bends", type=int, default=1,
                    help="bends of a Bézier/PolyChain curve, initial points of a chain (default 1)")
-    p.add_argument("--epochs", type=int, default=10, help="training epochs per path (default 10)")
+    p.add_argument("--epochs", type=int, default=40, help="training epochs per path (default 40)")
     p.add_argument("--lr", type=float, default=None, help="learning rate of path training (default: automatic)")
     p.add_argument("--pairs", type=_pairs, default="all",
                    help="which pairs to connect: all, mst, nearest, or 'a-b,a-c' (default all)")
