@@ -162,7 +162,7 @@ def test_cli_analyze_rejects_bad_input(capsys):
 def test_plot_landscape_2d_returns_the_axes():
     import matplotlib.pyplot as plt
 
-    from topoloss.plotting_2d import plot_landscape_2d
+    from topoloss.plot import plot_landscape_2d
 
     land = builtin("gaussian-wells")
     result = analyze(land, epochs=20, progress=False)

@@ -13,7 +13,7 @@ import torch
 
 from topoloss.analytic import builtin, exact_barriers, from_function
 from topoloss.analytic.landscape import AnalyticLandscape
-from topoloss.connect import PAIR_STRATEGIES, connect, register_pairs, select_pairs
+from topoloss.path_optimization import PAIR_STRATEGIES, connect, register_pairs, select_pairs
 from topoloss.curves import Bezier, Chain, PolyChain
 from topoloss.minima import Minima, find_minima
 from topoloss.paths import Path, evaluate_curve

@@ -306,7 +306,7 @@ def test_bn_bezier_path_via_curves_and_connect(bn_setup):
     pts = curve.at(a, b, bends, torch.linspace(0, 1, 7))
     losses = land.loss(pts)
     assert losses[0] == land.loss(a)[0] and losses[-1] == land.loss(b)[0]
-    connect = pytest.importorskip("topoloss.connect")
+    connect = pytest.importorskip("topoloss.path_optimization")
     minima = connect.as_minima(land, torch.stack([a, b]))
     (path,) = connect.connect(land, minima, curve=curve, epochs=1, seed=0, progress=False,
                               n_eval=9, refine=0, linear=False)

@@ -82,3 +82,28 @@ def test_merge_tree_levels_are_the_saddles(barcode):
 def test_comparison_rejects_empty():
     with pytest.raises(ValueError, match="'x' has no values"):
         plot_comparison({"x": []})
+
+
+def test_profiles_and_plane_on_an_analytic_landscape():
+    import torch
+
+    from topoloss import Bezier, connect
+    from topoloss.analytic import from_function
+    from topoloss.plot import plane_slice, plot_landscape_2d, plot_plane, plot_profiles
+
+    land = from_function(lambda x: ((x**2 - 1) ** 2).sum(-1) + 0.3 * x[..., 0], [(-2, 2), (-2, 2), (-2, 2)])
+    pts = torch.tensor([[-1.0, -1, -1], [1.0, -1, -1], [-1.0, 1, -1]], dtype=torch.float64)
+    paths = connect(land, pts, curve=Bezier(bends=1), pairs="all", epochs=50, progress=False)
+    assert rendered_pixels(plot_profiles(paths)) > 1000
+    sl = plane_slice(land, pts, names=["a", "b", "c"], resolution=9)
+    # the grid holds the anchors' own values at their coordinates (independent check)
+    ax_idx = [np.argmin(abs(sl.xs - x)) for x in sl.anchors[:, 0]]
+    ay_idx = [np.argmin(abs(sl.ys - y)) for y in sl.anchors[:, 1]]
+    on_grid = sl.origin + torch.as_tensor(np.stack([sl.xs[ax_idx], sl.ys[ay_idx]], 1)) @ sl.basis
+    np.testing.assert_allclose(sl.values[ay_idx, ax_idx], land.loss(on_grid).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(sl.coordinates(pts), sl.anchors, atol=1e-12)
+    assert rendered_pixels(plot_plane(sl, paths=paths)) > 1000
+    with pytest.raises(ValueError, match="collinear"):
+        plane_slice(land, torch.stack([pts[0], pts[1], 2 * pts[1] - pts[0]]))
+    flat = from_function(lambda x: ((x**2 - 1) ** 2).sum(-1), [(-2, 2), (-2, 2)])
+    assert rendered_pixels(plot_landscape_2d(flat)) > 1000

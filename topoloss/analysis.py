@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from topoloss.barcode import Barcode, loss_barcode
-from topoloss.connect import DEFAULT_CURVE, as_minima, connect
+from topoloss.path_optimization import DEFAULT_CURVE, as_minima, connect
 from topoloss.curves import Curve
 from topoloss.graph import LandscapeGraph
 from topoloss.landscape import Landscape

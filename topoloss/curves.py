@@ -113,9 +113,18 @@ class Curve(ABC):
         -------
         Tensor, shape (T, P) or (J, T, P)
         """
-        control = _control(a, b, bends)
-        t = _as_t(t, control)
-        return self.weights(t, control.shape[-2] - 2).to(control.dtype) @ control
+        _check_bends(*_check_endpoints(a, b), bends)
+        t = _as_t(t, a)
+        w = self.weights(t, bends.shape[-2]).to(a.dtype)
+        # One fused combination: the fixed endpoints enter elementwise, the bends through
+        # one (batched) addmm, so backward computes a gradient for the bends alone.
+        ends = torch.mul(b.unsqueeze(-2), w[..., -1:]).addcmul_(w[..., :1], a.unsqueeze(-2))
+        if bends.shape[-2] == 0:
+            return ends
+        mid = w[..., 1:-1]
+        if a.ndim == 1:
+            return torch.addmm(ends, mid, bends)
+        return torch.baddbmm(ends, mid.expand(a.shape[0], *mid.shape[-2:]), bends)
 
     def to_dict(self) -> dict[str, Any]:
         """The specification as a JSON-ready dict (inverse: :func:`curve_from_dict`)."""
@@ -136,13 +145,17 @@ def _check_endpoints(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, to
     return a, b
 
 
-def _control(a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor) -> torch.Tensor:
-    a, b = _check_endpoints(a, b)
+def _check_bends(a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor) -> None:
     if bends.ndim != a.ndim + 1 or bends.shape[-1] != a.shape[-1] or bends.shape[:-2] != a.shape[:-1]:
         want = f"(k, {a.shape[-1]})" if a.ndim == 1 else f"({a.shape[0]}, k, {a.shape[-1]})"
         raise ValueError(
             f"bends must have shape {want} to match the endpoints, got {tuple(bends.shape)}"
         )
+
+
+def _control(a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor) -> torch.Tensor:
+    """The control rows ``[a; bends; b]``, shape ``(..., k + 2, P)``."""
+    _check_bends(*_check_endpoints(a, b), bends)
     return torch.cat([a.unsqueeze(-2), bends, b.unsqueeze(-2)], dim=-2)
 
 

@@ -57,9 +57,14 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from topoloss.plot import plot_barcode, plot_diagram, plot_disconnectivity
-    from topoloss.plot.plane import plane_slice, plot_plane
-    from topoloss.plot.profiles import plot_profiles
+    from topoloss.plot import (
+        plane_slice,
+        plot_barcode,
+        plot_diagram,
+        plot_disconnectivity,
+        plot_plane,
+        plot_profiles,
+    )
 
     barcode = run.load_barcode()
     if barcode is None:

@@ -41,7 +41,7 @@ from typing import Any
 from torch import nn
 
 from topoloss.barcode import Barcode, loss_barcode
-from topoloss.connect import connect, select_pairs
+from topoloss.path_optimization import connect, select_pairs
 from topoloss.curves import Bezier, Chain, Curve, PolyChain
 from topoloss.graph import LandscapeGraph
 from topoloss.minima import Minima

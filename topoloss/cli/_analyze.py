@@ -108,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from topoloss.plotting_2d import plot_landscape_2d
+        from topoloss.plot import plot_landscape_2d
 
         fig, ax = plt.subplots(figsize=(6, 5))
         plot_landscape_2d(land, result, ax=ax)

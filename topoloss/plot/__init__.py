@@ -2,12 +2,20 @@
 
 from topoloss.plot.barcode import plot_barcode, plot_comparison, plot_diagram
 from topoloss.plot.disconnectivity import MergeNode, merge_tree, plot_disconnectivity
+from topoloss.plot.landscape2d import plot_landscape_2d
+from topoloss.plot.plane import PlaneSlice, plane_slice, plot_plane
+from topoloss.plot.profiles import plot_profiles
 
 __all__ = [
     "MergeNode",
+    "PlaneSlice",
     "merge_tree",
+    "plane_slice",
     "plot_barcode",
     "plot_comparison",
     "plot_diagram",
     "plot_disconnectivity",
+    "plot_landscape_2d",
+    "plot_plane",
+    "plot_profiles",
 ]
