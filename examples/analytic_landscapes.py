@@ -54,7 +54,7 @@ def landscapes(quick: bool) -> list[tl.AnalyticLandscape]:
     ]
     if not quick:
         out.append(tl.analytic.gaussian_wells())
-    out.append(from_function(ring, [(-1.6, 1.6), (-1.6, 1.6)], name="user: ring"))
+    out.append(from_function(ring, [(-1.6, 1.6), (-1.6, 1.6)], name="user-ring"))
     return out
 
 

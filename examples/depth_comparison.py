@@ -18,6 +18,7 @@ At this scale the numbers are noisy: the script reports the trend, it does not a
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 import time
@@ -107,9 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key, what in (("to_score", "mean TO-score"), ("bar_top", "mean bar top"),
                       ("bar_length", "mean bar length")):
         means = [float(np.mean([r[key] for r in table[d]])) for d in depths]
-        if all(b < a for a, b in zip(means, means[1:])):
+        if all(b < a for a, b in itertools.pairwise(means)):
             trend = "decreases"
-        elif all(b > a for a, b in zip(means, means[1:])):
+        elif all(b > a for a, b in itertools.pairwise(means)):
             trend = "increases"
         else:
             trend = "is not monotonic"

@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lands = {k: tl.ModelLandscape(f, train) for k, (f, _) in archs.items()}
     small_label = labels[0]
     small = lands[small_label]
-    print(f"architectures: " + ", ".join(f"{k}: {lands[k].dim} parameters" for k in labels))
+    print("architectures: " + ", ".join(f"{k}: {lands[k].dim} parameters" for k in labels))
     check_modules(small.model, 2 * width, 1)
 
     minima = tl.train_minima(small, seeds=range(n_seeds), epochs=epochs, progress=False)
@@ -106,7 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     identical = True
     for label in labels[1:]:
         land, at = lands[label], archs[label][1]
-        embed = lambda theta, land=land, at=at: embed_params(small.model, theta, land.model, at=at)  # noqa: E731
+
+        def embed(theta: torch.Tensor, land: tl.ModelLandscape = land, at: int | None = at) -> torch.Tensor:
+            return embed_params(small.model, theta, land.model, at=at)
+
         points = torch.stack([embed(p) for p in minima.points])
         big = tl.Minima.from_points(land, points, names=minima.names)
         diff = np.abs(big.losses - minima.losses)

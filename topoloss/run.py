@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import time
@@ -262,18 +261,9 @@ class Run:
 
     def save_barcode(self, barcode: Barcode, extra: Mapping[str, Any] | None = None) -> None:
         """Write ``barcode.json``: bars, saddles, TO-scores (and ``extra`` fields)."""
-        from topoloss.score import to_score
+        from topoloss.score import barcode_summary
 
-        def num(x: float) -> float | None:
-            return x if math.isfinite(x) else None
-
-        data = {
-            **barcode.to_dict(),
-            "to_score": num(to_score(barcode)),
-            "to_score_wasserstein1": num(to_score(barcode, metric="wasserstein")),
-            "connected": barcode.n_components == 1,
-            **(extra or {}),
-        }
+        data = {**barcode_summary(barcode), **(extra or {})}
         atomic_write_text(self.dir / "barcode.json", json.dumps(data, indent=1, default=_jsonable))
 
     def load_barcode(self) -> Barcode | None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import gudhi
 import numpy as np
 
 from topoloss.barcode import Barcode
 
-__all__ = ["ideal_diagram", "to_score"]
+__all__ = ["barcode_summary", "ideal_diagram", "to_score"]
 
 
 def ideal_diagram(barcode: Barcode) -> np.ndarray:
@@ -77,3 +77,22 @@ def to_score(
             diagram, ideal, order=order, internal_p=np.inf, keep_essential_parts=True
         )
     )
+
+
+def barcode_summary(barcode: Barcode) -> dict[str, Any]:
+    """JSON-ready bars, saddles and TO-scores (``None`` stands for ``inf``).
+
+    The object ``topoloss barcode --json`` prints and run directories store as
+    ``barcode.json``: :meth:`Barcode.to_dict` plus ``to_score`` (bottleneck),
+    ``to_score_wasserstein1`` and ``connected``.
+    """
+
+    def num(x: float) -> float | None:
+        return x if math.isfinite(x) else None
+
+    return {
+        **barcode.to_dict(),
+        "to_score": num(to_score(barcode)),
+        "to_score_wasserstein1": num(to_score(barcode, metric="wasserstein")),
+        "connected": barcode.n_components == 1,
+    }

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from topoloss import __version__
 
-__all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_FAILURE", "UsageError", "main"]
+__all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_FAILURE", "UsageError", "emit_json", "main"]
 
 EXIT_OK = 0
 #: A user mistake: bad arguments, a missing or malformed file, invalid values.
@@ -29,6 +29,23 @@ COMMANDS: tuple[str, ...] = ("study", "barcode", "exact", "analyze")
 
 class UsageError(Exception):
     """A mistake in the user's input, reported as one line with exit code 2."""
+
+
+def emit_json(target: str, data: object) -> bool:
+    """Write ``data`` as JSON to stdout (``target == "-"``) or atomically to a file.
+
+    Returns whether it went to stdout (then the command prints nothing else).
+    """
+    import json
+
+    text = json.dumps(data, indent=1)
+    if target == "-":
+        print(text)
+        return True
+    from topoloss._io import atomic_write_text
+
+    atomic_write_text(target, text)
+    return False
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -42,6 +42,7 @@ def _num(x: float) -> float | None:
 def _run(args: argparse.Namespace) -> int:
     from topoloss.analysis import analyze
     from topoloss.analytic import builtin, exact_barcode
+    from topoloss.cli import emit_json
     from topoloss.score import to_score
 
     land = builtin(args.name)
@@ -72,9 +73,8 @@ def _run(args: argparse.Namespace) -> int:
     ))
     exact_score = to_score(exact_clean)
 
+    to_stdout = False
     if args.json:
-        import json
-
         report = {
             "landscape": land.name,
             "bounds": [list(b) for b in land.bounds],
@@ -85,14 +85,8 @@ def _run(args: argparse.Namespace) -> int:
             "exact_to_score": _num(exact_score),
             "bottleneck_to_exact": _num(distance),
         }
-        text = json.dumps(report, indent=1)
-        if args.json == "-":
-            print(text)
-        else:
-            from topoloss._io import atomic_write_text
-
-            atomic_write_text(args.json, text)
-    if args.json != "-":
+        to_stdout = emit_json(args.json, report)
+    if not to_stdout:
         times = sum(p.seconds_optimize + p.seconds_evaluate for p in result.paths)
         print(f"{land.name} on {list(land.bounds)}: {len(result.minima)} minima, "
               f"{len(result.paths)} paths ({curve!r}, {times:.2f} s)")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from pathlib import Path
 
 import numpy as np
 
-from topoloss.barcode import Barcode, loss_barcode
+from topoloss.barcode import loss_barcode
 from topoloss.graph import LandscapeGraph
-from topoloss.score import to_score
+from topoloss.cli import emit_json
+from topoloss.score import barcode_summary, to_score
 
 __all__ = ["read_graph", "register"]
 
@@ -54,30 +53,11 @@ def read_graph(path: str | Path) -> LandscapeGraph:
     raise ValueError(f"{p}: unknown graph format {suffix!r}; expected .json, .npz or .csv")
 
 
-def barcode_report(barcode: Barcode) -> dict:
-    """The JSON object written by ``--json``."""
-    score = to_score(barcode)
-    w1 = to_score(barcode, metric="wasserstein")
-    return {
-        **barcode.to_dict(),
-        "to_score": score if math.isfinite(score) else None,
-        "to_score_wasserstein1": w1 if math.isfinite(w1) else None,
-        "connected": barcode.n_components == 1,
-    }
-
-
 def _run(args: argparse.Namespace) -> int:
     graph = read_graph(args.graph)
     bc = loss_barcode(graph)
-    report = barcode_report(bc)
-    if args.json:
-        text = json.dumps(report, indent=1)
-        if args.json == "-":
-            print(text)
-            return 0
-        from topoloss._io import atomic_write_text
-
-        atomic_write_text(args.json, text)
+    if args.json and emit_json(args.json, barcode_summary(bc)):
+        return 0
     print(bc)
     print(f"TO-score (bottleneck): {to_score(bc):.6g}")
     print(f"TO-score (1-Wasserstein): {to_score(bc, metric='wasserstein'):.6g}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 from topoloss.score import to_score
@@ -17,7 +16,8 @@ def _point(p) -> list[float] | None:
 
 def _run(args: argparse.Namespace) -> int:
     from topoloss.analytic import BUILTINS, builtin, exact_minima
-    from topoloss.cli._barcode import barcode_report
+    from topoloss.cli import emit_json
+    from topoloss.score import barcode_summary
 
     if args.list or args.name is None:
         if args.name is None and not args.list:
@@ -37,17 +37,12 @@ def _run(args: argparse.Namespace) -> int:
             "landscape": land.name,
             "bounds": [list(b) for b in land.bounds],
             "resolution": [a.shape[0] for a in gm.axes],
-            **barcode_report(bc),
+            **barcode_summary(bc),
             "minima": [[float(x) for x in gm.points[i]] for i in keep],
             "saddle_points": [_point(gm.saddle_points[i]) for i in keep],
         }
-        text = json.dumps(report, indent=1)
-        if args.json == "-":
-            print(text)
+        if emit_json(args.json, report):
             return 0
-        from topoloss._io import atomic_write_text
-
-        atomic_write_text(args.json, text)
     shape = "x".join(str(a.shape[0]) for a in gm.axes)
     print(f"{land.name} on {list(land.bounds)}, grid {shape}")
     print(bc)

@@ -74,11 +74,10 @@ def _path_options(p: argparse.ArgumentParser) -> None:
 
 
 def _finish(args: argparse.Namespace, result: Any, run: Any) -> int:
-    from topoloss.cli._barcode import barcode_report
+    from topoloss.score import barcode_summary
 
-    report = barcode_report(result.barcode)
     if getattr(args, "json", None):
-        print(json.dumps(report, indent=1))
+        print(json.dumps(barcode_summary(result.barcode), indent=1))
     elif not args.quiet:
         print(result.barcode)
         print(f"TO-score (bottleneck): {result.to_score:.6g}")
