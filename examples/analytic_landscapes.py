@@ -29,11 +29,7 @@ import torch
 
 import topoloss as tl
 from topoloss.analytic import exact_barcode, from_function
-
-try:  # the plot may live in topoloss.plot or (older layout) in topoloss.plotting_2d
-    from topoloss.plot import plot_landscape_2d
-except ImportError:  # pragma: no cover - depends on the package version
-    from topoloss.plotting_2d import plot_landscape_2d
+from topoloss.plot import plot_landscape_2d
 
 
 def ring(p: torch.Tensor) -> torch.Tensor:
