@@ -207,8 +207,24 @@ class Bezier(Curve):
         return binom * t.pow(i) * (1 - t).pow(n - i)
 
 
+class _Polyline(Curve):
+    """Curves that are polygonal chains through their control points at equal ``t``."""
+
+    def weights(self, t: torch.Tensor, k: int) -> torch.Tensor:
+        return _polyline_weights(t, k)
+
+    def knots(self, k: int) -> torch.Tensor:
+        return torch.linspace(0, 1, k + 2, dtype=torch.float64)
+
+    def at(
+        self, a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor, t: torch.Tensor | float
+    ) -> torch.Tensor:
+        control = _control(a, b, bends)
+        return _polyline_at(control, _as_t(t, control))
+
+
 @dataclass(frozen=True)
-class PolyChain(Curve):
+class PolyChain(_Polyline):
     """Polygonal chain through ``bends`` movable points at equally spaced ``t``.
 
     Vertex ``i`` (``a`` is 0, ``b`` is ``k + 1``) sits at ``t = i / (k + 1)``.
@@ -229,21 +245,9 @@ class PolyChain(Curve):
     def n_bends(self) -> int:
         return self.bends
 
-    def weights(self, t: torch.Tensor, k: int) -> torch.Tensor:
-        return _polyline_weights(t, k)
-
-    def knots(self, k: int) -> torch.Tensor:
-        return torch.linspace(0, 1, k + 2, dtype=torch.float64)
-
-    def at(
-        self, a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor, t: torch.Tensor | float
-    ) -> torch.Tensor:
-        control = _control(a, b, bends)
-        return _polyline_at(control, _as_t(t, control))
-
 
 @dataclass(frozen=True)
-class Chain(Curve):
+class Chain(_Polyline):
     """The paper's chain with insertion (Algorithms 2–3): a nudged elastic band.
 
     A polygonal chain of movable points (parameterized like :class:`PolyChain`, vertex
@@ -299,18 +303,6 @@ class Chain(Curve):
     @property
     def n_bends(self) -> int:
         return self.points
-
-    def weights(self, t: torch.Tensor, k: int) -> torch.Tensor:
-        return _polyline_weights(t, k)
-
-    def knots(self, k: int) -> torch.Tensor:
-        return torch.linspace(0, 1, k + 2, dtype=torch.float64)
-
-    def at(
-        self, a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor, t: torch.Tensor | float
-    ) -> torch.Tensor:
-        control = _control(a, b, bends)
-        return _polyline_at(control, _as_t(t, control))
 
     # ------------------------------------------------------------------ algorithm
     def tangents(self, a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor) -> torch.Tensor:
