@@ -195,3 +195,22 @@ def test_help_explains_every_command():
         proc = topoloss(cmd, "--help", check=True)
         assert "usage: topoloss " + cmd in proc.stdout
         assert "--" in proc.stdout
+
+
+def test_demo_is_the_main_job_and_finishes_in_time(tmp_path):
+    start = time.perf_counter()
+    proc = topoloss("demo", "--run", tmp_path / "demo", check=True)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 300, f"topoloss demo took {elapsed:.0f} s"
+    report = tmp_path / "demo" / "report"
+    for name in ("barcode", "diagram", "disconnectivity", "profiles", "plane"):
+        png = report / f"{name}.png"
+        assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5000, name
+    summary = (report / "summary.md").read_text()
+    assert "TO-score" in summary and summary.count("| seed") >= 8  # bars + minima tables
+    assert "TO-score (bottleneck)" in proc.stdout and "report:" in proc.stdout
+    data = json.loads((tmp_path / "demo" / "barcode.json").read_text())
+    assert len(data["bars"]) == 4 and data["connected"]
+    # resuming the finished demo recomputes nothing
+    again = topoloss("demo", "--run", tmp_path / "demo")
+    assert again.returncode == 0 and "6 reused" in again.stderr
