@@ -158,6 +158,36 @@ class Run:
         atomic_write_bytes(tensors, safetensors.torch.save({"points": minima.points.detach().cpu().contiguous()}))
         atomic_write_text(meta, json.dumps(record, indent=1, default=_jsonable))
 
+    def save_minimum_part(self, minimum: Minima) -> None:
+        """Store one freshly trained minimum as ``minima/<name>.safetensors`` (atomic).
+
+        Parts let an interrupted training resume with the seeds that are missing;
+        :meth:`minimum_parts` reads them back.
+        """
+        for i, name in enumerate(minimum.names):
+            one = minimum.subset([i])
+            record = json.dumps({"type": type(one).__name__, **one.to_dict(points=False)}, default=_jsonable)
+            file = self.dir / "minima" / f"{_SAFE_NAME.sub('_', str(name))}.safetensors"
+            atomic_write_bytes(file, safetensors.torch.save(
+                {"points": one.points.detach().cpu().contiguous()}, metadata={"record": record}))
+
+    def minimum_parts(self) -> dict[Hashable, Minima]:
+        """The minima stored by :meth:`save_minimum_part`, by name (unreadable ones skipped)."""
+        from topoloss.training import TrainedMinima
+
+        out: dict[Hashable, Minima] = {}
+        for file in sorted((self.dir / "minima").glob("*.safetensors")):
+            try:
+                with safetensors.safe_open(str(file), framework="pt") as fh:
+                    record = json.loads((fh.metadata() or {})["record"])
+                    points = fh.get_tensor("points")
+                cls = TrainedMinima if record.get("type") == "TrainedMinima" else Minima
+                one = cls.from_dict(record, points=points)
+            except Exception:  # a damaged part is simply trained again
+                continue
+            out[one.names[0]] = one
+        return out
+
     def load_minima(self) -> Minima | None:
         """The stored minima, or ``None`` if there are none yet.
 

@@ -38,6 +38,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import torch
 from torch import nn
 
 from topoloss.barcode import Barcode, loss_barcode
@@ -46,7 +48,7 @@ from topoloss.curves import Bezier, Chain, Curve, PolyChain
 from topoloss.graph import LandscapeGraph
 from topoloss.minima import Minima
 from topoloss.paths import Path
-from topoloss.run import Run
+from topoloss.run import CorruptResult, Run
 from topoloss.score import to_score
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "make_curve",
     "make_landscape",
     "normalize_config",
+    "prepare_minima",
     "run_study",
 ]
 
@@ -227,10 +230,33 @@ def graph_from_paths(minima: Minima, paths: Sequence[Path]) -> LandscapeGraph:
     return g
 
 
-def _minima(run: Run, landscape: Any, config: Mapping[str, Any], progress: bool) -> Minima:
+def _concat(parts: Sequence[Minima]) -> Minima:
+    """One record of several (all of the same type) in the given order."""
+    from topoloss.training import TrainedMinima
+
+    fields = (
+        torch.cat([p.points for p in parts]),
+        np.concatenate([p.losses for p in parts]),
+        tuple(n for p in parts for n in p.names),
+        np.concatenate([p.n_steps for p in parts]),
+        np.concatenate([p.converged for p in parts]),
+        np.concatenate([p.on_boundary for p in parts]),
+    )
+    if all(isinstance(p, TrainedMinima) for p in parts):
+        return TrainedMinima(*fields, tuple(m for p in parts for m in p.metrics))
+    return Minima(*fields)
+
+
+def prepare_minima(run: Run, landscape: Any, *, progress: bool = True) -> Minima:
+    """The minima of the study in ``run``: stored ones, loaded checkpoints, or trained.
+
+    Training saves each minimum the moment it is finished, so an interrupted run
+    trains only the seeds that are missing when it is resumed. Loaded checkpoints
+    are recorded with their SHA-256 and checked on every later use.
+    """
     from topoloss.training import load_minima, train_minima
 
-    spec = config["minima"]
+    spec = normalize_config(run.config)["minima"]
     stored = run.load_minima()
     if "checkpoints" in spec:
         if stored is not None:
@@ -241,8 +267,17 @@ def _minima(run: Run, landscape: Any, config: Mapping[str, Any], progress: bool)
         return minima
     if stored is not None:
         return stored
-    options = {k: v for k, v in spec.items() if k != "seeds" and v is not None}
-    minima = train_minima(landscape, seeds=spec["seeds"], progress=progress, **options)
+    names = [f"seed{s}" for s in spec["seeds"]]
+    done = run.minimum_parts()
+    todo = [s for s, name in zip(spec["seeds"], names) if name not in done]
+    if todo:
+        options = {k: v for k, v in spec.items() if k != "seeds" and v is not None}
+        train_minima(landscape, seeds=todo, progress=progress, on_minimum=run.save_minimum_part, **options)
+        done = run.minimum_parts()
+    missing = [n for n in names if n not in done]
+    if missing:
+        raise CorruptResult(f"minima {missing} could not be read back from {run.dir / 'minima'}")
+    minima = _concat([done[n] for n in names])
     run.save_minima(minima)
     return minima
 
@@ -274,7 +309,7 @@ def run_study(
     say = log or (lambda msg: None)
     config = normalize_config(run.config)
     landscape = landscape if landscape is not None else make_landscape(config)
-    minima = _minima(run, landscape, config, progress)
+    minima = prepare_minima(run, landscape, progress=progress)
     pconf = config["paths"]
     pairs = pconf["pairs"]
     wanted = select_pairs(minima, pairs if isinstance(pairs, str) else [tuple(p) for p in pairs])

@@ -163,6 +163,7 @@ def train_minima(
     cycles: int = 4,
     init: torch.Tensor | Callable[[int], torch.Tensor] | None = None,
     progress: bool = True,
+    on_minimum: Callable[[TrainedMinima], None] | None = None,
 ) -> TrainedMinima:
     """Train one minimum per seed with mini-batch SGD or Adam.
 
@@ -196,6 +197,11 @@ def train_minima(
         Starting points, one row per seed, or ``init(seed) -> (P,)``.
     progress : bool, default=True
         Show a tqdm bar per seed.
+    on_minimum : callable, optional
+        Called with each minimum (a one-row :class:`TrainedMinima`) as soon as it is
+        trained, e.g. to save it before the next seed starts. Each seed's result
+        depends on that seed alone, so training seeds in separate calls gives the
+        same minima.
 
     Returns
     -------
@@ -264,6 +270,8 @@ def train_minima(
         points.append(point)
         losses.append(loss)
         metrics.append(record)
+        if on_minimum is not None:
+            on_minimum(_record([point], [loss], [f"seed{seed}"], total, [record]))
     return _record(points, losses, [f"seed{s}" for s in seeds], total, metrics)
 
 

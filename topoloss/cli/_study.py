@@ -97,8 +97,8 @@ def _run_study(args: argparse.Namespace, config: dict[str, Any]) -> tuple[Any, A
 # ---------------------------------------------------------------------- commands
 def _train(args: argparse.Namespace) -> int:
     from topoloss.run import Run
-    from topoloss.study import make_landscape, normalize_config
-    from topoloss.training import save_minimum, train_minima
+    from topoloss.study import make_landscape, normalize_config, prepare_minima
+    from topoloss.training import save_minimum
 
     config = normalize_config({
         "model": args.model, "data": args.data, "device": args.device, "batch_size": args.batch_size,
@@ -108,15 +108,7 @@ def _train(args: argparse.Namespace) -> int:
     del config["paths"]  # added by `topoloss connect --run` on this run
     run = Run(args.run, config, new=args.new)
     land = make_landscape(normalize_config(config))
-    minima = run.load_minima()
-    if minima is None:
-        m = config["minima"]
-        minima = train_minima(land, seeds=m["seeds"], epochs=m["epochs"], optimizer=m["optimizer"],
-                              lr=m["lr"], momentum=m["momentum"], schedule=m["schedule"],
-                              progress=not args.quiet)
-        run.save_minima(minima)
-    else:
-        _say(args, f"reusing the {len(minima)} minima stored in {run.dir}")
+    minima = prepare_minima(run, land, progress=not args.quiet)
     for name, point in zip(minima.names, minima.points):
         file = run.dir / "checkpoints" / f"{name}.safetensors"
         if not file.exists():

@@ -1,0 +1,69 @@
+"""Run directories: atomic results, resuming, refusing to mix configurations."""
+
+import json
+
+import pytest
+import torch
+
+from topoloss.data import digits
+from topoloss.model_landscape import ModelLandscape
+from topoloss.models import fcn
+from topoloss.run import ConfigMismatch, Run
+from topoloss.study import normalize_config, prepare_minima
+from topoloss.training import train_minima
+
+CONFIG = {"model": "fcn:depth=1,width=8", "data": "digits", "minima": {"seeds": [0, 1, 2], "epochs": 2}}
+
+
+@pytest.fixture(scope="module")
+def land():
+    train, test = digits()
+    return ModelLandscape(lambda: fcn(64, 10, depth=1, width=8), train, test_data=test)
+
+
+def test_interrupted_training_resumes_with_the_missing_seeds(land, tmp_path):
+    full = prepare_minima(Run(tmp_path / "a", CONFIG), land, progress=False)
+    run = Run(tmp_path / "b", CONFIG)
+    # a run killed after seed 1 finished: only its part is on disk
+    spec = normalize_config(CONFIG)["minima"]
+    options = {k: v for k, v in spec.items() if k != "seeds" and v is not None}
+    train_minima(land, seeds=[1], progress=False, on_minimum=run.save_minimum_part, **options)
+    part = run.dir / "minima" / "seed1.safetensors"
+    stamp = (part.read_bytes(), part.stat().st_mtime_ns)
+    resumed = prepare_minima(run, land, progress=False)
+    assert (part.read_bytes(), part.stat().st_mtime_ns) == stamp
+    assert resumed.names == full.names == ("seed0", "seed1", "seed2")
+    assert torch.equal(resumed.points, full.points)
+    assert list(resumed.losses) == list(full.losses)
+    assert resumed.metrics == full.metrics
+    # and the finished record is reused as it is
+    again = prepare_minima(Run(tmp_path / "b", CONFIG), land, progress=False)
+    assert torch.equal(again.points, full.points)
+
+
+def test_config_mismatch_extension_and_new(tmp_path):
+    Run(tmp_path / "r", CONFIG)
+    extended = {**CONFIG, "paths": {"curve": "bezier"}}
+    assert Run(tmp_path / "r", extended).config["paths"] == {"curve": "bezier"}
+    changed = {**CONFIG, "minima": {"seeds": [0, 1], "epochs": 2}}
+    with pytest.raises(ConfigMismatch, match="minima.seeds"):
+        Run(tmp_path / "r", changed)
+    run = Run(tmp_path / "r", changed, new=True)
+    assert json.loads((run.dir / "config.json").read_text())["minima"]["seeds"] == [0, 1]
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("r.old-")]
+    assert len(aside) == 1 and json.loads((aside[0] / "config.json").read_text())["paths"]
+    with pytest.raises(FileNotFoundError, match="not a topoloss run"):
+        Run(tmp_path / "nothing")
+
+
+def test_changed_checkpoint_is_refused(land, tmp_path):
+    from topoloss.training import save_minimum
+
+    files = [save_minimum(land, land.initial_point(s), tmp_path / f"c{s}.safetensors") for s in range(2)]
+    config = {"model": "fcn:depth=1,width=8", "data": "digits", "minima": {"checkpoints": [str(f) for f in files]}}
+    run = Run(tmp_path / "run", config)
+    first = prepare_minima(run, land, progress=False)
+    assert torch.equal(prepare_minima(run, land, progress=False).points, first.points)
+    save_minimum(land, land.initial_point(7), files[1])  # the user overwrites a checkpoint
+    with pytest.raises(ConfigMismatch, match="c1.safetensors changed"):
+        prepare_minima(run, land, progress=False)
