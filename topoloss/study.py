@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from topoloss.analysis import build_graph
 from topoloss.barcode import Barcode, loss_barcode
 from topoloss.path_optimization import connect, select_pairs
 from topoloss.curves import Bezier, Chain, Curve, PolyChain
@@ -54,7 +55,6 @@ from topoloss.score import to_score
 __all__ = [
     "DEFAULT_CONFIG",
     "StudyResult",
-    "graph_from_paths",
     "make_curve",
     "make_landscape",
     "normalize_config",
@@ -218,18 +218,6 @@ def make_landscape(config: Mapping[str, Any]) -> Any:
     )
 
 
-def graph_from_paths(minima: Minima, paths: Sequence[Path]) -> LandscapeGraph:
-    """The landscape graph of minima (nodes) and paths (edges, lowest barrier kept)."""
-    g = LandscapeGraph()
-    for name, loss in zip(minima.names, minima.losses):
-        g.add_minimum(name, float(loss))
-    for p in paths:
-        g.add_path(
-            p.u, p.v, p.barrier, curve=p.curve.to_dict(), t_max=p.t_max, linear_barrier=p.linear_barrier
-        )
-    return g
-
-
 def _concat(parts: Sequence[Minima]) -> Minima:
     """One record of several (all of the same type) in the given order."""
     from topoloss.training import TrainedMinima
@@ -335,7 +323,7 @@ def run_study(
         )
     by_pair = {**done, **{frozenset((p.u, p.v)): p for p in new_paths}}
     paths = [by_pair[frozenset((minima.names[i], minima.names[j]))] for i, j in wanted]
-    graph = graph_from_paths(minima, paths)
+    graph = build_graph(minima, paths)
     barcode = loss_barcode(graph)
     score = to_score(barcode)
     run.save_graph(graph)
