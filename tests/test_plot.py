@@ -8,6 +8,7 @@ from topoloss import LandscapeGraph, loss_barcode
 from topoloss.plot import (
     merge_tree,
     plot_barcode,
+    plot_barcodes,
     plot_comparison,
     plot_diagram,
     plot_disconnectivity,
@@ -46,6 +47,7 @@ def rendered_pixels(ax) -> int:
         plot_diagram,
         plot_disconnectivity,
         lambda bc: plot_comparison({"depth 2": [1.0, 1.2, 0.9], "depth 4": [0.5, 0.6]}),
+        lambda bc: plot_barcodes({"a": bc, "b": [bc, bc.drop_short(1.5)]}),
     ],
 )
 def test_figures_render(barcode, draw):

@@ -13,13 +13,14 @@ import matplotlib
 from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss.run import Run
 
-__all__ = ["FIGURES", "make_report"]
+__all__ = ["FIGURES", "make_report", "save_figure"]
 
 #: Figure files of a report, in the order the summary shows them.
 FIGURES = ("barcode", "diagram", "disconnectivity", "profiles", "plane")
 
 
-def _save(fig: Any, path: FilePath) -> None:
+def save_figure(fig: Any, path: FilePath) -> None:
+    """Save a figure as PNG atomically and close it."""
     import io
 
     import matplotlib.pyplot as plt
@@ -77,7 +78,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     def figure(name: str, draw: Any, size: tuple[float, float] = (6, 4)) -> None:
         fig, ax = plt.subplots(figsize=size)
         draw(ax)
-        _save(fig, out / f"{name}.png")
+        save_figure(fig, out / f"{name}.png")
         written.append(out / f"{name}.png")
 
     figure("barcode", lambda ax: plot_barcode(barcode, ax=ax, labels=True))

@@ -24,7 +24,7 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("study", "barcode", "exact", "analyze")
+COMMANDS: tuple[str, ...] = ("study", "barcode", "compare", "exact", "analyze")
 
 
 class UsageError(Exception):

@@ -1,6 +1,6 @@
 """Pictures: every function takes ``ax=None`` and returns the matplotlib Axes."""
 
-from topoloss.plot.barcode import plot_barcode, plot_comparison, plot_diagram
+from topoloss.plot.barcode import plot_barcode, plot_barcodes, plot_comparison, plot_diagram
 from topoloss.plot.disconnectivity import MergeNode, merge_tree, plot_disconnectivity
 from topoloss.plot.landscape2d import plot_landscape_2d
 from topoloss.plot.plane import PlaneSlice, plane_slice, plot_plane
@@ -12,6 +12,7 @@ __all__ = [
     "merge_tree",
     "plane_slice",
     "plot_barcode",
+    "plot_barcodes",
     "plot_comparison",
     "plot_diagram",
     "plot_disconnectivity",

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 
 from topoloss.barcode import Barcode
 
-__all__ = ["plot_barcode", "plot_comparison", "plot_diagram"]
+__all__ = ["plot_barcode", "plot_barcodes", "plot_comparison", "plot_diagram"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -137,6 +137,53 @@ def plot_comparison(
     ax.set_xticks(x)
     ax.set_xticklabels(labels)
     ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_barcodes(
+    barcodes: Mapping[str, Barcode | Sequence[Barcode]],
+    *,
+    ax: Axes | None = None,
+    title: str | None = "loss barcodes",
+) -> Axes:
+    """Several barcodes side by side (e.g. one per depth), one colour per label.
+
+    Parameters
+    ----------
+    barcodes : mapping
+        Label -> a barcode, or several (repeats), drawn one after the other.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    if not barcodes:
+        raise ValueError("barcodes is empty: nothing to compare")
+    groups = {k: [v] if isinstance(v, Barcode) else list(v) for k, v in barcodes.items()}
+    for label, bcs in groups.items():
+        if not bcs:
+            raise ValueError(f"label {label!r} has no barcode")
+    every = np.concatenate([bc.intervals for bcs in groups.values() for bc in bcs])
+    top = _top(every)
+    x = 0
+    centers = []
+    for g, (label, bcs) in enumerate(groups.items()):
+        first = x
+        for bc in bcs:
+            for b, d in bc.sorted().intervals:
+                ax.plot([x, x], [b, d if math.isfinite(d) else top], color=f"C{g % 10}", lw=3,
+                        solid_capstyle="butt")
+                x += 1
+            x += 0.5
+        centers.append((first + x - 1.5) / 2)
+        x += 1.5
+    ax.set_xticks(centers)
+    ax.set_xticklabels(list(groups))
+    ax.set_ylabel("loss")
     if title:
         ax.set_title(title)
     return ax
