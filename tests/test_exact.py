@@ -347,3 +347,15 @@ def test_cli_exact(capsys, tmp_path):
     assert "known: " in capsys.readouterr().err
     assert main(["exact", "himmelblau", "--resolution", "2"]) == 2
     assert "resolution=2" in capsys.readouterr().err
+
+
+def test_cli_exact_drops_grid_artifacts_by_default(capsys):
+    from topoloss.cli import main
+
+    assert main(["exact", "himmelblau", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["bars"]) == 4  # Himmelblau's four minima, nothing the grid made up
+    deaths = sorted(d for _, d in data["intervals"] if d is not None)
+    np.testing.assert_allclose(deaths, [13.3117, 67.7193, 104.0223], atol=0.1)
+    assert main(["exact", "himmelblau", "--json", "--min-length", "0"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["bars"]) >= 4

@@ -138,5 +138,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="draw the contour map with minima and paths to FILE (2-D only)")
     p.add_argument("--json", metavar="FILE", nargs="?", const="-",
                    help="write the results as JSON to FILE (stdout if FILE is omitted)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)

@@ -25,12 +25,17 @@ def _run(args: argparse.Namespace) -> int:
         for name in BUILTINS:
             print(name)
         return 0
-    if args.min_length < 0 or math.isnan(args.min_length):
+    if args.min_length is not None and not args.min_length >= 0:
         raise ValueError(f"--min-length={args.min_length!r}; expected a number >= 0")
     land = builtin(args.name)
     res = args.resolution
     gm = exact_minima(land, resolution=res)
-    bc = gm.barcode.drop_short(args.min_length) if args.min_length > 0 else gm.barcode
+    min_length = args.min_length
+    if min_length is None:  # auto: 0.1% of the span of the bars (grid artifacts only)
+        finite = gm.barcode.finite()
+        min_length = 1e-3 * float(finite[:, 1].max() - gm.barcode.intervals[:, 0].min()) if len(finite) else 0.0
+    bc = gm.barcode.drop_short(min_length) if min_length > 0 else gm.barcode
+    dropped = len(gm.barcode) - len(bc)
     keep = [int(n) for n in bc.names]  # type: ignore[call-overload]
     if args.json:
         report = {
@@ -52,6 +57,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  {i}: ({coords})  value {gm.values[i]:.6g}")
     print(f"TO-score (bottleneck): {to_score(bc):.6g}")
     print(f"TO-score (1-Wasserstein): {to_score(bc, metric='wasserstein'):.6g}")
+    if dropped:
+        print(f"({dropped} grid artifact bar(s) of length <= {min_length:.3g} dropped; "
+              "--min-length 0 keeps them)")
     return 0
 
 
@@ -78,8 +86,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--min-length",
         metavar="EPS",
         type=float,
-        default=0.0,
-        help="drop finite bars of length <= EPS (grid artifacts); default keep all",
+        default=None,
+        help="drop finite bars of length <= EPS: minima that only the grid creates, e.g. in "
+        "diagonal valleys (default: 0.1%% of the span of the bars; 0 keeps all)",
     )
     p.add_argument(
         "--json",
