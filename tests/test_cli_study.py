@@ -188,6 +188,14 @@ def test_bad_input_one_line_errors_and_run_untouched(checkpoints, tmp_path):
     assert_one_line_error(topoloss("train", "--model", MODEL, "--data", "mnist:/nonexistent",
                                    "--run", run), "/nonexistent")
     assert snapshot(run) == before
+    # invalid values are refused before a run directory is created
+    fresh = tmp_path / "fresh"
+    assert_one_line_error(topoloss("train", "--model", MODEL, "--data", "digits", "--epochs", "0",
+                                   "--run", fresh), "[minima] epochs=0")
+    assert_one_line_error(topoloss(*connect_args(checkpoints[:2], fresh), "--lr", "-1"), "[paths] lr=-1.0")
+    assert_one_line_error(topoloss("train", "--model", MODEL, "--data", "nosuchdata", "--run", fresh),
+                          "nosuchdata")
+    assert not fresh.exists()
 
 
 def test_help_explains_every_command():

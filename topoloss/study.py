@@ -140,13 +140,35 @@ def normalize_config(config: Mapping[str, Any]) -> dict[str, Any]:
         m["seeds"] = [int(s) for s in m["seeds"]]
         if len(set(m["seeds"])) != len(m["seeds"]) or len(m["seeds"]) < 1:
             raise ValueError(f"[minima] seeds must be distinct and non-empty, got {m['seeds']}")
+    _check_number(out, "batch_size", integer=True, low=1)
+    for key, integer, low, strict in (("epochs", True, 1, False), ("lr", False, 0, True),
+                                      ("momentum", False, 0, False), ("weight_decay", False, 0, False),
+                                      ("cycles", True, 1, False), ("lr_end", False, 0, True)):
+        _check_number(m, key, integer=integer, low=low, strict=strict, section="minima")
     p = out["paths"]
+    for key, integer, low, strict in (("epochs", True, 1, False), ("bends", True, 0, False),
+                                      ("lr", False, 0, True), ("seed", True, None, False)):
+        _check_number(p, key, integer=integer, low=low, strict=strict, section="paths")
     if str(p["curve"]).lower() not in _CURVES:
         raise ValueError(f"unknown curve {p['curve']!r}; choose one of {sorted(_CURVES)}")
     for key in ("model", "data", "device"):
         if not isinstance(out[key], str) or not out[key]:
             raise ValueError(f"config key {key!r} must be a non-empty string, got {out[key]!r}")
     return out
+
+
+def _check_number(table: Mapping[str, Any], key: str, *, integer: bool, low: float | None,
+                  strict: bool = False, section: str = "") -> None:
+    """Raise ``ValueError`` naming ``[section] key`` unless it is absent, None or a number
+    ``>= low`` (``> low`` if ``strict``)."""
+    value = table.get(key)
+    if value is None:
+        return
+    where = f"[{section}] {key}" if section else key
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        raise ValueError(f"{where}={value!r}; expected {'an integer' if integer else 'a number'}")
+    if low is not None and not (value > low if strict else value >= low):
+        raise ValueError(f"{where}={value!r}; expected a value {'>' if strict else '>='} {low}")
 
 
 def make_curve(name: str, bends: int) -> Curve:

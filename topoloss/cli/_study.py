@@ -87,11 +87,12 @@ def _finish(args: argparse.Namespace, result: Any, run: Any) -> int:
 
 def _run_study(args: argparse.Namespace, config: dict[str, Any]) -> tuple[Any, Any]:
     from topoloss.run import Run
-    from topoloss.study import normalize_config, run_study
+    from topoloss.study import make_landscape, normalize_config, run_study
 
     config = normalize_config(config)
+    landscape = make_landscape(config)  # bad specs fail here, before RUN_DIR is touched
     run = Run(args.run, config, new=args.new)
-    return run, run_study(run, progress=not args.quiet, log=lambda m: _say(args, m))
+    return run, run_study(run, landscape=landscape, progress=not args.quiet, log=lambda m: _say(args, m))
 
 
 # ---------------------------------------------------------------------- commands
@@ -106,8 +107,8 @@ def _train(args: argparse.Namespace) -> int:
                    "lr": args.lr, "schedule": args.schedule},
     })
     del config["paths"]  # added by `topoloss connect --run` on this run
+    land = make_landscape(normalize_config(config))  # bad specs fail before RUN_DIR is touched
     run = Run(args.run, config, new=args.new)
-    land = make_landscape(normalize_config(config))
     minima = prepare_minima(run, land, progress=not args.quiet)
     for name, point in zip(minima.names, minima.points):
         file = run.dir / "checkpoints" / f"{name}.safetensors"
