@@ -293,7 +293,7 @@ def connect(
     linear: bool = True,
     group: int | None = None,
     progress: bool = True,
-    on_path: Callable[[Path], None] | None = None,
+    on_path: Callable[[Path], object] | None = None,
 ) -> list[Path]:
     """Optimize a low-loss path for each requested pair of minima.
 

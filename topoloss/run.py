@@ -108,7 +108,7 @@ class Run:
                 raise FileNotFoundError(f"{self.dir} is not a topoloss run directory (no {_CONFIG})")
             self.config: dict[str, Any] = stored
             return
-        config = json.loads(_canonical(config))
+        config = dict(json.loads(_canonical(config)))
         extends = stored is not None and all(
             _canonical({"v": stored[k]}) == _canonical({"v": config.get(k)}) for k in stored
         )

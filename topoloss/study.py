@@ -79,6 +79,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "paths": {"curve": "bezier", "bends": 1, "epochs": 40, "lr": None, "pairs": "all", "seed": 0},
 }
 _CURVES: dict[str, type[Curve]] = {"bezier": Bezier, "polychain": PolyChain, "chain": Chain}
+_BENDED: dict[str, type[Bezier] | type[PolyChain]] = {"bezier": Bezier, "polychain": PolyChain}
 
 
 @dataclass(frozen=True)
@@ -141,14 +142,17 @@ def normalize_config(config: Mapping[str, Any]) -> dict[str, Any]:
         if len(set(m["seeds"])) != len(m["seeds"]) or len(m["seeds"]) < 1:
             raise ValueError(f"[minima] seeds must be distinct and non-empty, got {m['seeds']}")
     _check_number(out, "batch_size", integer=True, low=1)
-    for key, integer, low, strict in (("epochs", True, 1, False), ("lr", False, 0, True),
-                                      ("momentum", False, 0, False), ("weight_decay", False, 0, False),
-                                      ("cycles", True, 1, False), ("lr_end", False, 0, True)):
-        _check_number(m, key, integer=integer, low=low, strict=strict, section="minima")
     p = out["paths"]
-    for key, integer, low, strict in (("epochs", True, 1, False), ("bends", True, 0, False),
-                                      ("lr", False, 0, True), ("seed", True, None, False)):
-        _check_number(p, key, integer=integer, low=low, strict=strict, section="paths")
+    checks: tuple[tuple[dict[str, Any], str, str, bool, float | None, bool], ...] = (
+        # table, section, key, integer, lowest value, strictly above it
+        (m, "minima", "epochs", True, 1, False), (m, "minima", "lr", False, 0, True),
+        (m, "minima", "momentum", False, 0, False), (m, "minima", "weight_decay", False, 0, False),
+        (m, "minima", "cycles", True, 1, False), (m, "minima", "lr_end", False, 0, True),
+        (p, "paths", "epochs", True, 1, False), (p, "paths", "bends", True, 0, False),
+        (p, "paths", "lr", False, 0, True), (p, "paths", "seed", True, None, False),
+    )
+    for table, section, key, integer, low, strict in checks:
+        _check_number(table, key, integer=integer, low=low, strict=strict, section=section)
     if str(p["curve"]).lower() not in _CURVES:
         raise ValueError(f"unknown curve {p['curve']!r}; choose one of {sorted(_CURVES)}")
     for key in ("model", "data", "device"):
@@ -178,7 +182,7 @@ def make_curve(name: str, bends: int) -> Curve:
         raise ValueError(f"unknown curve {name!r}; choose one of {sorted(_CURVES)}")
     if key == "chain":
         return Chain(points=max(int(bends), 1))
-    return _CURVES[key](bends=int(bends))
+    return _BENDED[key](bends=int(bends))
 
 
 def _import_object(spec: str, what: str) -> Any:
@@ -252,8 +256,9 @@ def _concat(parts: Sequence[Minima]) -> Minima:
         np.concatenate([p.converged for p in parts]),
         np.concatenate([p.on_boundary for p in parts]),
     )
-    if all(isinstance(p, TrainedMinima) for p in parts):
-        return TrainedMinima(*fields, tuple(m for p in parts for m in p.metrics))
+    trained = [p for p in parts if isinstance(p, TrainedMinima)]
+    if len(trained) == len(parts):
+        return TrainedMinima(*fields, tuple(m for p in trained for m in p.metrics))
     return Minima(*fields)
 
 
@@ -287,9 +292,9 @@ def prepare_minima(run: Run, landscape: Any, *, progress: bool = True) -> Minima
     missing = [n for n in names if n not in done]
     if missing:
         raise CorruptResult(f"minima {missing} could not be read back from {run.dir / 'minima'}")
-    minima = _concat([done[n] for n in names])
-    run.save_minima(minima)
-    return minima
+    combined = _concat([done[n] for n in names])
+    run.save_minima(combined)
+    return combined
 
 
 def run_study(

@@ -95,7 +95,10 @@ class AnalyticLandscape(Landscape):
         Returns the per-axis coordinates and the values, an array of shape
         ``(r_1, ..., r_d)`` indexed like ``np.meshgrid(..., indexing="ij")``.
         """
-        res = [int(resolution)] * self.dim if np.isscalar(resolution) else [int(r) for r in resolution]
+        if isinstance(resolution, (int, np.integer)):
+            res = [int(resolution)] * self.dim
+        else:
+            res = [int(r) for r in resolution]
         if len(res) != self.dim or min(res) < 2:
             raise ValueError(f"resolution must be >= 2 per axis for {self.dim} axes, got {resolution!r}")
         axes = [np.linspace(lo, hi, r) for (lo, hi), r in zip(self.bounds, res)]

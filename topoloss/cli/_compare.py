@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     from topoloss.score import to_score
 
     groups = parse_groups(args.groups)
-    barcodes = {}
+    barcodes: dict[str, list] = {}
     for label, folders in groups.items():
         barcodes[label] = []
         for folder in folders:

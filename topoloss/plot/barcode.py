@@ -169,8 +169,8 @@ def plot_barcodes(
             raise ValueError(f"label {label!r} has no barcode")
     every = np.concatenate([bc.intervals for bcs in groups.values() for bc in bcs])
     top = _top(every)
-    x = 0
-    centers = []
+    x = 0.0
+    centers: list[float] = []
     for g, (label, bcs) in enumerate(groups.items()):
         first = x
         for bc in bcs:
