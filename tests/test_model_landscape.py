@@ -313,3 +313,11 @@ def test_bn_bezier_path_via_curves_and_connect(bn_setup):
     assert path.losses[0] == pytest.approx(float(minima.losses[0]), rel=1e-6)
     assert path.losses[-1] == pytest.approx(float(minima.losses[1]), rel=1e-6)
     assert path.barrier >= max(minima.losses) - 1e-6
+
+
+def test_unusable_device_is_a_clear_error(data):
+    with pytest.raises(ValueError, match="not a torch device"):
+        ModelLandscape(lambda: torch.nn.Linear(4, 3), data, device="gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no usable CUDA"):
+            ModelLandscape(lambda: torch.nn.Linear(4, 3), data, device="cuda")

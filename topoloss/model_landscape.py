@@ -143,7 +143,12 @@ class ModelLandscape(Landscape):
         if not callable(loss):
             raise TypeError(f"loss must be callable, got {type(loss).__name__}")
         self.seed = int(seed)
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+        except RuntimeError:
+            raise ValueError(f"device={device!r} is not a torch device (e.g. 'cpu', 'cuda', 'cuda:1')") from None
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was asked for, but this torch has no usable CUDA device")
         if isinstance(model, nn.Module):
             self._factory: Callable[[], nn.Module] | None = None
             module = copy.deepcopy(model)
