@@ -220,3 +220,16 @@ def test_mini_batch_landscape(curve):
     paths = connect(land, minima, curve=curve, epochs=3, progress=False)
     assert paths[0].history.shape == (12,)  # 3 epochs of 4 batches
     assert paths[0].barrier >= 1.0 - 1e-3
+
+
+def test_evaluation_reports_progress_for_every_point():
+    from topoloss.analytic import from_function
+    from topoloss.paths import evaluate_curves
+
+    land = from_function(lambda x: (x**2).sum(-1), [(-1, 1), (-1, 1)])
+    a, b = torch.tensor([-0.5, 0.0], dtype=torch.float64), torch.tensor([0.5, 0.0], dtype=torch.float64)
+    items = [(Bezier(bends=1), a, b, Bezier(bends=1).init_bends(a, b)),
+             (PolyChain(bends=2), a, b, PolyChain(bends=2).init_bends(a, b))]
+    seen = []
+    profiles = evaluate_curves(land, items, n_eval=11, refine=1, progress=seen.append)
+    assert sum(seen) == sum(len(t) for t, _ in profiles) > 22

@@ -36,7 +36,7 @@ from topoloss.minima import (
     register_pairs,
     select_pairs,
 )
-from topoloss.paths import Path, _straight, evaluate_curves
+from topoloss.paths import _REFINE_POINTS, Path, _straight, evaluate_curves
 
 # pair selection lives with the minima; re-exported here for convenience
 __all__ = ["PAIR_STRATEGIES", "as_minima", "connect", "register_pairs", "select_pairs"]
@@ -426,7 +426,11 @@ def connect(
             items = [(curve, job.a, job.b, bends) for job, (bends, _) in zip(chunk, trained)]
             if linear:
                 items += [_straight(job.a, job.b) for job in chunk]
-            profiles = evaluate_curves(landscape, items, n_eval=n_eval, refine=refine)
+            expected = len(items) * (n_eval + refine * _REFINE_POINTS)  # about; chains add knots
+            with tqdm(total=expected, desc=f"evaluating {label}", unit="point", leave=False,
+                      disable=not progress) as bar:
+                profiles = evaluate_curves(landscape, items, n_eval=n_eval, refine=refine,
+                                           progress=bar.update)
             t2 = time.perf_counter()
             for k, job in enumerate(chunk):
                 t, y = profiles[k]

@@ -13,7 +13,7 @@ exactly where the barrier is.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,10 +204,19 @@ class Path:
 
 
 # ---------------------------------------------------------------------- evaluation
-def exact_losses(landscape: Landscape, points: torch.Tensor) -> torch.Tensor:
-    """``landscape.loss`` on ``(N, P)`` points in memory-bounded chunks, as float64 CPU."""
+def exact_losses(
+    landscape: Landscape, points: torch.Tensor, *, progress: Callable[[int], object] | None = None
+) -> torch.Tensor:
+    """``landscape.loss`` on ``(N, P)`` points in memory-bounded chunks, as float64 CPU.
+
+    ``progress(n)`` is called after each chunk of ``n`` points (e.g. ``tqdm.update``).
+    """
     chunk = max(1, _CHUNK_FLOATS // max(1, points.shape[1]))
-    out = [landscape.loss(points[i : i + chunk]).detach() for i in range(0, points.shape[0], chunk)]
+    out = []
+    for i in range(0, points.shape[0], chunk):
+        out.append(landscape.loss(points[i : i + chunk]).detach())
+        if progress is not None:
+            progress(out[-1].shape[0])
     return torch.cat(out).to("cpu", torch.float64) if out else torch.empty(0, dtype=torch.float64)
 
 
@@ -215,7 +224,12 @@ _Item = tuple[Curve, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def evaluate_curves(
-    landscape: Landscape, items: Sequence[_Item], *, n_eval: int = 61, refine: int = 2
+    landscape: Landscape,
+    items: Sequence[_Item],
+    *,
+    n_eval: int = 61,
+    refine: int = 2,
+    progress: Callable[[int], object] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Dense loss profiles of several curves, with all points of a round in one batch.
 
@@ -231,6 +245,8 @@ def evaluate_curves(
     refine : int
         Refinement rounds around the arg-max (``>= 0``), each adding 8 parameters
         evenly inside the two grid intervals next to it.
+    progress : callable, optional
+        Called with the number of points evaluated after each chunk.
 
     Returns
     -------
@@ -245,7 +261,7 @@ def evaluate_curves(
     for curve, a, b, bends in items:
         base = _arclength_grid(curve, a, b, bends, n_eval)
         grids.append(torch.unique(torch.cat([base, curve.knots(bends.shape[0])])))  # sorted
-    values = _losses_at(landscape, items, grids)
+    values = _losses_at(landscape, items, grids, progress)
     for _ in range(refine):
         new = []
         for t, y in zip(grids, values):
@@ -253,7 +269,7 @@ def evaluate_curves(
             lo, hi = t[max(i - 1, 0)], t[min(i + 1, t.numel() - 1)]
             cand = torch.linspace(float(lo), float(hi), _REFINE_POINTS + 2, dtype=torch.float64)[1:-1]
             new.append(cand[~torch.isin(cand, t)])
-        new_values = _losses_at(landscape, items, new)
+        new_values = _losses_at(landscape, items, new, progress)
         for j, (t_new, y_new) in enumerate(zip(new, new_values)):
             t = torch.cat([grids[j], t_new])
             y = torch.cat([values[j], y_new])
@@ -299,14 +315,17 @@ def _arclength_grid(
 
 
 def _losses_at(
-    landscape: Landscape, items: Sequence[_Item], grids: Sequence[torch.Tensor]
+    landscape: Landscape,
+    items: Sequence[_Item],
+    grids: Sequence[torch.Tensor],
+    progress: Callable[[int], object] | None = None,
 ) -> list[torch.Tensor]:
     with torch.no_grad():
         points = [
             curve.at(a, b, bends, t.to(a.device, a.dtype))
             for (curve, a, b, bends), t in zip(items, grids)
         ]
-        flat = exact_losses(landscape, torch.cat(points))
+        flat = exact_losses(landscape, torch.cat(points), progress=progress)
     return list(flat.split([g.numel() for g in grids]))
 
 
