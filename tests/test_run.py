@@ -67,3 +67,20 @@ def test_changed_checkpoint_is_refused(land, tmp_path):
     save_minimum(land, land.initial_point(7), files[1])  # the user overwrites a checkpoint
     with pytest.raises(ConfigMismatch, match="c1.safetensors changed"):
         prepare_minima(run, land, progress=False)
+
+
+def test_a_stored_path_of_other_endpoints_is_recomputed(land, tmp_path):
+    from topoloss.study import run_study
+
+    config = {**CONFIG, "minima": {"seeds": [0, 1], "epochs": 1}, "paths": {"epochs": 1}}
+    run = Run(tmp_path / "r", config)
+    first = run_study(run, landscape=land, progress=False)
+    (path,) = first.paths
+    # a path file from elsewhere (e.g. copied in by hand) with the same name but other endpoints
+    from dataclasses import replace
+
+    run.save_path(replace(path, start=path.start + 1.0))
+    messages = []
+    again = run_study(run, landscape=land, progress=False, log=messages.append)
+    assert any("does not join" in m for m in messages) and again.computed_paths == 1
+    assert again.paths[0].barrier == first.paths[0].barrier

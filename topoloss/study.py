@@ -297,6 +297,15 @@ def prepare_minima(run: Run, landscape: Any, *, progress: bool = True) -> Minima
     return combined
 
 
+def _joins(path: Path, minima: Minima) -> bool:
+    """Whether a stored path's endpoints are exactly two of the minima, by name and point."""
+    names = list(minima.names)
+    if path.u not in names or path.v not in names:
+        return False
+    a, b = minima.points[names.index(path.u)], minima.points[names.index(path.v)]
+    return torch.equal(path.start.to(a), a) and torch.equal(path.end.to(b), b)
+
+
 def run_study(
     run: Run,
     *,
@@ -331,7 +340,12 @@ def run_study(
     finished, corrupt = run.finished_paths()
     for file in corrupt:
         say(f"corrupt path file {file.name}: recomputing it")
-    done = {frozenset((p.u, p.v)): p for p in finished}
+    done = {}
+    for p in finished:
+        if not _joins(p, minima):
+            say(f"path file {run.path_file(p.u, p.v).name} does not join this run's minima: recomputing it")
+            continue
+        done[frozenset((p.u, p.v))] = p
     todo = [(i, j) for i, j in wanted if frozenset((minima.names[i], minima.names[j])) not in done]
     if done:
         say(f"reusing {len(wanted) - len(todo)} finished path(s) from {run.dir}")
