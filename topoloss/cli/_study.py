@@ -263,7 +263,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="a complete small study on the offline default (digits)",
                        description="Train 4 minima of a small net on scikit-learn's digits, connect "
                                    "all pairs, compute the barcode and TO-score, and write a report. "
-                                   "A few minutes on a laptop CPU; resumable.")
+                                   "About 10 seconds on two CPU cores; resumable.")
     p.add_argument("--run", metavar="RUN_DIR", default=DEMO_DIR, help=f"run directory (default {DEMO_DIR})")
     p.add_argument("--new", action="store_true", help="move an existing demo run aside and start afresh")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages")
