@@ -11,13 +11,16 @@ from topoloss.data import digits
 from topoloss.models import fcn
 
 
-def test_digits_four_minima_six_bezier_paths():
+def test_digits_four_minima_six_bezier_paths_through_analyze():
     start = time.perf_counter()
     train, test = digits()
     land = tl.ModelLandscape(lambda: fcn(64, 10, depth=1, width=16), train, test_data=test)
     minima = tl.train_minima(land, seeds=range(4), epochs=8, progress=False)
     assert len(minima) == 4 and all(m["test_accuracy"] > 0.8 for m in minima.metrics)
-    paths = tl.connect(land, minima, curve=tl.Bezier(bends=1), pairs="all", epochs=25, progress=False)
+    # the same `analyze` as on analytic landscapes, unchanged, on the network
+    result = tl.analyze(land, minima=minima, curve=tl.Bezier(bends=1), pairs="all", epochs=25,
+                        seed=0, progress=False)
+    paths = result.paths
     assert len(paths) == 6
     names = list(minima.names)
     for p in paths:
@@ -30,14 +33,10 @@ def test_digits_four_minima_six_bezier_paths():
         t = np.linspace(0, 1, 201)
         dense = land.loss(p.points(t)).numpy()
         assert dense.max() <= p.barrier * (1 + 1e-3) + 1e-6
-    g = tl.LandscapeGraph()
-    for name, loss in zip(minima.names, minima.losses):
-        g.add_minimum(name, loss)
-    for p in paths:
-        g.add_path(p.u, p.v, p.barrier)
-    bc = tl.loss_barcode(g)
+    bc = result.barcode
+    assert result.graph.nodes == list(minima.names)
     edges = [(names.index(p.u), names.index(p.v), p.barrier) for p in paths]
     np.testing.assert_array_equal(bc.intervals, elder_rule_barcode(list(minima.losses), edges))
-    score = tl.to_score(bc)
-    assert score == pytest.approx(np.max(bc.lengths[np.isfinite(bc.lengths)]) / 2)
+    score = result.to_score
+    assert score == tl.to_score(bc) == pytest.approx(np.max(bc.lengths[np.isfinite(bc.lengths)]) / 2)
     assert time.perf_counter() - start < 180
