@@ -39,7 +39,8 @@ def plot_barcode(
     """Draw the loss barcode in the paper's style: a vertical bar per minimum.
 
     Bars run from the minimum's loss (birth) up to the saddle that merges it (death),
-    sorted by birth; infinite bars end in an arrow above the highest saddle.
+    sorted by birth; infinite bars are dashed and end in a triangle above the highest
+    saddle.
 
     Parameters
     ----------
@@ -64,6 +65,7 @@ def plot_barcode(
     group_names = sorted({str(groups[n]) for n in bc.names if n in groups}) if groups else []
     cmap = {g: f"C{i % 10}" for i, g in enumerate(group_names)}
     seen: set[str] = set()
+    width = max(2.0, min(14.0, 160.0 / max(len(bc), 1)))
     for x, (name, (b, d)) in enumerate(zip(bc.names, bc.intervals)):
         g = str(groups[name]) if groups and name in groups else None
         color = cmap.get(g, "C0") if g else "C0"
@@ -71,10 +73,11 @@ def plot_barcode(
         if g is not None:
             seen.add(g)
         end = d if math.isfinite(d) else top
-        ax.plot([x, x], [b, end], color=color, lw=4, solid_capstyle="butt", label=label)
-        ax.plot([x], [b], marker="_", color="k", ms=10)
-        if not math.isfinite(d):
-            ax.annotate("", xy=(x, top), xytext=(x, top - 1e-9), arrowprops={"arrowstyle": "-|>", "color": color})
+        ax.plot([x, x], [b, end], color=color, lw=width, solid_capstyle="butt", label=label,
+                ls="-" if math.isfinite(d) else (0, (2, 1)))
+        ax.plot([x], [b], marker="_", color="k", ms=1.5 * width + 4)
+        if not math.isfinite(d):  # an essential bar: it never dies
+            ax.plot([x], [top], marker="^", color=color, ms=width + 4)
     ax.set_xticks(range(len(bc)))
     ax.set_xticklabels([str(n) for n in bc.names] if labels else [""] * len(bc), rotation=90)
     ax.set_xlabel("minima (sorted by loss)")
