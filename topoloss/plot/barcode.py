@@ -83,6 +83,9 @@ def plot_barcode(
     ax.set_xlabel("minima (sorted by loss)")
     ax.set_ylabel("loss")
     ax.set_xlim(-0.8, len(bc) - 0.2)
+    low = float(bc.intervals[:, 0].min())
+    pad = 0.06 * (top - low or 1.0)
+    ax.set_ylim(low - pad, top + pad)
     if group_names:
         ax.legend(title="group", fontsize="small")
     if title:
