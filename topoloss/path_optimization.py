@@ -45,6 +45,8 @@ __all__ = ["PAIR_STRATEGIES", "as_minima", "connect", "register_pairs", "select_
 DEFAULT_CURVE = Bezier(bends=3)
 #: Default optimizer steps when ``epochs`` is not given.
 DEFAULT_STEPS = 400
+#: Optimizer steps between two checks that the loss is finite.
+_CHECK_EVERY = 32
 #: Full-batch landscapes with at most this many coordinates optimize pairs together.
 _GROUP_MAX_DIM = 4096
 
@@ -111,14 +113,21 @@ def _make_optimizer(param: torch.Tensor, opts: _Options) -> torch.optim.Optimize
     return torch.optim.SGD([param], lr=opts.lr, momentum=opts.momentum)
 
 
-def _check_finite(summary: torch.Tensor, jobs: Sequence[_Job], step: int, lr: float) -> None:
-    finite = torch.isfinite(summary)
+def _check_finite(history: list[torch.Tensor], first: int, jobs: Sequence[_Job], lr: float) -> int:
+    """Raise if a loss in ``history[first:]`` is not finite; returns ``len(history)``.
+
+    Called every :data:`_CHECK_EVERY` steps rather than every step: each check
+    synchronizes a GPU.
+    """
+    window = torch.stack(history[first:])
+    finite = torch.isfinite(window)
     if not bool(finite.all()):
-        k = int(torch.nonzero(~finite)[0])
+        row, k = (int(v) for v in torch.nonzero(~finite)[0])
         raise ValueError(
-            f"loss became {float(summary[k])} while optimizing the path between "
-            f"{jobs[k].u!r} and {jobs[k].v!r} at step {step}; try a smaller lr (lr={lr:.3g})"
+            f"loss became {float(window[row, k])} while optimizing the path between "
+            f"{jobs[k].u!r} and {jobs[k].v!r} at step {first + row}; try a smaller lr (lr={lr:.3g})"
         )
+    return len(history)
 
 
 def _initial(
@@ -171,7 +180,8 @@ def _train(
         for job in jobs
     ], dim=1)
     t_all = ((torch.arange(t_batch, dtype=torch.float64) + u) / t_batch).to(a.device, a.dtype)
-    history = []
+    history: list[torch.Tensor] = []
+    checked = 0
     for step in range(opts.steps):
         batch = next(batches)
         opt.param_groups[0]["lr"] = opts.lr * _lr_factor(opts.schedule, step, opts.steps)
@@ -186,8 +196,9 @@ def _train(
                 total = total + opts.weight_decay * sq.sum()
             total.backward()
         summary = per_job.detach()
-        _check_finite(summary, jobs, step, opts.lr)
         history.append(summary)
+        if (step + 1) % _CHECK_EVERY == 0 or step + 1 == opts.steps:
+            checked = _check_finite(history, checked, jobs, opts.lr)
         opt.step()
         if clamp is not None:
             with torch.no_grad():
@@ -214,7 +225,8 @@ def _train_chain(
     x = _initial(curve, jobs, a, b, opts.jitter).reshape(-1, a.shape[1])
     x = (clamp(x) if clamp else x).requires_grad_(True)
     opt = _make_optimizer(x, opts)
-    history = []
+    history: list[torch.Tensor] = []
+    checked = 0
     for step in range(opts.steps):
         batch = next(batches)
         opt.param_groups[0]["lr"] = opts.lr * _lr_factor(opts.schedule, step, opts.steps)
@@ -226,8 +238,9 @@ def _train_chain(
         summary = values.new_full((len(jobs),), -math.inf).scatter_reduce(
             0, group.job, values, reduce="amax"
         )
-        _check_finite(summary, jobs, step, opts.lr)
         history.append(summary)
+        if (step + 1) % _CHECK_EVERY == 0 or step + 1 == opts.steps:
+            checked = _check_finite(history, checked, jobs, opts.lr)
         x.grad = project_group(curve, group, a, b, x, grad, values)
         opt.step()
         if clamp is not None:
