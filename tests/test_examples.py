@@ -116,3 +116,13 @@ def test_escape_learning_rate(tmp_path: Path) -> None:
     assert_pngs(tmp_path, "escape_lr.png")
     assert number_after("slope", out) > 0
     assert number_after("R^2", out) > 0.9
+
+
+def test_lr_schedules(tmp_path: Path) -> None:
+    out = run_example("lr_schedules.py", "--quick", "--out", str(tmp_path))
+    assert_pngs(tmp_path, "lr_schedules.png")
+    rows = re.findall(r"^([AB]): .*?" + NUMBER + r" ± " + NUMBER, out, flags=re.MULTILINE)
+    assert [r[0] for r in rows] == ["A", "B"], out
+    for _, mean, std in rows:
+        sane_score(float(mean))
+        sane_score(float(std))
