@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 from pathlib import Path as FilePath
 from typing import Any
@@ -12,6 +11,7 @@ import matplotlib
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss.run import Run
+from topoloss.score import barcode_summary
 
 __all__ = ["FIGURES", "make_report", "save_figure"]
 
@@ -97,7 +97,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
         on_plane = [p for p in paths if p.u in names and p.v in names]
         figure("plane", lambda ax: plot_plane(sl, paths=on_plane, ax=ax), (5.5, 4.5))
 
-    summary = json.loads((run.dir / "barcode.json").read_text())
+    summary = barcode_summary(barcode)
     md = _markdown(run, summary, minima, paths, corrupt, [p.name for p in written])
     atomic_write_text(out / "summary.md", md)
     atomic_write_text(out / "summary.html", _html(md, run))

@@ -289,11 +289,11 @@ class Run:
         p = self.dir / "graph.json"
         return LandscapeGraph.from_json(p) if p.exists() else None
 
-    def save_barcode(self, barcode: Barcode, extra: Mapping[str, Any] | None = None) -> None:
-        """Write ``barcode.json``: bars, saddles, TO-scores (and ``extra`` fields)."""
+    def save_barcode(self, barcode: Barcode) -> None:
+        """Write ``barcode.json``: bars, saddles, TO-scores."""
         from topoloss.score import barcode_summary
 
-        data = {**barcode_summary(barcode), **(extra or {})}
+        data = barcode_summary(barcode)
         atomic_write_text(self.dir / "barcode.json", json.dumps(data, indent=1, default=_jsonable))
 
     def load_barcode(self) -> Barcode | None:

@@ -44,10 +44,10 @@ from torch import nn
 
 from topoloss.analysis import build_graph
 from topoloss.barcode import Barcode, loss_barcode
-from topoloss.path_optimization import connect, select_pairs
+from topoloss.path_optimization import connect
 from topoloss.curves import Bezier, Chain, Curve, PolyChain
 from topoloss.graph import LandscapeGraph
-from topoloss.minima import Minima
+from topoloss.minima import Minima, select_pairs
 from topoloss.paths import Path
 from topoloss.run import CorruptResult, Run
 from topoloss.score import to_score

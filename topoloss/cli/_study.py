@@ -74,10 +74,11 @@ def _path_options(p: argparse.ArgumentParser) -> None:
 
 
 def _finish(args: argparse.Namespace, result: Any, run: Any) -> int:
+    from topoloss.cli import emit_json
     from topoloss.score import barcode_summary
 
     if getattr(args, "json", None):
-        print(json.dumps(barcode_summary(result.barcode), indent=1))
+        emit_json("-", barcode_summary(result.barcode))
     elif not args.quiet:
         print(result.barcode)
         print(f"TO-score (bottleneck): {result.to_score:.6g}")
