@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from topoloss import LandscapeGraph, loss_barcode
-from topoloss.barcode import _persistence_generators
+from topoloss.topology.barcode import _persistence_generators
 
 
 def union_find_deaths(losses: np.ndarray, pairs: np.ndarray, weights: np.ndarray) -> np.ndarray:

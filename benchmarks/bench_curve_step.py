@@ -13,7 +13,7 @@ In one run, on the same model and the same mini-batch, it times alternately:
   (the cost of the stateless evaluation alone);
 * ``curve``: one step of a ``Bezier(bends=1)`` curve as :func:`topoloss.connect`
   takes it: ``t ~ U(0, 1)``, the point ``φ(t)`` as one fused combination of
-  ``[a; bend; b]`` (:meth:`topoloss.curves.Curve.at`), ``landscape.objective``
+  ``[a; bend; b]`` (:meth:`topoloss.paths.curves.Curve.at`), ``landscape.objective``
   (``torch.func.functional_call`` on views of the flat point), ``backward`` into the
   bend tensor, ``SGD.step`` on it;
 * ``fused``: the same curve step with the point built as
@@ -47,8 +47,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import vector_to_parameters
 
-from topoloss.curves import Bezier
-from topoloss.model_landscape import ModelLandscape
+from topoloss.paths.curves import Bezier
+from topoloss.landscapes.model import ModelLandscape
 from topoloss.models import cnn, fcn, resnet
 
 _VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from topoloss.analysis import Analysis, analyze, build_graph
+from topoloss.engine.pipeline import Analysis, analyze, build_graph
 from topoloss.analytic import builtin, exact_minima, from_function
-from topoloss.barcode import Barcode
+from topoloss.topology.barcode import Barcode
 from topoloss.cli import main
-from topoloss.curves import Bezier, Chain
-from topoloss.graph import LandscapeGraph
-from topoloss.minima import Minima, find_minima
+from topoloss.paths.curves import Bezier, Chain
+from topoloss.topology.graph import LandscapeGraph
+from topoloss.minima.find import Minima, find_minima
 
 LANDSCAPES_2D = [
     "himmelblau",

@@ -8,7 +8,7 @@ import pytest
 
 from topoloss import LandscapeGraph, loss_barcode
 from topoloss.cli import main
-from topoloss.run import Run
+from topoloss.engine.store import Run
 
 LOSSES = [0.0, 1.0, 2.0]
 BARRIERS = np.array([[0, 3, 5], [3, 0, np.inf], [5, np.inf, 0]])

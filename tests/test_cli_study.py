@@ -18,8 +18,8 @@ import safetensors.torch
 import torch
 
 from topoloss.models import fcn
-from topoloss.model_landscape import ModelLandscape
-from topoloss.training import save_minimum, train_minima
+from topoloss.landscapes.model import ModelLandscape
+from topoloss.minima.train import save_minimum, train_minima
 from topoloss.data import digits
 
 MODEL = "fcn:depth=1,width=8"

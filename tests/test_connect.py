@@ -13,10 +13,10 @@ import torch
 
 from topoloss.analytic import builtin, exact_barriers, from_function
 from topoloss.analytic.landscape import AnalyticLandscape
-from topoloss.path_optimization import PAIR_STRATEGIES, connect, register_pairs, select_pairs
-from topoloss.curves import Bezier, Chain, PolyChain
-from topoloss.minima import Minima, find_minima
-from topoloss.paths import Path, evaluate_curve
+from topoloss.paths.optimize import PAIR_STRATEGIES, connect, register_pairs, select_pairs
+from topoloss.paths.curves import Bezier, Chain, PolyChain
+from topoloss.minima.find import Minima, find_minima
+from topoloss.paths.record import Path, evaluate_curve
 
 LANDSCAPES_2D = [
     "himmelblau",
@@ -224,7 +224,7 @@ def test_mini_batch_landscape(curve):
 
 def test_evaluation_reports_progress_for_every_point():
     from topoloss.analytic import from_function
-    from topoloss.paths import evaluate_curves
+    from topoloss.paths.record import evaluate_curves
 
     land = from_function(lambda x: (x**2).sum(-1), [(-1, 1), (-1, 1)])
     a, b = torch.tensor([-0.5, 0.0], dtype=torch.float64), torch.tensor([0.5, 0.0], dtype=torch.float64)

@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
-from topoloss._chain import ChainGroup, insert_group
-from topoloss.curves import Bezier, Chain, Curve, PolyChain, curve_from_dict
+from topoloss.paths._chain import ChainGroup, insert_group
+from topoloss.paths.curves import Bezier, Chain, Curve, PolyChain, curve_from_dict
 
 F64 = torch.float64
 FAMILIES = [Bezier(0), Bezier(1), Bezier(4), PolyChain(0), PolyChain(1), PolyChain(3), Chain(points=5)]

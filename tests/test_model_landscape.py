@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from torch.utils.data import Dataset, TensorDataset
 
-from topoloss.model_landscape import ModelLandscape
+from topoloss.landscapes.model import ModelLandscape
 
 N, D, C = 192, 6, 3
 
@@ -299,14 +299,14 @@ def test_bn_interior_loss_matches_independent_recompute(bn_setup, data):
 
 
 def test_bn_bezier_path_via_curves_and_connect(bn_setup):
-    curves = pytest.importorskip("topoloss.curves")
+    curves = pytest.importorskip("topoloss.paths.curves")
     land, _, a, b = bn_setup
     curve = curves.Bezier(bends=1)
     bends = curve.init_bends(a, b) + 0.05 * torch.randn(1, land.dim, generator=torch.Generator().manual_seed(0))
     pts = curve.at(a, b, bends, torch.linspace(0, 1, 7))
     losses = land.loss(pts)
     assert losses[0] == land.loss(a)[0] and losses[-1] == land.loss(b)[0]
-    connect = pytest.importorskip("topoloss.path_optimization")
+    connect = pytest.importorskip("topoloss.paths.optimize")
     minima = connect.as_minima(land, torch.stack([a, b]))
     (path,) = connect.connect(land, minima, curve=curve, epochs=1, seed=0, progress=False,
                               n_eval=9, refine=0, linear=False)

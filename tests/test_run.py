@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from topoloss.data import digits
-from topoloss.model_landscape import ModelLandscape
+from topoloss.landscapes.model import ModelLandscape
 from topoloss.models import fcn
-from topoloss.run import ConfigMismatch, Run
-from topoloss.study import normalize_config, prepare_minima
-from topoloss.training import train_minima
+from topoloss.engine.store import ConfigMismatch, Run
+from topoloss.engine.study import normalize_config, prepare_minima
+from topoloss.minima.train import train_minima
 
 CONFIG = {"model": "fcn:depth=1,width=8", "data": "digits", "minima": {"seeds": [0, 1, 2], "epochs": 2}}
 
@@ -57,7 +57,7 @@ def test_config_mismatch_extension_and_new(tmp_path):
 
 
 def test_changed_checkpoint_is_refused(land, tmp_path):
-    from topoloss.training import save_minimum
+    from topoloss.minima.train import save_minimum
 
     files = [save_minimum(land, land.initial_point(s), tmp_path / f"c{s}.safetensors") for s in range(2)]
     config = {"model": "fcn:depth=1,width=8", "data": "digits", "minima": {"checkpoints": [str(f) for f in files]}}
@@ -70,7 +70,7 @@ def test_changed_checkpoint_is_refused(land, tmp_path):
 
 
 def test_a_stored_path_of_other_endpoints_is_recomputed(land, tmp_path):
-    from topoloss.study import run_study
+    from topoloss.engine.study import run_study
 
     config = {**CONFIG, "minima": {"seeds": [0, 1], "epochs": 1}, "paths": {"epochs": 1}}
     run = Run(tmp_path / "r", config)

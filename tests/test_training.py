@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from topoloss.minima import Minima
-from topoloss.model_landscape import ModelLandscape
-from topoloss.training import (
+from topoloss.minima.find import Minima
+from topoloss.landscapes.model import ModelLandscape
+from topoloss.minima.train import (
     TrainedMinima,
     learning_rate,
     load_minima,

@@ -13,40 +13,40 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from topoloss.barcode import Bar, Barcode, loss_barcode
-from topoloss.graph import LandscapeGraph
-from topoloss.score import ideal_diagram, to_score
+from topoloss.topology.barcode import Bar, Barcode, loss_barcode
+from topoloss.topology.graph import LandscapeGraph
+from topoloss.topology.score import ideal_diagram, to_score
 
 __version__ = "0.1.0"
 
 #: Public names loaded on first access (they import torch).
 _LAZY: dict[str, str] = {
-    "Landscape": "topoloss.landscape",
+    "Landscape": "topoloss.landscapes.base",
     "AnalyticLandscape": "topoloss.analytic.landscape",
-    "Bezier": "topoloss.curves",
-    "PolyChain": "topoloss.curves",
-    "Chain": "topoloss.curves",
-    "Curve": "topoloss.curves",
-    "curve_from_dict": "topoloss.curves",
-    "evaluate_curve": "topoloss.paths",
-    "select_pairs": "topoloss.minima",
-    "register_pairs": "topoloss.minima",
-    "PAIR_STRATEGIES": "topoloss.minima",
-    "Path": "topoloss.paths",
-    "connect": "topoloss.path_optimization",
-    "Minima": "topoloss.minima",
-    "find_minima": "topoloss.minima",
-    "Analysis": "topoloss.analysis",
-    "analyze": "topoloss.analysis",
-    "ModelLandscape": "topoloss.model_landscape",
-    "TrainedMinima": "topoloss.training",
-    "train_minima": "topoloss.training",
-    "load_minima": "topoloss.training",
-    "save_minimum": "topoloss.training",
-    "save_minima": "topoloss.training",
-    "learning_rate": "topoloss.training",
-    "Run": "topoloss.run",
-    "run_study": "topoloss.study",
+    "Bezier": "topoloss.paths.curves",
+    "PolyChain": "topoloss.paths.curves",
+    "Chain": "topoloss.paths.curves",
+    "Curve": "topoloss.paths.curves",
+    "curve_from_dict": "topoloss.paths.curves",
+    "evaluate_curve": "topoloss.paths.record",
+    "select_pairs": "topoloss.minima.find",
+    "register_pairs": "topoloss.minima.find",
+    "PAIR_STRATEGIES": "topoloss.minima.find",
+    "Path": "topoloss.paths.record",
+    "connect": "topoloss.paths.optimize",
+    "Minima": "topoloss.minima.find",
+    "find_minima": "topoloss.minima.find",
+    "Analysis": "topoloss.engine.pipeline",
+    "analyze": "topoloss.engine.pipeline",
+    "ModelLandscape": "topoloss.landscapes.model",
+    "TrainedMinima": "topoloss.minima.train",
+    "train_minima": "topoloss.minima.train",
+    "load_minima": "topoloss.minima.train",
+    "save_minimum": "topoloss.minima.train",
+    "save_minima": "topoloss.minima.train",
+    "learning_rate": "topoloss.minima.train",
+    "Run": "topoloss.engine.store",
+    "run_study": "topoloss.engine.study",
     "make_report": "topoloss.report",
 }
 _SUBPACKAGES = ("analytic", "data", "models", "plot")

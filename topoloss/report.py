@@ -10,8 +10,8 @@ from typing import Any
 import matplotlib
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
-from topoloss.run import Run
-from topoloss.score import barcode_summary
+from topoloss.engine.store import Run
+from topoloss.topology.score import barcode_summary
 
 __all__ = ["FIGURES", "make_report", "save_figure"]
 
@@ -88,7 +88,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
         figure("profiles", lambda ax: plot_profiles(paths, ax=ax))
     if plane and minima is not None and len(minima) >= 3:
         if landscape is None:
-            from topoloss.study import make_landscape, normalize_config
+            from topoloss.engine.study import make_landscape, normalize_config
 
             landscape = make_landscape(normalize_config(run.config))
         order = sorted(range(len(minima)), key=lambda i: minima.losses[i])[:3]

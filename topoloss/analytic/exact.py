@@ -38,7 +38,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import minimum_spanning_tree
 
 from topoloss.analytic.landscape import AnalyticLandscape
-from topoloss.barcode import Barcode
+from topoloss.topology.barcode import Barcode
 
 __all__ = ["GridMinima", "default_resolution", "exact_barcode", "exact_barriers", "exact_minima"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from topoloss.landscape import Landscape
+from topoloss.landscapes.base import Landscape
 
 __all__ = ["AnalyticLandscape", "from_function"]
 

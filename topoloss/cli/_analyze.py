@@ -22,7 +22,7 @@ _COMPARE = 0.02
 
 
 def _curve(name: str, bends: int | None):  # -> Curve
-    from topoloss.curves import Bezier, Chain, PolyChain
+    from topoloss.paths.curves import Bezier, Chain, PolyChain
 
     if bends is not None and bends < 0:
         raise ValueError(f"--bends={bends}; expected an integer >= 0")
@@ -40,10 +40,10 @@ def _num(x: float) -> float | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from topoloss.analysis import analyze
+    from topoloss.engine.pipeline import analyze
     from topoloss.analytic import builtin, exact_barcode
     from topoloss.cli import emit_json
-    from topoloss.score import to_score
+    from topoloss.topology.score import to_score
 
     land = builtin(args.name)
     curve = _curve(args.curve, args.bends)

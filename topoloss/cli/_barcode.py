@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from topoloss.barcode import loss_barcode
-from topoloss.graph import LandscapeGraph
+from topoloss.topology.barcode import loss_barcode
+from topoloss.topology.graph import LandscapeGraph
 from topoloss.cli import emit_json
-from topoloss.score import barcode_summary, to_score
+from topoloss.topology.score import barcode_summary, to_score
 
 __all__ = ["read_graph", "register"]
 

@@ -33,8 +33,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from topoloss.plot import plot_barcodes, plot_comparison
     from topoloss.report import save_figure
-    from topoloss.run import Run
-    from topoloss.score import to_score
+    from topoloss.engine.store import Run
+    from topoloss.topology.score import to_score
 
     groups = parse_groups(args.groups)
     barcodes: dict[str, list] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from topoloss.score import to_score
+from topoloss.topology.score import to_score
 
 __all__ = ["register"]
 
@@ -17,7 +17,7 @@ def _point(p) -> list[float] | None:
 def _run(args: argparse.Namespace) -> int:
     from topoloss.analytic import BUILTINS, builtin, exact_minima
     from topoloss.cli import emit_json
-    from topoloss.score import barcode_summary
+    from topoloss.topology.score import barcode_summary
 
     if args.list or args.name is None:
         if args.name is None and not args.list:

@@ -75,7 +75,7 @@ def _path_options(p: argparse.ArgumentParser) -> None:
 
 def _finish(args: argparse.Namespace, result: Any, run: Any) -> int:
     from topoloss.cli import emit_json
-    from topoloss.score import barcode_summary
+    from topoloss.topology.score import barcode_summary
 
     if getattr(args, "json", None):
         emit_json("-", barcode_summary(result.barcode))
@@ -87,8 +87,8 @@ def _finish(args: argparse.Namespace, result: Any, run: Any) -> int:
 
 
 def _run_study(args: argparse.Namespace, config: dict[str, Any]) -> tuple[Any, Any]:
-    from topoloss.run import Run
-    from topoloss.study import make_landscape, normalize_config, run_study
+    from topoloss.engine.store import Run
+    from topoloss.engine.study import make_landscape, normalize_config, run_study
 
     config = normalize_config(config)
     landscape = make_landscape(config)  # bad specs fail here, before RUN_DIR is touched
@@ -98,9 +98,9 @@ def _run_study(args: argparse.Namespace, config: dict[str, Any]) -> tuple[Any, A
 
 # ---------------------------------------------------------------------- commands
 def _train(args: argparse.Namespace) -> int:
-    from topoloss.run import Run
-    from topoloss.study import make_landscape, normalize_config, prepare_minima
-    from topoloss.training import save_minimum
+    from topoloss.engine.store import Run
+    from topoloss.engine.study import make_landscape, normalize_config, prepare_minima
+    from topoloss.minima.train import save_minimum
 
     config = normalize_config({
         "model": args.model, "data": args.data, "device": args.device, "batch_size": args.batch_size,
@@ -123,7 +123,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _connect(args: argparse.Namespace) -> int:
-    from topoloss.run import Run
+    from topoloss.engine.store import Run
 
     paths = {"curve": args.curve, "bends": args.bends, "epochs": args.epochs, "lr": args.lr,
              "pairs": args.pairs, "seed": args.seed}
@@ -199,7 +199,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from topoloss.report import make_report
-    from topoloss.study import DEFAULT_CONFIG
+    from topoloss.engine.study import DEFAULT_CONFIG
 
     _say(args, "topoloss demo: 4 minima of a fully connected net (2 hidden layers of 32) on "
                "scikit-learn's digits, all 6 pairs joined by Bézier curves")
@@ -212,7 +212,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from topoloss.report import make_report
-    from topoloss.run import Run
+    from topoloss.engine.store import Run
 
     files = make_report(Run(args.run_dir), plane=not args.no_plane)
     for f in files:
@@ -251,7 +251,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("run", help="the whole pipeline from one config file (resumable)",
                        description="Run minima -> paths -> barcode -> report from a TOML/YAML/JSON "
-                                   "config (see topoloss.study for the keys).")
+                                   "config (see topoloss.engine.study for the keys).")
     p.add_argument("config", metavar="CONFIG", help="config file (.toml, .yaml, .json)")
     p.add_argument("--run", metavar="RUN_DIR", default=None,
                    help="run directory (default: the config's 'run' key, else CONFIG-run)")

@@ -23,7 +23,7 @@ from topoloss.models._registry import (
     register_model,
 )
 from topoloss.models.cnn import cnn
-from topoloss.models.embeddings import deepen, embed_params, widen
+from topoloss.models.expand import deepen, embed_params, widen
 from topoloss.models.fcn import fcn
 from topoloss.models.gpt import GPT, gpt, sequence_cross_entropy
 from topoloss.models.resnet import paper_resnet, resnet

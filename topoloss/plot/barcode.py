@@ -8,7 +8,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
-from topoloss.barcode import Barcode
+from topoloss.topology.barcode import Barcode
 
 __all__ = ["plot_barcode", "plot_barcodes", "plot_comparison", "plot_diagram"]
 

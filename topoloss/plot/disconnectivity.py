@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.axes import Axes
 
-from topoloss.barcode import Barcode
+from topoloss.topology.barcode import Barcode
 
 __all__ = ["MergeNode", "merge_tree", "plot_disconnectivity"]
 

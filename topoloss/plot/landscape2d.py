@@ -10,7 +10,7 @@ import torch
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from topoloss.analysis import Analysis
+    from topoloss.engine.pipeline import Analysis
 
 __all__ = ["plot_landscape_2d"]
 

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 
-from topoloss.landscape import Landscape
-from topoloss.paths import Path
+from topoloss.landscapes.base import Landscape
+from topoloss.paths.record import Path
 
 __all__ = ["PlaneSlice", "plane_slice", "plot_plane"]
 

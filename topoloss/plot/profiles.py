@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
-from topoloss.paths import Path
+from topoloss.paths.record import Path
 
 __all__ = ["plot_profiles"]
 

@@ -7,14 +7,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from topoloss.barcode import Barcode, loss_barcode
-from topoloss.path_optimization import DEFAULT_CURVE, as_minima, connect
-from topoloss.curves import Curve
-from topoloss.graph import LandscapeGraph
-from topoloss.landscape import Landscape
-from topoloss.minima import Minima, Pairs, find_minima
-from topoloss.paths import Path
-from topoloss.score import to_score
+from topoloss.topology.barcode import Barcode, loss_barcode
+from topoloss.paths.optimize import DEFAULT_CURVE, as_minima, connect
+from topoloss.paths.curves import Curve
+from topoloss.topology.graph import LandscapeGraph
+from topoloss.landscapes.base import Landscape
+from topoloss.minima.find import Minima, Pairs, find_minima
+from topoloss.paths.record import Path
+from topoloss.topology.score import to_score
 
 __all__ = ["Analysis", "analyze", "build_graph"]
 

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from topoloss._chain import ChainGroup, insert_group, project_group
+from topoloss.paths._chain import ChainGroup, insert_group, project_group
 
 __all__ = ["Bezier", "Chain", "Curve", "PolyChain", "curve_from_dict"]
 

@@ -31,10 +31,10 @@ import safetensors.torch
 import torch
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
-from topoloss.barcode import Barcode
-from topoloss.graph import LandscapeGraph
-from topoloss.minima import Minima
-from topoloss.paths import Path
+from topoloss.topology.barcode import Barcode
+from topoloss.topology.graph import LandscapeGraph
+from topoloss.minima.find import Minima
+from topoloss.paths.record import Path
 
 __all__ = ["ConfigMismatch", "CorruptResult", "Run", "file_sha256"]
 
@@ -173,7 +173,7 @@ class Run:
 
     def minimum_parts(self) -> dict[Hashable, Minima]:
         """The minima stored by :meth:`save_minimum_part`, by name (unreadable ones skipped)."""
-        from topoloss.training import TrainedMinima
+        from topoloss.minima.train import TrainedMinima
 
         out: dict[Hashable, Minima] = {}
         for file in sorted((self.dir / "minima").glob("*.safetensors")):
@@ -204,7 +204,7 @@ class Run:
             points = safetensors.torch.load_file(str(tensors))["points"]
             cls: type[Minima] = Minima
             if record.get("type") == "TrainedMinima":
-                from topoloss.training import TrainedMinima
+                from topoloss.minima.train import TrainedMinima
 
                 cls = TrainedMinima
             return cls.from_dict(record, points=points)
@@ -291,7 +291,7 @@ class Run:
 
     def save_barcode(self, barcode: Barcode) -> None:
         """Write ``barcode.json``: bars, saddles, TO-scores."""
-        from topoloss.score import barcode_summary
+        from topoloss.topology.score import barcode_summary
 
         data = barcode_summary(barcode)
         atomic_write_text(self.dir / "barcode.json", json.dumps(data, indent=1, default=_jsonable))

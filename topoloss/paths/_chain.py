@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import torch
 
 if TYPE_CHECKING:  # pragma: no cover
-    from topoloss.curves import Chain
+    from topoloss.paths.curves import Chain
 
 __all__ = ["ChainGroup", "insert_group", "project_group"]
 

@@ -1,7 +1,7 @@
 """A whole study on a neural network, driven through a resumable run directory.
 
 ``config -> landscape -> minima -> paths -> graph -> barcode``, where every finished
-minimum set and path is written to the :class:`~topoloss.run.Run` the moment it is
+minimum set and path is written to the :class:`~topoloss.engine.store.Run` the moment it is
 done, and a re-run reuses them. The CLI commands ``train``, ``connect``, ``run`` and
 ``demo`` are thin layers over :func:`run_study`.
 
@@ -42,15 +42,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from topoloss.analysis import build_graph
-from topoloss.barcode import Barcode, loss_barcode
-from topoloss.path_optimization import connect
-from topoloss.curves import Bezier, Chain, Curve, PolyChain
-from topoloss.graph import LandscapeGraph
-from topoloss.minima import Minima, select_pairs
-from topoloss.paths import Path
-from topoloss.run import CorruptResult, Run
-from topoloss.score import to_score
+from topoloss.engine.pipeline import build_graph
+from topoloss.topology.barcode import Barcode, loss_barcode
+from topoloss.paths.optimize import connect
+from topoloss.paths.curves import Bezier, Chain, Curve, PolyChain
+from topoloss.topology.graph import LandscapeGraph
+from topoloss.minima.find import Minima, select_pairs
+from topoloss.paths.record import Path
+from topoloss.engine.store import CorruptResult, Run
+from topoloss.topology.score import to_score
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -235,7 +235,7 @@ def _model_factory(spec: str, train: Any) -> Callable[[], nn.Module]:
 
 def make_landscape(config: Mapping[str, Any]) -> Any:
     """The :class:`~topoloss.ModelLandscape` of a (normalized) study config."""
-    from topoloss.model_landscape import ModelLandscape
+    from topoloss.landscapes.model import ModelLandscape
 
     train, test = _load_data(config["data"])
     factory = _model_factory(config["model"], train)
@@ -246,7 +246,7 @@ def make_landscape(config: Mapping[str, Any]) -> Any:
 
 def _concat(parts: Sequence[Minima]) -> Minima:
     """One record of several (all of the same type) in the given order."""
-    from topoloss.training import TrainedMinima
+    from topoloss.minima.train import TrainedMinima
 
     fields = (
         torch.cat([p.points for p in parts]),
@@ -269,7 +269,7 @@ def prepare_minima(run: Run, landscape: Any, *, progress: bool = True) -> Minima
     trains only the seeds that are missing when it is resumed. Loaded checkpoints
     are recorded with their SHA-256 and checked on every later use.
     """
-    from topoloss.training import load_minima, train_minima
+    from topoloss.minima.train import load_minima, train_minima
 
     spec = normalize_config(run.config)["minima"]
     stored = run.load_minima()

@@ -1,7 +1,7 @@
 """Path optimization between minima (SPEC §3) and pair selection.
 
 :func:`connect` optimizes one curve per requested pair of minima and evaluates its
-barrier densely (:mod:`topoloss.paths`). It only uses the :class:`~topoloss.Landscape`
+barrier densely (:mod:`topoloss.paths.record`). It only uses the :class:`~topoloss.Landscape`
 interface (``objective``, ``batches``, ``batches_per_epoch``, ``loss``), so the same
 code runs on analytic functions and on networks.
 
@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from topoloss._chain import ChainGroup, insert_group, project_group
-from topoloss.curves import Bezier, Chain, Curve
-from topoloss.landscape import Landscape
-from topoloss.minima import (
+from topoloss.paths._chain import ChainGroup, insert_group, project_group
+from topoloss.paths.curves import Bezier, Chain, Curve
+from topoloss.landscapes.base import Landscape
+from topoloss.minima.find import (
     PAIR_STRATEGIES,
     Minima,
     Pairs,
@@ -36,7 +36,7 @@ from topoloss.minima import (
     register_pairs,
     select_pairs,
 )
-from topoloss.paths import _REFINE_POINTS, Path, _straight, evaluate_curves
+from topoloss.paths.record import _REFINE_POINTS, Path, _straight, evaluate_curves
 
 # pair selection lives with the minima; re-exported here for convenience
 __all__ = ["PAIR_STRATEGIES", "as_minima", "connect", "register_pairs", "select_pairs"]

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import gudhi
 import numpy as np
 
-from topoloss.barcode import Barcode
+from topoloss.topology.barcode import Barcode
 
 __all__ = ["barcode_summary", "ideal_diagram", "to_score"]
 

@@ -1,4 +1,4 @@
-"""A neural network + a dataset + a loss as a :class:`~topoloss.landscape.Landscape` (SPEC §1, §5).
+"""A neural network + a dataset + a loss as a :class:`~topoloss.landscapes.base.Landscape` (SPEC §1, §5).
 
 ``θ`` is the flat vector of the model's trainable parameters, in the order of
 ``named_parameters()``. Every evaluation is *stateless*: a point's parameters are views
@@ -21,7 +21,7 @@ from torch.func import functional_call
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from topoloss.data.core import as_dataset
-from topoloss.landscape import Landscape
+from topoloss.landscapes.base import Landscape
 
 __all__ = ["ModelLandscape"]
 

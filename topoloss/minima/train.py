@@ -22,9 +22,9 @@ import torch
 from tqdm.auto import tqdm
 
 from topoloss._io import atomic_write_bytes
-from topoloss.landscape import Landscape
-from topoloss.minima import Minima
-from topoloss.model_landscape import ModelLandscape
+from topoloss.landscapes.base import Landscape
+from topoloss.minima.find import Minima
+from topoloss.landscapes.model import ModelLandscape
 
 __all__ = ["TrainedMinima", "learning_rate", "load_minima", "save_minima", "save_minimum", "train_minima"]
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from topoloss.landscape import Landscape
+from topoloss.landscapes.base import Landscape
 
 __all__ = [
     "PAIR_STRATEGIES",

@@ -24,7 +24,7 @@ from typing import Any
 import gudhi
 import numpy as np
 
-from topoloss.graph import LandscapeGraph
+from topoloss.topology.graph import LandscapeGraph
 
 __all__ = ["Bar", "Barcode", "loss_barcode"]
 

@@ -1,0 +1,1 @@
+"""The engine: configuration, pair planners, executors, the pipeline and run directories."""

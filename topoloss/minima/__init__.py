@@ -1,0 +1,23 @@
+"""Minima: the record, the search on analytic landscapes, training and checkpoints."""
+
+from topoloss.minima.find import Minima, as_minima, find_minima
+from topoloss.minima.train import (
+    TrainedMinima,
+    learning_rate,
+    load_minima,
+    save_minima,
+    save_minimum,
+    train_minima,
+)
+
+__all__ = [
+    "Minima",
+    "TrainedMinima",
+    "as_minima",
+    "find_minima",
+    "learning_rate",
+    "load_minima",
+    "save_minima",
+    "save_minimum",
+    "train_minima",
+]

@@ -1,0 +1,10 @@
+"""Graph -> barcode -> score: the landscape graph, its loss barcode and the TO-score.
+
+This layer needs numpy, networkx and GUDHI only; it never imports torch.
+"""
+
+from topoloss.topology.barcode import Bar, Barcode, loss_barcode
+from topoloss.topology.graph import LandscapeGraph
+from topoloss.topology.score import barcode_summary, ideal_diagram, to_score
+
+__all__ = ["Bar", "Barcode", "LandscapeGraph", "barcode_summary", "ideal_diagram", "loss_barcode", "to_score"]
