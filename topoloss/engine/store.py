@@ -31,6 +31,7 @@ import safetensors.torch
 import torch
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
+from topoloss.errors import ConfigMismatch, CorruptResult
 from topoloss.topology.barcode import Barcode
 from topoloss.topology.graph import LandscapeGraph
 from topoloss.minima.find import Minima
@@ -41,14 +42,6 @@ __all__ = ["ConfigMismatch", "CorruptResult", "Run", "file_sha256"]
 PathLike = str | os.PathLike[str]
 _CONFIG = "config.json"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class ConfigMismatch(ValueError):
-    """The run directory was made with a different configuration."""
-
-
-class CorruptResult(ValueError):
-    """A result file in the run directory cannot be read back."""
 
 
 def file_sha256(path: PathLike) -> str:

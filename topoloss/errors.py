@@ -1,0 +1,38 @@
+"""The errors topoloss raises on purpose, and the exit code each one means.
+
+========================  ==========================================  =========
+class                     meaning                                     CLI exit
+========================  ==========================================  =========
+:class:`InputError`       bad input: an option, a config value, a     2
+                          file, a name (also a ``ValueError``)
+:class:`ConfigMismatch`   a run directory holds another configuration 2
+:class:`Diverged`         an optimization produced non-finite losses  1
+:class:`CorruptResult`    a stored result cannot be read back         1
+========================  ==========================================  =========
+
+Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigMismatch", "CorruptResult", "Diverged", "InputError", "TopolossError"]
+
+
+class TopolossError(Exception):
+    """Base class of every error topoloss raises on purpose."""
+
+
+class InputError(TopolossError, ValueError):
+    """Bad input: an option, a configuration value, a file or a name. Exit code 2."""
+
+
+class ConfigMismatch(InputError):
+    """The run directory was made with a different configuration. Exit code 2."""
+
+
+class Diverged(TopolossError, ArithmeticError):
+    """An optimization produced a non-finite loss (the message names the pair). Exit code 1."""
+
+
+class CorruptResult(TopolossError):
+    """A result file cannot be read back (the message names the file). Exit code 1."""
