@@ -6,7 +6,7 @@ every pair with a Bézier curve of one bend, the landscape graph, its loss barco
 TO-score, the loss along every path, and the loss on the plane through three minima.
 
 Then the same study through a run directory (``topoloss.Run`` +
-``topoloss.engine.study.run_study``), where every finished minimum set and path is written to
+``topoloss.run_study``), where every finished minimum set and path is written to
 disk at once: a second call reuses everything, and after deleting one path file only
 that path is recomputed. ``make_report`` draws the run's figures.
 
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # ---------------------------------------------------------------- run directory
     from topoloss.report import make_report
-    from topoloss.engine.study import run_study
+    from topoloss.engine.pipeline import run_study
 
     run_dir = out / "digits-run"
     if run_dir.exists():
@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "model": f"fcn:depth={depth},width={width}",
         "data": "digits",
         "minima": {"seeds": list(range(args.seeds)), "epochs": epochs},
-        "paths": {"curve": "bezier", "bends": 1, "epochs": path_epochs},
+        "paths": {"curve": "bezier:bends=1", "epochs": path_epochs},
     }
     run = tl.Run(run_dir, config)
     # The minima trained above are exactly what the config asks for: store them, so

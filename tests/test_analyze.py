@@ -64,7 +64,7 @@ def test_analysis_record_graph_and_json():
     land = builtin("gaussian-wells")
     seen = []
     result = analyze(land, epochs=50, progress=False, on_path=seen.append,
-                     connect_options={"t_batch": 8})
+                     t_batch=8)
     assert isinstance(result, Analysis) and len(seen) == len(result.paths) == 3
     g = result.graph
     assert g.nodes == list(result.minima.names)
@@ -142,7 +142,7 @@ def test_minima_record_round_trip_and_validation():
 # ---------------------------------------------------------------------- CLI and plot
 def test_cli_analyze_writes_json_and_plot(tmp_path, capsys):
     out, png = tmp_path / "r.json", tmp_path / "map.png"
-    code = main(["analyze", "gaussian-wells", "--curve", "chain", "--bends", "3", "--epochs", "60",
+    code = main(["analyze", "gaussian-wells", "--curve", "chain:points=3", "--epochs", "60",
                  "--json", str(out), "--plot", str(png), "--quiet"])
     assert code == 0
     text = capsys.readouterr().out
@@ -155,7 +155,7 @@ def test_cli_analyze_writes_json_and_plot(tmp_path, capsys):
 
 def test_cli_analyze_rejects_bad_input(capsys):
     assert main(["analyze", "no-such-landscape", "--quiet"]) == 2
-    assert main(["analyze", "himmelblau", "--bends", "-1", "--quiet"]) == 2
+    assert main(["analyze", "himmelblau", "--curve", "bezier:bends=-1", "--quiet"]) == 2
     assert "bends" in capsys.readouterr().err
 
 

@@ -143,7 +143,7 @@ def test_run_from_toml_config(tmp_path, checkpoints):
     cfg.write_text(
         f'model = "{MODEL}"\ndata = "digits"\n[minima]\n'
         f"checkpoints = {json.dumps([str(c) for c in checkpoints[:3]])}\n"
-        '[paths]\ncurve = "polychain"\nbends = 1\nepochs = 2\n'
+        '[paths]\ncurve = "polychain:bends=1"\nepochs = 2\n'
     )
     proc = topoloss("run", cfg, "--quiet", "--no-report", "--json", check=True)
     assert len(json.loads(proc.stdout)["bars"]) == 3

@@ -13,7 +13,8 @@ import torch
 
 from topoloss.analytic import builtin, exact_barriers, from_function
 from topoloss.analytic.landscape import AnalyticLandscape
-from topoloss.paths.optimize import PAIR_STRATEGIES, connect, register_pairs, select_pairs
+from topoloss.engine.pipeline import connect
+from topoloss.engine.planners import PLANNERS, register_pairs, select_pairs
 from topoloss.paths.curves import Bezier, Chain, PolyChain
 from topoloss.minima.find import Minima, find_minima
 from topoloss.paths.record import Path, evaluate_curve
@@ -162,7 +163,7 @@ def test_on_path_callback_and_pair_selection():
     try:
         assert select_pairs(minima, "first-two") == [(0, 1)]
     finally:
-        PAIR_STRATEGIES.pop("first-two")
+        PLANNERS.unregister("first-two")
 
 
 def test_bad_input_raises_value_error():

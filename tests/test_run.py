@@ -9,7 +9,8 @@ from topoloss.data import digits
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.models import fcn
 from topoloss.engine.store import ConfigMismatch, Run
-from topoloss.engine.study import normalize_config, prepare_minima
+from topoloss.config import StudyConfig
+from topoloss.engine.pipeline import prepare_minima, run_study
 from topoloss.minima.train import train_minima
 
 CONFIG = {"model": "fcn:depth=1,width=8", "data": "digits", "minima": {"seeds": [0, 1, 2], "epochs": 2}}
@@ -22,22 +23,21 @@ def land():
 
 
 def test_interrupted_training_resumes_with_the_missing_seeds(land, tmp_path):
-    full = prepare_minima(Run(tmp_path / "a", CONFIG), land, progress=False)
+    full = prepare_minima(land, StudyConfig.from_dict(CONFIG), store=Run(tmp_path / "a", CONFIG), progress=False)
     run = Run(tmp_path / "b", CONFIG)
     # a run killed after seed 1 finished: only its part is on disk
-    spec = normalize_config(CONFIG)["minima"]
-    options = {k: v for k, v in spec.items() if k != "seeds" and v is not None}
+    options = StudyConfig.from_dict(CONFIG).minima.training_options()
     train_minima(land, seeds=[1], progress=False, on_minimum=run.save_minimum_part, **options)
     part = run.dir / "minima" / "seed1.safetensors"
     stamp = (part.read_bytes(), part.stat().st_mtime_ns)
-    resumed = prepare_minima(run, land, progress=False)
+    resumed = prepare_minima(land, StudyConfig.from_dict(CONFIG), store=run, progress=False)
     assert (part.read_bytes(), part.stat().st_mtime_ns) == stamp
     assert resumed.names == full.names == ("seed0", "seed1", "seed2")
     assert torch.equal(resumed.points, full.points)
     assert list(resumed.losses) == list(full.losses)
     assert resumed.metrics == full.metrics
     # and the finished record is reused as it is
-    again = prepare_minima(Run(tmp_path / "b", CONFIG), land, progress=False)
+    again = prepare_minima(land, StudyConfig.from_dict(CONFIG), store=Run(tmp_path / "b", CONFIG), progress=False)
     assert torch.equal(again.points, full.points)
 
 
@@ -62,16 +62,15 @@ def test_changed_checkpoint_is_refused(land, tmp_path):
     files = [save_minimum(land, land.initial_point(s), tmp_path / f"c{s}.safetensors") for s in range(2)]
     config = {"model": "fcn:depth=1,width=8", "data": "digits", "minima": {"checkpoints": [str(f) for f in files]}}
     run = Run(tmp_path / "run", config)
-    first = prepare_minima(run, land, progress=False)
-    assert torch.equal(prepare_minima(run, land, progress=False).points, first.points)
+    cfg = StudyConfig.from_dict(config)
+    first = prepare_minima(land, cfg, store=run, progress=False)
+    assert torch.equal(prepare_minima(land, cfg, store=run, progress=False).points, first.points)
     save_minimum(land, land.initial_point(7), files[1])  # the user overwrites a checkpoint
     with pytest.raises(ConfigMismatch, match="c1.safetensors changed"):
-        prepare_minima(run, land, progress=False)
+        prepare_minima(land, cfg, store=run, progress=False)
 
 
 def test_a_stored_path_of_other_endpoints_is_recomputed(land, tmp_path):
-    from topoloss.engine.study import run_study
-
     config = {**CONFIG, "minima": {"seeds": [0, 1], "epochs": 1}, "paths": {"epochs": 1}}
     run = Run(tmp_path / "r", config)
     first = run_study(run, landscape=land, progress=False)

@@ -29,11 +29,21 @@ _LAZY: dict[str, str] = {
     "Curve": "topoloss.paths.curves",
     "curve_from_dict": "topoloss.paths.curves",
     "evaluate_curve": "topoloss.paths.record",
-    "select_pairs": "topoloss.minima.find",
-    "register_pairs": "topoloss.minima.find",
-    "PAIR_STRATEGIES": "topoloss.minima.find",
+    "select_pairs": "topoloss.engine.planners",
+    "register_pairs": "topoloss.engine.planners",
+    "register_planner": "topoloss.engine.planners",
+    "register_executor": "topoloss.engine.executors",
+    "register_curve": "topoloss.paths.curves",
+    "make_curve": "topoloss.paths.curves",
+    "StudyConfig": "topoloss.config",
+    "MinimaConfig": "topoloss.config",
+    "PathConfig": "topoloss.config",
+    "EvaluationConfig": "topoloss.config",
+    "ExecutionConfig": "topoloss.config",
+    "run_pipeline": "topoloss.engine.pipeline",
+    "run_study": "topoloss.engine.pipeline",
     "Path": "topoloss.paths.record",
-    "connect": "topoloss.paths.optimize",
+    "connect": "topoloss.engine.pipeline",
     "Minima": "topoloss.minima.find",
     "find_minima": "topoloss.minima.find",
     "Analysis": "topoloss.engine.pipeline",
@@ -46,10 +56,9 @@ _LAZY: dict[str, str] = {
     "save_minima": "topoloss.minima.train",
     "learning_rate": "topoloss.minima.train",
     "Run": "topoloss.engine.store",
-    "run_study": "topoloss.engine.study",
     "make_report": "topoloss.report",
 }
-_SUBPACKAGES = ("analytic", "data", "models", "plot")
+_SUBPACKAGES = ("analytic", "data", "models", "plot", "errors", "config")
 
 __all__ = [
     "Bar",

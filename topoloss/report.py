@@ -7,7 +7,6 @@ import math
 from pathlib import Path as FilePath
 from typing import Any
 
-import matplotlib
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss.engine.store import Run
@@ -38,7 +37,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     Parameters
     ----------
     run : Run
-        A run whose paths, graph and barcode are stored (after :func:`run_study`).
+        A run whose paths, graph and barcode are stored (after :func:`~topoloss.engine.pipeline.run_pipeline`).
     landscape : Landscape, optional
         Used for the plane through three minima; built from the config if omitted.
     plane : bool
@@ -54,9 +53,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     FileNotFoundError
         The run has no barcode yet (nothing finished).
     """
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from topoloss.plot import (
         plane_slice,
@@ -76,8 +73,8 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     written: list[FilePath] = []
 
     def figure(name: str, draw: Any, size: tuple[float, float] = (6, 4)) -> None:
-        fig, ax = plt.subplots(figsize=size)
-        draw(ax)
+        fig = Figure(figsize=size)  # no pyplot: works under any backend, leaves no figure open
+        draw(fig.subplots())
         save_figure(fig, out / f"{name}.png")
         written.append(out / f"{name}.png")
 
@@ -88,9 +85,10 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
         figure("profiles", lambda ax: plot_profiles(paths, ax=ax))
     if plane and minima is not None and len(minima) >= 3:
         if landscape is None:
-            from topoloss.engine.study import make_landscape, normalize_config
+            from topoloss.config import StudyConfig
+            from topoloss.engine.specs import make_landscape
 
-            landscape = make_landscape(normalize_config(run.config))
+            landscape = make_landscape(StudyConfig.from_dict(run.config))
         order = sorted(range(len(minima)), key=lambda i: minima.losses[i])[:3]
         names = [minima.names[i] for i in order]
         sl = plane_slice(landscape, minima.points[order], names=names, resolution=17)

@@ -108,9 +108,10 @@ class AnalyticLandscape(Landscape):
             values = torch.cat([self.f(chunk) for chunk in flat.split(1 << 18)])
         return axes, values.numpy().reshape(res)
 
-    def clamp(self, points: torch.Tensor) -> torch.Tensor:
-        """Project points onto the box."""
-        return torch.maximum(torch.minimum(points, self.high), self.low)
+    @property
+    def box(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(low, high)``: the box of :attr:`bounds` as tensors."""
+        return self.low, self.high
 
 
 def from_function(

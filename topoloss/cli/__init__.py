@@ -1,9 +1,15 @@
 """The ``topoloss`` command: a thin layer over the Python API.
 
-Each subcommand lives in its own module here and exposes ``register(subparsers)``,
-which adds its parser and sets ``func`` (``args -> int``) as the parser default.
-User mistakes raise :class:`UsageError` (or ``ValueError`` / ``FileNotFoundError``)
-and are printed as one line with exit code 2; no traceback.
+Each command lives in its own module here, named after it, and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` (``args -> int``) as
+the parser default. The options of a study are generated from :mod:`topoloss.config`
+(:mod:`topoloss.cli._options`). Errors are one line, no traceback:
+
+- exit 2: bad input (:class:`~topoloss.errors.InputError`, ``ValueError``, ``KeyError``,
+  a missing file);
+- exit 1: the computation failed (:class:`~topoloss.errors.Diverged`,
+  :class:`~topoloss.errors.CorruptResult`, an I/O error);
+- anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from collections.abc import Sequence
 
 from topoloss import __version__
 
-__all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_FAILURE", "UsageError", "emit_json", "main"]
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "emit_json", "main"]
 
 EXIT_OK = 0
 #: A user mistake: bad arguments, a missing or malformed file, invalid values.
@@ -23,12 +29,9 @@ EXIT_USAGE = 2
 #: The computation itself failed (e.g. a NaN loss during optimization).
 EXIT_FAILURE = 1
 
-#: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("study", "barcode", "compare", "exact", "analyze")
-
-
-class UsageError(Exception):
-    """A mistake in the user's input, reported as one line with exit code 2."""
+#: Command modules, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = ("demo", "train", "connect", "run", "report", "barcode", "compare", "exact",
+                             "analyze")
 
 
 def emit_json(target: str, data: object) -> bool:
@@ -64,16 +67,29 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``topoloss`` command; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a flag argparse refused (exit 2)
+        return int(exc.code or 0)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_USAGE
+    from topoloss.errors import CorruptResult, Diverged
+
+    if "" not in sys.path:  # `module:attr` specs name code importable from the working directory
+        sys.path.insert(0, "")
     try:
         return int(args.func(args) or EXIT_OK)
-    except (UsageError, ValueError, FileNotFoundError, KeyError) as exc:
+    except (Diverged, CorruptResult) as exc:
+        print(f"topoloss {args.command}: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except (ValueError, FileNotFoundError, KeyError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"topoloss {args.command}: error: {msg}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        print(f"topoloss {args.command}: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"topoloss {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -6,7 +6,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from topoloss.cli import UsageError
+from topoloss.errors import InputError
 
 __all__ = ["parse_groups", "register"]
 
@@ -20,7 +20,7 @@ def parse_groups(specs: list[str]) -> dict[str, list[Path]]:
             label, runs = Path(spec).name, spec
         folders = [Path(r) for r in runs.split(",") if r]
         if not label or not folders:
-            raise UsageError(f"bad group {spec!r}: use LABEL=RUN[,RUN...] or RUN")
+            raise InputError(f"bad group {spec!r}: use LABEL=RUN[,RUN...] or RUN")
         groups.setdefault(label, []).extend(folders)
     return groups
 

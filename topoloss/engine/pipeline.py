@@ -1,22 +1,42 @@
-"""The whole pipeline in one call: minima -> paths -> graph -> barcode -> TO-score."""
+"""The engine: minima -> pair plan -> path optimization -> graph -> barcode -> TO-score.
+
+One pipeline serves :func:`analyze` and :func:`connect` in Python, run directories and
+every CLI command::
+
+    minima ──▶ planner.next_pairs(known) ──▶ executor.run(pairs) ──▶ graph ──▶ barcode ──▶ score
+      ▲                                            │
+      └──────────── store (a run directory) ◀──────┘  each result written as it arrives
+
+The planner (:mod:`topoloss.engine.planners`) says which pairs to optimize next given
+the paths known so far; the executor (:mod:`topoloss.engine.executors`) says where they
+run. A run directory (:class:`~topoloss.engine.store.Run`) is this engine with a store
+attached: finished minima and paths are read back instead of recomputed, and each new
+result is stored the moment it arrives, whatever the executor.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from topoloss.topology.barcode import Barcode, loss_barcode
-from topoloss.paths.optimize import DEFAULT_CURVE, as_minima, connect
-from topoloss.paths.curves import Curve
-from topoloss.topology.graph import LandscapeGraph
+import numpy as np
+import torch
+
+from topoloss.config import StudyConfig
+from topoloss.engine.executors import PairTask, make_executor
+from topoloss.engine.planners import make_planner
+from topoloss.engine.store import Run
+from topoloss.errors import CorruptResult
 from topoloss.landscapes.base import Landscape
-from topoloss.minima.find import Minima, Pairs, find_minima
+from topoloss.minima.find import Minima, as_minima, find_minima
 from topoloss.paths.record import Path
+from topoloss.topology.barcode import Barcode, loss_barcode
+from topoloss.topology.graph import LandscapeGraph
 from topoloss.topology.score import to_score
 
-__all__ = ["Analysis", "analyze", "build_graph"]
+__all__ = ["Analysis", "analyze", "build_graph", "connect", "prepare_minima", "run_pipeline", "run_study"]
 
 #: Nodes get a ``point`` attribute (coordinates as a list) up to this dimension.
 POINT_ATTR_MAX_DIM = 64
@@ -24,14 +44,14 @@ POINT_ATTR_MAX_DIM = 64
 
 @dataclass(frozen=True, eq=False)
 class Analysis:
-    """Result of :func:`analyze`.
+    """What the engine computed (or read back from a run directory).
 
     Attributes
     ----------
     minima : Minima
         The minima (nodes of the graph).
     paths : tuple of Path
-        The optimized paths (edges of the graph), in pair order.
+        The optimized paths (edges of the graph), in the planner's order.
     graph : LandscapeGraph
         Minima with their losses (and ``point`` for low-dimensional landscapes), paths
         with their barriers and records.
@@ -39,6 +59,8 @@ class Analysis:
         The loss barcode of the graph.
     to_score : float
         Its TO-score (bottleneck distance to the ideal one-bar barcode).
+    computed_paths, reused_paths : int
+        Paths optimized now / read back from the run directory.
     """
 
     minima: Minima
@@ -46,6 +68,8 @@ class Analysis:
     graph: LandscapeGraph
     barcode: Barcode
     to_score: float
+    computed_paths: int = 0
+    reused_paths: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
@@ -102,24 +126,224 @@ def build_graph(
     return graph
 
 
+# ---------------------------------------------------------------------- minima
+def _concat(parts: Sequence[Minima]) -> Minima:
+    """One record of several (all of the same type) in the given order."""
+    from topoloss.minima.train import TrainedMinima
+
+    fields = (
+        torch.cat([p.points for p in parts]),
+        np.concatenate([p.losses for p in parts]),
+        tuple(n for p in parts for n in p.names),
+        np.concatenate([p.n_steps for p in parts]),
+        np.concatenate([p.converged for p in parts]),
+        np.concatenate([p.on_boundary for p in parts]),
+    )
+    trained = [p for p in parts if isinstance(p, TrainedMinima)]
+    if len(trained) == len(parts):
+        return TrainedMinima(*fields, tuple(m for p in trained for m in p.metrics))
+    return Minima(*fields)
+
+
+def _train_into(store: Run | None, landscape: Landscape, config: StudyConfig, progress: bool) -> Minima:
+    """One minimum per seed; with a store each is saved as it finishes and only the
+    missing seeds are trained on a resume."""
+    from topoloss.minima.train import train_minima
+
+    spec = config.minima
+    if store is None:
+        return train_minima(landscape, seeds=spec.seeds, progress=progress, **spec.training_options())
+    names = [f"seed{s}" for s in spec.seeds]
+    done = store.minimum_parts()
+    todo = [s for s, name in zip(spec.seeds, names) if name not in done]
+    if todo:
+        train_minima(landscape, seeds=todo, progress=progress, on_minimum=store.save_minimum_part,
+                     **spec.training_options())
+        done = store.minimum_parts()
+    missing = [n for n in names if n not in done]
+    if missing:
+        raise CorruptResult(f"minima {missing} could not be read back from {store.dir / 'minima'}")
+    return _concat([done[n] for n in names])
+
+
+def prepare_minima(
+    landscape: Landscape,
+    config: StudyConfig,
+    *,
+    minima: Minima | Any = None,
+    store: Run | None = None,
+    progress: bool = True,
+) -> Minima:
+    """The minima of a study: given, stored, loaded from checkpoints, searched or trained.
+
+    In that order: ``minima`` if given; the ones stored in ``store``; the
+    ``config.minima.checkpoints`` (recorded in the store with their SHA-256 and checked
+    on every later use); on a landscape with a :attr:`~topoloss.Landscape.box` (the
+    analytic ones) ``n_minima`` descents from the root ``seed``; otherwise one minimum
+    trained per seed.
+    """
+    if minima is not None:
+        found = as_minima(landscape, minima)
+        if store is not None and store.load_minima() is None:
+            store.save_minima(found)
+        return found
+    stored = store.load_minima() if store is not None else None
+    checkpoints = config.minima.checkpoints
+    if stored is not None:
+        if checkpoints and store is not None:
+            store.check_sources(checkpoints)
+        return stored
+    if checkpoints:
+        from topoloss.minima.train import load_minima
+
+        found = load_minima(landscape, checkpoints)  # type: ignore[arg-type]
+    elif landscape.box is not None:
+        found = find_minima(landscape, config.minima.n_minima, seed=config.seed)
+    else:
+        found = _train_into(store, landscape, config, progress)
+    if store is not None:
+        store.save_minima(found, sources=checkpoints or None)
+    return found
+
+
+# ---------------------------------------------------------------------- paths
+def _joins(path: Path, minima: Minima) -> bool:
+    """Whether a stored path's endpoints are exactly two of the minima, by name and point."""
+    names = list(minima.names)
+    if path.u not in names or path.v not in names:
+        return False
+    a, b = minima.points[names.index(path.u)], minima.points[names.index(path.v)]
+    return torch.equal(path.start.to(a), a) and torch.equal(path.end.to(b), b)
+
+
+def _stored_paths(store: Run | None, minima: Minima, say: Callable[[str], None]) -> dict[frozenset[int], Path]:
+    if store is None:
+        return {}
+    finished, corrupt = store.finished_paths()
+    for file in corrupt:
+        say(f"corrupt path file {file.name}: recomputing it")
+    known: dict[frozenset[int], Path] = {}
+    for p in finished:
+        if not _joins(p, minima):
+            say(f"path file {store.path_file(p.u, p.v).name} does not join this run's minima: recomputing it")
+            continue
+        known[frozenset((minima.index(p.u), minima.index(p.v)))] = p
+    return known
+
+
+def _optimize(
+    landscape: Landscape,
+    minima: Minima,
+    config: StudyConfig,
+    *,
+    store: Run | None,
+    progress: bool,
+    say: Callable[[str], None],
+    on_path: Callable[[Path], object] | None,
+) -> tuple[list[Path], int, int]:
+    """Plan, run and store paths until the planner is done: ``(paths, computed, reused)``."""
+    planner = make_planner(config.paths.pairs)
+    executor = make_executor(config.execution.executor)
+    task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
+    known = _stored_paths(store, minima, say)
+
+    def record(path: Path) -> None:
+        if store is not None:
+            store.save_path(path)
+        if on_path is not None:
+            on_path(path)
+
+    computed = reused = 0
+    while True:
+        pairs = planner.next_pairs(minima, known)
+        if not pairs:
+            break
+        todo = [p for p in pairs if frozenset(p) not in known]
+        reused += len(pairs) - len(todo)
+        if reused and store is not None and len(pairs) > len(todo):
+            say(f"reusing {len(pairs) - len(todo)} finished path(s) from {store.dir}")
+        if todo:
+            for (i, j), path in zip(todo, executor.run(task, todo, progress=progress, on_path=record)):
+                known[frozenset((i, j))] = path
+            computed += len(todo)
+    return [known[frozenset(p)] for p in planner.planned()], computed, reused
+
+
+def run_pipeline(
+    landscape: Landscape,
+    config: StudyConfig,
+    *,
+    minima: Minima | Any = None,
+    store: Run | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+    on_path: Callable[[Path], object] | None = None,
+) -> Analysis:
+    """Run (or resume) the whole pipeline of ``config`` on ``landscape``.
+
+    Parameters
+    ----------
+    landscape : Landscape
+        The loss.
+    config : StudyConfig
+        What to compute.
+    minima : Minima or array_like of shape (m, P), optional
+        Given minima (else see :func:`prepare_minima`).
+    store : Run, optional
+        A run directory: finished minima and paths are reused, never recomputed or
+        rewritten; a path file that cannot be read back is reported through ``log`` and
+        recomputed; each new path is written the moment it is finished; the graph and
+        barcode are written at the end.
+    progress : bool
+        Show progress bars.
+    log : callable, optional
+        Receives one-line messages (e.g. ``print``).
+    on_path : callable, optional
+        Called with each newly optimized :class:`~topoloss.paths.record.Path`.
+    """
+    say = log or (lambda msg: None)
+    found = prepare_minima(landscape, config, minima=minima, store=store, progress=progress)
+    paths, computed, reused = _optimize(landscape, found, config, store=store, progress=progress,
+                                        say=say, on_path=on_path)
+    graph = build_graph(found, paths)
+    barcode = loss_barcode(graph)
+    if store is not None:
+        store.save_graph(graph)
+        store.save_barcode(barcode)
+    return Analysis(found, tuple(paths), graph, barcode, to_score(barcode), computed, reused)
+
+
+def run_study(
+    run: Run,
+    *,
+    landscape: Landscape | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Run (or resume) the study stored in a run directory: :func:`run_pipeline` with the
+    run's own config, on ``landscape`` or the one its config names."""
+    from topoloss.engine.specs import make_landscape
+
+    config = StudyConfig.from_dict(run.config)
+    land = landscape if landscape is not None else make_landscape(config)
+    return run_pipeline(land, config, store=run, progress=progress, log=log)
+
+
+def _config(config: StudyConfig | None, options: Mapping[str, Any]) -> StudyConfig:
+    base = config if config is not None else StudyConfig()
+    if not isinstance(base, StudyConfig):
+        raise TypeError(f"config={base!r}; expected a StudyConfig")
+    return base.with_options(**options)
+
+
 def analyze(
     landscape: Landscape,
     *,
     minima: Minima | Any = None,
-    n_minima: int = 32,
-    curve: Curve = DEFAULT_CURVE,
-    pairs: Pairs = "all",
-    seed: int = 0,
-    epochs: int | None = None,
-    lr: float | None = None,
-    optimizer: Literal["adam", "sgd"] = "adam",
-    n_eval: int = 61,
-    refine: int = 2,
-    linear: bool = True,
+    config: StudyConfig | None = None,
     progress: bool = True,
-    on_path: Callable[[Path], None] | None = None,
-    find_options: Mapping[str, Any] | None = None,
-    connect_options: Mapping[str, Any] | None = None,
+    on_path: Callable[[Path], object] | None = None,
+    **options: Any,
 ) -> Analysis:
     """Minima, optimized paths, landscape graph, loss barcode and TO-score.
 
@@ -128,17 +352,19 @@ def analyze(
     landscape : Landscape
         The loss.
     minima : Minima or array_like of shape (m, P), optional
-        Given minima; by default found with
-        ``find_minima(landscape, n_minima, seed=seed, **find_options)``.
-    n_minima : int
-        Number of descents when searching for minima (the distinct minima found may be
-        fewer).
-    curve, pairs, seed, epochs, lr, optimizer, n_eval, refine, linear, progress, on_path
-        Passed to :func:`topoloss.connect`.
-    find_options : mapping, optional
-        Further keywords of :func:`topoloss.find_minima`.
-    connect_options : mapping, optional
-        Further keywords of :func:`topoloss.connect` (e.g. ``t_batch``).
+        Given minima; by default searched (landscapes with a box, ``n_minima`` descents)
+        or trained (one per seed), see :func:`prepare_minima`.
+    config : StudyConfig, optional
+        Every option at once; default :class:`~topoloss.config.StudyConfig()`.
+    progress : bool
+        Show progress bars.
+    on_path : callable, optional
+        Called with each :class:`~topoloss.paths.record.Path` as soon as it is finished.
+    **options
+        Any option of the configuration by its name, placed in its section by
+        :meth:`StudyConfig.with_options`: e.g. ``curve=Bezier(bends=1)``, ``pairs="mst"``,
+        ``epochs=50``, ``steps=400``, ``lr=1e-3``, ``seed=0``, ``n_minima=16``,
+        ``n_eval=61``, ``t_batch=8``.
 
     Returns
     -------
@@ -146,30 +372,61 @@ def analyze(
 
     Examples
     --------
-    >>> import topoloss.analytic as ta
-    >>> result = analyze(ta.himmelblau(), progress=False)      # doctest: +SKIP
-    >>> result.to_score                                         # doctest: +SKIP
+    >>> import topoloss as tl
+    >>> result = tl.analyze(tl.analytic.himmelblau(), steps=100, progress=False)
+    >>> len(result.minima), result.barcode.n_components
+    (4, 1)
     """
-    if minima is None:
-        found = find_minima(landscape, n_minima, seed=seed, **dict(find_options or {}))
-    else:
-        found = as_minima(landscape, minima)
-    paths = connect(
-        landscape,
-        found,
-        curve=curve,
-        pairs=pairs,
-        epochs=epochs,
-        lr=lr,
-        optimizer=optimizer,
-        seed=seed,
-        n_eval=n_eval,
-        refine=refine,
-        linear=linear,
-        progress=progress,
-        on_path=on_path,
-        **dict(connect_options or {}),
-    )
-    graph = build_graph(found, paths)
-    barcode = loss_barcode(graph)
-    return Analysis(found, tuple(paths), graph, barcode, to_score(barcode))
+    return run_pipeline(landscape, _config(config, options), minima=minima, progress=progress,
+                        on_path=on_path)
+
+
+def connect(
+    landscape: Landscape,
+    minima: Minima | Any,
+    *,
+    config: StudyConfig | None = None,
+    progress: bool = True,
+    on_path: Callable[[Path], object] | None = None,
+    **options: Any,
+) -> list[Path]:
+    """Optimize a low-loss path for each planned pair of minima.
+
+    The engine's path part alone (see :func:`analyze` for the graph and barcode too).
+
+    Parameters
+    ----------
+    landscape : Landscape
+        The loss.
+    minima : Minima or array_like of shape (m, P)
+        The endpoints; raw points are wrapped with :meth:`Minima.from_points`.
+    config : StudyConfig, optional
+        Every option at once.
+    progress : bool
+        Show tqdm progress bars (over pairs, and over steps of the current pairs).
+    on_path : callable, optional
+        Called with each path as soon as it is finished.
+    **options
+        Options of :class:`~topoloss.config.PathConfig` (``curve``, ``pairs``, ``epochs``
+        or ``steps``, ``lr``, ``optimizer``, ``momentum``, ``schedule``, ``t_batch``,
+        ``weight_decay``, ``jitter``, ``group``), of
+        :class:`~topoloss.config.EvaluationConfig` (``n_eval``, ``refine``, ``linear``),
+        ``executor`` and the root ``seed``.
+
+    Returns
+    -------
+    list of Path
+        One per planned pair, in the planner's order.
+
+    Raises
+    ------
+    InputError
+        For minima of the wrong dimension, unknown minima or strategies, invalid options.
+    Diverged
+        A non-finite loss during optimization (the message names the pair).
+    """
+    cfg = _config(config, options)
+    found = as_minima(landscape, minima)
+    paths, _, _ = _optimize(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
+                            on_path=on_path)
+    return paths

@@ -225,6 +225,18 @@ class Run:
                     "use --new to start a new run"
                 )
 
+    def export_checkpoints(self, landscape: Any, minima: Minima) -> FilePath:
+        """Write each minimum as ``checkpoints/<name>.safetensors`` (a state dict any
+        PyTorch user can load; files already there are kept). Returns the folder."""
+        from topoloss.minima.train import save_minimum
+
+        folder = self.dir / "checkpoints"
+        for name, point in zip(minima.names, minima.points):
+            file = folder / f"{_SAFE_NAME.sub('_', str(name))}.safetensors"
+            if not file.exists():
+                save_minimum(landscape, point, file)
+        return folder
+
     # ------------------------------------------------------------------ paths
     def path_file(self, u: Hashable, v: Hashable) -> FilePath:
         """Where the path between minima ``u`` and ``v`` is stored."""

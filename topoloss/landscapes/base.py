@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from topoloss.errors import InputError
+
 __all__ = ["Landscape", "check_points"]
 
 
@@ -79,6 +81,26 @@ class Landscape(ABC):
 
     def prepare(self, point: torch.Tensor) -> None:  # noqa: B027 - optional hook
         """Hook run before ``point`` is evaluated exactly (e.g. BatchNorm statistics)."""
+
+    @property
+    def box(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(low, high)`` of the box the points live in, or ``None`` (unbounded)."""
+        return None
+
+    def clamp(self, points: torch.Tensor) -> torch.Tensor:
+        """Project points onto :attr:`box` (unchanged when there is none)."""
+        box = self.box
+        if box is None:
+            return points
+        return torch.maximum(torch.minimum(points, box[1]), box[0])
+
+    def initial_point(self, seed: int) -> torch.Tensor:
+        """A random starting point for training, drawn from ``seed``."""
+        raise InputError(f"{type(self).__name__} cannot initialize points; pass init= to train_minima")
+
+    def point_metrics(self, point: torch.Tensor) -> dict[str, float]:
+        """Extra measurements of one point (e.g. ``test_accuracy``); none by default."""
+        return {}
 
     def loss_and_grad(self, points: torch.Tensor, batch: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`objective` and its gradient with respect to the points."""

@@ -453,6 +453,16 @@ class ModelLandscape(Landscape):
         loss, acc = self._evaluate(self._point_tensor(point), split)
         return {"loss": loss, "accuracy": acc}
 
+    def point_metrics(self, point: Tensor) -> dict[str, float]:
+        """``train_loss`` and ``train_accuracy``, plus ``test_loss`` and ``test_accuracy``
+        when the landscape has test data."""
+        train = self.metrics(point, "train")
+        out = {"train_loss": train["loss"], "train_accuracy": train["accuracy"]}
+        if self.n_test:
+            test = self.metrics(point, "test")
+            out.update(test_loss=test["loss"], test_accuracy=test["accuracy"])
+        return out
+
     def objective(self, points: Tensor, batch: Any = None) -> Tensor:
         """Differentiable mini-batch loss at ``(B, P)`` points, train mode, ``-> (B,)``.
 

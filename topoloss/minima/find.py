@@ -17,22 +17,11 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from topoloss._schedules import cosine_scheduler
+from topoloss._validate import frozen_array
 from topoloss.landscapes.base import Landscape
 
-__all__ = [
-    "PAIR_STRATEGIES",
-    "Minima",
-    "as_minima",
-    "find_minima",
-    "register_pairs",
-    "select_pairs",
-]
-
-
-def _frozen_array(a: Any, dtype: Any) -> np.ndarray:
-    out = np.array(a, dtype=dtype, copy=True).reshape(-1)
-    out.setflags(write=False)
-    return out
+__all__ = ["Minima", "as_minima", "find_minima"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,10 +58,10 @@ class Minima:
         m = pts.shape[0]
         object.__setattr__(self, "points", pts.detach())
         object.__setattr__(self, "names", tuple(self.names))
-        object.__setattr__(self, "losses", _frozen_array(self.losses, float))
-        object.__setattr__(self, "n_steps", _frozen_array(self.n_steps, np.int64))
-        object.__setattr__(self, "converged", _frozen_array(self.converged, bool))
-        object.__setattr__(self, "on_boundary", _frozen_array(self.on_boundary, bool))
+        object.__setattr__(self, "losses", frozen_array(self.losses, float))
+        object.__setattr__(self, "n_steps", frozen_array(self.n_steps, np.int64))
+        object.__setattr__(self, "converged", frozen_array(self.converged, bool))
+        object.__setattr__(self, "on_boundary", frozen_array(self.on_boundary, bool))
         for field in ("names", "losses", "n_steps", "converged", "on_boundary"):
             if len(getattr(self, field)) != m:
                 raise ValueError(f"Minima has {m} points but {len(getattr(self, field))} {field}")
@@ -107,6 +96,11 @@ class Minima:
         ):
             return int(key)
         raise ValueError(f"unknown minimum {key!r}; names are {list(self.names)}")
+
+    def distances(self) -> np.ndarray:
+        """Euclidean distances between the points, ``(m, m)`` float64."""
+        x = self.points.to(torch.float64)
+        return torch.cdist(x, x).cpu().numpy()
 
     def subset(self, indices: Sequence[int]) -> Minima:
         """The minima at ``indices``, in that order."""
@@ -172,10 +166,10 @@ class Minima:
 
 
 def _box(landscape: Landscape) -> tuple[torch.Tensor, torch.Tensor] | None:
-    low, high = getattr(landscape, "low", None), getattr(landscape, "high", None)
-    if isinstance(low, torch.Tensor) and isinstance(high, torch.Tensor):
-        return low.to(landscape.device, landscape.dtype), high.to(landscape.device, landscape.dtype)
-    return None
+    box = landscape.box
+    if box is None:
+        return None
+    return box[0].to(landscape.device, landscape.dtype), box[1].to(landscape.device, landscape.dtype)
 
 
 def _on_boundary(landscape: Landscape, points: torch.Tensor) -> np.ndarray:
@@ -186,11 +180,6 @@ def _on_boundary(landscape: Landscape, points: torch.Tensor) -> np.ndarray:
     eps = 1e-9 * (high - low)
     hit = (points <= low + eps) | (points >= high - eps)
     return hit.any(dim=1).cpu().numpy()
-
-
-def _clamp(landscape: Landscape, x: torch.Tensor) -> torch.Tensor:
-    clamp = getattr(landscape, "clamp", None)
-    return clamp(x) if callable(clamp) else x
 
 
 def _projected_grad(grad: torch.Tensor, x: torch.Tensor, box: Any) -> torch.Tensor:
@@ -303,12 +292,13 @@ def find_minima(
         raise ValueError(f"lr={lr!r}; expected a positive number")
     merge_tol = 1e-3 * diag if merge_tol is None else float(merge_tol)
 
-    x = _clamp(landscape, x0.clone()).requires_grad_(True)
+    x = landscape.clamp(x0.clone()).requires_grad_(True)
     opt: torch.optim.Optimizer
     if optimizer == "adam":
         opt = torch.optim.Adam([x], lr=lr)
     else:
         opt = torch.optim.SGD([x], lr=lr, momentum=0.9)
+    schedule = cosine_scheduler(opt, max_steps, 1e-4)
     m = x.shape[0]
     n_steps = np.full(m, max_steps, dtype=np.int64)
     done = torch.zeros(m, dtype=torch.bool, device=x.device)
@@ -327,12 +317,11 @@ def find_minima(
             if bool(done.all()):
                 break
             frozen = x[done].clone()
-            for group in opt.param_groups:
-                group["lr"] = lr * (1e-4 + (1 - 1e-4) * 0.5 * (1 + math.cos(math.pi * step / max_steps)))
             x.grad = grad.masked_fill(done.unsqueeze(1), 0.0)
         opt.step()
+        schedule.step()
         with torch.no_grad():
-            x.copy_(_clamp(landscape, x))
+            x.copy_(landscape.clamp(x))
             x[done] = frozen
     points = x.detach()
     converged = done.cpu().numpy()
@@ -358,94 +347,6 @@ def find_minima(
         converged[chosen],
         on_boundary[chosen],
     )
-
-
-#: A pair strategy maps the minima to index pairs ``(i, j)``, ``i != j``.
-PairStrategy = Callable[[Minima], list[tuple[int, int]]]
-Pairs = str | Sequence[tuple[Hashable, Hashable]]
-
-
-# ---------------------------------------------------------------------- pairs
-def _all_pairs(minima: Minima) -> list[tuple[int, int]]:
-    n = len(minima)
-    return [(i, j) for i in range(n) for j in range(i + 1, n)]
-
-
-def _distances(minima: Minima) -> np.ndarray:
-    x = minima.points.to(torch.float64)
-    return torch.cdist(x, x).cpu().numpy()
-
-
-def _mst_pairs(minima: Minima) -> list[tuple[int, int]]:
-    from scipy.sparse.csgraph import minimum_spanning_tree
-
-    d = _distances(minima)
-    # zero distances would read as "no edge"; duplicates are separated by a tiny weight
-    tree = minimum_spanning_tree(np.where(d > 0, d, 1e-300)).tocoo()
-    return sorted((int(min(i, j)), int(max(i, j))) for i, j in zip(tree.row, tree.col))
-
-
-def _nearest_pairs(minima: Minima) -> list[tuple[int, int]]:
-    d = _distances(minima)
-    np.fill_diagonal(d, np.inf)
-    if len(minima) < 2:
-        return []
-    near = np.argmin(d, axis=1)
-    return sorted({(int(min(i, j)), int(max(i, j))) for i, j in enumerate(near)})
-
-
-#: Named pair strategies accepted by ``connect(pairs=...)``; see :func:`register_pairs`.
-PAIR_STRATEGIES: dict[str, PairStrategy] = {
-    "all": _all_pairs,
-    "mst": _mst_pairs,
-    "nearest": _nearest_pairs,
-}
-
-
-def register_pairs(name: str, strategy: PairStrategy) -> None:
-    """Make ``connect(pairs=name)`` use ``strategy(minima) -> [(i, j), ...]``.
-
-    Built in: ``"all"`` (every pair), ``"mst"`` (Euclidean minimum spanning tree of the
-    minima), ``"nearest"`` (each minimum with its nearest neighbour).
-    """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name={name!r}; expected a non-empty string")
-    if not callable(strategy):
-        raise TypeError(f"strategy for {name!r} must be callable, got {strategy!r}")
-    PAIR_STRATEGIES[name] = strategy
-
-
-def select_pairs(minima: Minima, pairs: Pairs = "all") -> list[tuple[int, int]]:
-    """Resolve ``pairs`` (a strategy name or explicit pairs of names/indices) to indices.
-
-    Explicit pairs keep their order and direction; repeated unordered pairs are dropped.
-
-    Raises
-    ------
-    ValueError
-        For an unknown strategy or minimum, or a pair of a minimum with itself.
-    """
-    if isinstance(pairs, str):
-        if pairs not in PAIR_STRATEGIES:
-            raise ValueError(f"pairs={pairs!r}; expected one of {sorted(PAIR_STRATEGIES)} "
-                             "or a list of pairs")
-        raw: Sequence[tuple[Hashable, Hashable]] = PAIR_STRATEGIES[pairs](minima)
-    else:
-        raw = list(pairs)
-    out: list[tuple[int, int]] = []
-    seen: set[frozenset[int]] = set()
-    for pair in raw:
-        try:
-            u, v = pair
-        except (TypeError, ValueError):
-            raise ValueError(f"pair {pair!r} is not a pair of minima") from None
-        i, j = minima.index(u), minima.index(v)
-        if i == j:
-            raise ValueError(f"pair {pair!r} joins minimum {minima.names[i]!r} with itself")
-        if frozenset((i, j)) not in seen:
-            seen.add(frozenset((i, j)))
-            out.append((i, j))
-    return out
 
 
 def as_minima(landscape: Landscape, minima: Any) -> Minima:

@@ -124,16 +124,12 @@ def learning_rate(
 
 def _measure(landscape: Landscape, point: torch.Tensor, label: str) -> tuple[float, dict[str, float]]:
     """Exact loss and metrics of one minimum, ``ValueError`` naming it if not finite."""
-    if isinstance(landscape, ModelLandscape):
-        train = landscape.metrics(point, "train")
-        out = {"train_loss": train["loss"], "train_accuracy": train["accuracy"]}
-        if landscape.n_test:
-            test = landscape.metrics(point, "test")
-            out.update(test_loss=test["loss"], test_accuracy=test["accuracy"])
-        loss = train["loss"]
+    out = dict(landscape.point_metrics(point))
+    if "train_loss" in out:  # measured with the metrics already: no second pass
+        loss = out["train_loss"]
     else:
         loss = float(landscape.loss(point.unsqueeze(0))[0])
-        out = {"train_loss": loss}
+        out = {"train_loss": loss, **out}
     if not math.isfinite(loss):
         raise ValueError(f"the loss at minimum {label} is {loss} (not finite)")
     return loss, out
@@ -141,9 +137,7 @@ def _measure(landscape: Landscape, point: torch.Tensor, label: str) -> tuple[flo
 
 def _initial(landscape: Landscape, init: Any, seed: int, index: int) -> torch.Tensor:
     if init is None:
-        if not hasattr(landscape, "initial_point"):
-            raise ValueError(f"{type(landscape).__name__} cannot initialize points; pass init=")
-        return landscape.initial_point(seed)  # type: ignore[attr-defined]
+        return landscape.initial_point(seed)
     if callable(init):
         return landscape.as_points(init(seed), name=f"init({seed})")[0]
     return landscape.as_points(init, name="init")[index]

@@ -1,8 +1,18 @@
-"""Paths between minima: curve families, their optimization and dense evaluation."""
+"""Paths between minima: curve families (:mod:`~topoloss.paths.curves`), their
+optimization (:mod:`~topoloss.paths.optimize`) and the path record with its dense
+evaluation (:mod:`~topoloss.paths.record`)."""
 
-from topoloss.paths.curves import Bezier, Chain, Curve, PolyChain, curve_from_dict
-from topoloss.paths.optimize import connect
+from topoloss.paths.curves import (
+    CURVES,
+    Bezier,
+    Chain,
+    Curve,
+    PolyChain,
+    curve_from_dict,
+    make_curve,
+    register_curve,
+)
 from topoloss.paths.record import Path, evaluate_curve, evaluate_curves
 
-__all__ = ["Bezier", "Chain", "Curve", "Path", "PolyChain", "connect", "curve_from_dict",
-           "evaluate_curve", "evaluate_curves"]
+__all__ = ["CURVES", "Bezier", "Chain", "Curve", "Path", "PolyChain", "curve_from_dict", "evaluate_curve",
+           "evaluate_curves", "make_curve", "register_curve"]

@@ -30,15 +30,13 @@ from typing import Any, ClassVar
 
 import torch
 
+from topoloss._registry import Registry
+from topoloss._specs import check_name, parse_spec
+from topoloss._validate import check_int
+from topoloss.errors import InputError
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
 
-__all__ = ["Bezier", "Chain", "Curve", "PolyChain", "curve_from_dict"]
-
-
-def _check_int(value: Any, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}={value!r}; expected an integer >= {minimum}")
-    return value
+__all__ = ["CURVES", "Bezier", "Chain", "Curve", "PolyChain", "curve_from_dict", "make_curve", "register_curve"]
 
 
 class Curve(ABC):
@@ -52,6 +50,11 @@ class Curve(ABC):
 
     #: Name used in serialized records and on the command line.
     kind: ClassVar[str]
+    #: How :func:`topoloss.connect` trains the family: ``"sampled"`` (a gradient step on
+    #: ``L(φ(t))`` at sampled ``t``, as in mode-connectivity work) or ``"nudged"`` (every
+    #: movable point moved by the projected gradient, :meth:`Chain.project`, with
+    #: insertion, :meth:`Chain.insert`).
+    training: ClassVar[str] = "sampled"
 
     @property
     @abstractmethod
@@ -126,6 +129,15 @@ class Curve(ABC):
             return torch.addmm(ends, mid, bends)
         return torch.baddbmm(ends, mid.expand(a.shape[0], *mid.shape[-2:]), bends)
 
+    def spec(self) -> str:
+        """The specification as a spec string (inverse: :func:`make_curve`).
+
+        >>> Bezier(bends=2).spec()
+        'bezier:bends=2'
+        """
+        options = ",".join(f"{k}={v}" for k, v in asdict(self).items())  # type: ignore[call-overload]
+        return f"{self.kind}:{options}" if options else self.kind
+
     def to_dict(self) -> dict[str, Any]:
         """The specification as a JSON-ready dict (inverse: :func:`curve_from_dict`)."""
         return {"kind": self.kind, **asdict(self)}  # type: ignore[call-overload]
@@ -193,7 +205,7 @@ class Bezier(Curve):
     bends: int = 1
 
     def __post_init__(self) -> None:
-        _check_int(self.bends, "bends", minimum=0)
+        check_int(self.bends, "bends", low=0)
 
     @property
     def n_bends(self) -> int:
@@ -239,7 +251,7 @@ class PolyChain(_Polyline):
     bends: int = 1
 
     def __post_init__(self) -> None:
-        _check_int(self.bends, "bends", minimum=0)
+        check_int(self.bends, "bends", low=0)
 
     @property
     def n_bends(self) -> int:
@@ -280,6 +292,7 @@ class Chain(_Polyline):
     """
 
     kind: ClassVar[str] = "chain"
+    training: ClassVar[str] = "nudged"
     points: int = 7
     insert_every: int = 50
     max_points: int = 31
@@ -290,11 +303,11 @@ class Chain(_Polyline):
     stretch: float = 3.0
 
     def __post_init__(self) -> None:
-        _check_int(self.points, "points", minimum=1)
-        _check_int(self.insert_every, "insert_every", minimum=1)
-        _check_int(self.max_points, "max_points", minimum=self.points)
-        _check_int(self.insert_count, "insert_count", minimum=0)
-        _check_int(self.probes, "probes", minimum=1)
+        check_int(self.points, "points", low=1)
+        check_int(self.insert_every, "insert_every", low=1)
+        check_int(self.max_points, "max_points", low=self.points)
+        check_int(self.insert_count, "insert_count", low=0)
+        check_int(self.probes, "probes", low=1)
         for name in ("spring", "stretch"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
@@ -374,22 +387,79 @@ class Chain(_Polyline):
         return new
 
 
-_KINDS: dict[str, type[Curve]] = {c.kind: c for c in (Bezier, PolyChain, Chain)}
+#: The curve families, by name: see :func:`register_curve`.
+CURVES: Registry[type[Curve]] = Registry("curve family")
 
 
-def curve_from_dict(data: Mapping[str, Any]) -> Curve:
-    """Rebuild a curve specification from :meth:`Curve.to_dict`.
+def register_curve(name: str, family: type[Curve], *, replace: bool = False) -> None:
+    """Make a curve family available by ``name`` everywhere: the Python API, config files
+    (``curve = "name:key=value"``), the CLI's ``--curve`` and stored path records.
+
+    Parameters
+    ----------
+    name : str
+        The family's name; it becomes ``family.kind`` (which :meth:`Curve.to_dict` writes).
+    family : type
+        A frozen dataclass subclass of :class:`Curve`; its fields are the spec's options.
+    replace : bool
+        Replace an existing family of that name.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Quadratic(Bezier):
+    ...     bends: int = 1
+    >>> register_curve("quadratic", Quadratic)
+    >>> make_curve("quadratic")
+    Quadratic(bends=1)
+    >>> CURVES.unregister("quadratic")
+    """
+    if not (isinstance(family, type) and issubclass(family, Curve)):
+        raise InputError(f"curve family {name!r} must be a Curve subclass, got {family!r}")
+    check_name(name)
+    CURVES.register(name, family, replace=replace)
+    family.kind = name
+
+
+for _family in (Bezier, PolyChain, Chain):
+    register_curve(_family.kind, _family)
+
+
+def make_curve(spec: str | Mapping[str, Any] | Curve) -> Curve:
+    """A curve from a spec string (``"bezier:bends=1"``), a dict (``{"kind": "chain",
+    "points": 5}``, as :meth:`Curve.to_dict` writes it) or a :class:`Curve` (returned as is).
 
     Raises
     ------
-    ValueError
-        If the ``kind`` is unknown or a field is invalid.
+    InputError
+        For an unknown family (the message lists the registered ones) or an invalid option.
+
+    Examples
+    --------
+    >>> make_curve("polychain:bends=2")
+    PolyChain(bends=2)
+    >>> make_curve({"kind": "bezier", "bends": 0})
+    Bezier(bends=0)
     """
-    fields = dict(data)
-    kind = fields.pop("kind", None)
-    if kind not in _KINDS:
-        raise ValueError(f"unknown curve kind={kind!r}; expected one of {sorted(_KINDS)}")
+    if isinstance(spec, Curve):
+        return spec
+    if isinstance(spec, str):
+        name, options = parse_spec(spec, example="bezier:bends=1")
+    elif isinstance(spec, Mapping):
+        options = dict(spec)
+        name = options.pop("kind", None)
+    else:
+        raise InputError(f"curve={spec!r}; expected a curve spec like 'bezier:bends=1'")
+    family = CURVES.get(name)
     try:
-        return _KINDS[kind](**fields)
+        return family(**options)
     except TypeError as exc:
-        raise ValueError(f"invalid {kind} curve fields {fields!r}: {exc}") from None
+        raise InputError(f"invalid options {options} for curve family {name!r}: {exc}") from None
+    except ValueError as exc:
+        raise InputError(f"curve {name!r}: {exc}") from None
+
+
+def curve_from_dict(data: Mapping[str, Any]) -> Curve:
+    """Rebuild a curve specification from :meth:`Curve.to_dict` (see :func:`make_curve`)."""
+    return make_curve(dict(data))

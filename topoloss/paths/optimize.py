@@ -1,6 +1,6 @@
-"""Path optimization between minima (SPEC §3) and pair selection.
+"""Path optimization between minima (SPEC §3).
 
-:func:`connect` optimizes one curve per requested pair of minima and evaluates its
+:func:`optimize_pairs` optimizes one curve per requested pair of minima and evaluates its
 barrier densely (:mod:`topoloss.paths.record`). It only uses the :class:`~topoloss.Landscape`
 interface (``objective``, ``batches``, ``batches_per_epoch``, ``loss``), so the same
 code runs on analytic functions and on networks.
@@ -24,27 +24,19 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from topoloss.paths._chain import ChainGroup, insert_group, project_group
-from topoloss.paths.curves import Bezier, Chain, Curve
+from topoloss._schedules import cosine_scheduler
+from topoloss.config import EvaluationConfig, PathConfig, steps_for
+from topoloss.errors import Diverged, InputError
 from topoloss.landscapes.base import Landscape
-from topoloss.minima.find import (
-    PAIR_STRATEGIES,
-    Minima,
-    Pairs,
-    _distances,
-    as_minima,
-    register_pairs,
-    select_pairs,
-)
+from topoloss.minima.find import Minima
+from topoloss.paths._chain import ChainGroup, insert_group, project_group
+from topoloss.paths.curves import Chain, Curve
 from topoloss.paths.record import _REFINE_POINTS, Path, _straight, evaluate_curves
 
-# pair selection lives with the minima; re-exported here for convenience
-__all__ = ["PAIR_STRATEGIES", "as_minima", "connect", "register_pairs", "select_pairs"]
+__all__ = ["optimize_pairs", "resolve_options"]
 
-#: The default curve: a cubic Bézier curve (3 bends), see :func:`connect`.
-DEFAULT_CURVE = Bezier(bends=3)
-#: Default optimizer steps when ``epochs`` is not given.
-DEFAULT_STEPS = 400
+#: The cosine schedule decays the learning rate to this fraction of ``lr``.
+_FINAL_LR = 0.01
 #: Optimizer steps between two checks that the loss is finite.
 _CHECK_EVERY = 32
 #: Full-batch landscapes with at most this many coordinates optimize pairs together.
@@ -69,30 +61,13 @@ def _pair_seed(seed: int, i: int, j: int) -> int:
     return int(np.random.SeedSequence([seed, i, j]).generate_state(1)[0])
 
 
-def _check_positive(value: Any, name: str, *, integer: bool = False) -> None:
-    if integer:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    else:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    if not ok:
-        kind = "a positive integer" if integer else "a positive number"
-        raise ValueError(f"{name}={value!r}; expected {kind}")
-
-
 def _default_lr(minima: Minima, optimizer: str) -> float:
     """Adam: a hundredth of the median per-coordinate distance between minima."""
     if optimizer != "adam" or len(minima) < 2:
         return 0.01 if optimizer != "adam" else 1e-3
-    d = _distances(minima)
+    d = minima.distances()
     med = float(np.median(d[np.triu_indices(len(minima), k=1)]))
     return 0.01 * med / math.sqrt(minima.dim) if med > 0 else 1e-3
-
-
-def _lr_factor(schedule: str, step: int, steps: int) -> float:
-    if schedule == "constant":
-        return 1.0
-    final = 0.01
-    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * step / steps))
 
 
 @dataclass(frozen=True)
@@ -105,6 +80,7 @@ class _Options:
     t_batch: int
     weight_decay: float
     jitter: float
+    group: int
 
 
 def _make_optimizer(param: torch.Tensor, opts: _Options) -> torch.optim.Optimizer:
@@ -123,7 +99,7 @@ def _check_finite(history: list[torch.Tensor], first: int, jobs: Sequence[_Job],
     finite = torch.isfinite(window)
     if not bool(finite.all()):
         row, k = (int(v) for v in torch.nonzero(~finite)[0])
-        raise ValueError(
+        raise Diverged(
             f"loss became {float(window[row, k])} while optimizing the path between "
             f"{jobs[k].u!r} and {jobs[k].v!r} at step {first + row}; try a smaller lr (lr={lr:.3g})"
         )
@@ -149,13 +125,7 @@ def _initial(
 _Trained = list[tuple[torch.Tensor, np.ndarray]]
 
 
-def _clamp_hook(landscape: Landscape) -> Callable[[torch.Tensor], torch.Tensor] | None:
-    """The landscape's optional ``clamp`` (projection onto its box), if it has one."""
-    clamp = getattr(landscape, "clamp", None)
-    return clamp if callable(clamp) else None
-
-
-def _train(
+def _train_sampled(
     landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options, bar: Any
 ) -> _Trained:
     """Optimize the curves of ``jobs`` together; returns their bends and loss histories.
@@ -166,13 +136,12 @@ def _train(
     a = torch.stack([job.a for job in jobs])
     b = torch.stack([job.b for job in jobs])
     batches = landscape.batches(generator=torch.Generator().manual_seed(jobs[0].seed))
-    if isinstance(curve, Chain):
-        return _train_chain(landscape, curve, jobs, a, b, batches, opts, bar)
     n_jobs, t_batch = len(jobs), opts.t_batch
-    clamp = _clamp_hook(landscape)
+    clamp = landscape.clamp if landscape.box is not None else None
     bends = _initial(curve, jobs, a, b, opts.jitter)
     bends = (clamp(bends) if clamp else bends).requires_grad_(True)
     opt = _make_optimizer(bends, opts)
+    schedule = cosine_scheduler(opt, opts.steps, _FINAL_LR, constant=opts.schedule == "constant")
     # every job draws all its t from its own stream: results do not depend on grouping
     u = torch.stack([
         torch.rand(opts.steps, t_batch, dtype=torch.float64,
@@ -184,7 +153,6 @@ def _train(
     checked = 0
     for step in range(opts.steps):
         batch = next(batches)
-        opt.param_groups[0]["lr"] = opts.lr * _lr_factor(opts.schedule, step, opts.steps)
         opt.zero_grad(set_to_none=True)
         with torch.enable_grad():
             points = curve.at(a, b, bends, t_all[step]).reshape(n_jobs * t_batch, -1)
@@ -200,6 +168,7 @@ def _train(
         if (step + 1) % _CHECK_EVERY == 0 or step + 1 == opts.steps:
             checked = _check_finite(history, checked, jobs, opts.lr)
         opt.step()
+        schedule.step()
         if clamp is not None:
             with torch.no_grad():
                 bends.copy_(clamp(bends))
@@ -209,27 +178,24 @@ def _train(
     return [(final[k], hist[:, k]) for k in range(n_jobs)]
 
 
-def _train_chain(
-    landscape: Landscape,
-    curve: Chain,
-    jobs: list[_Job],
-    a: torch.Tensor,
-    b: torch.Tensor,
-    batches: Any,
-    opts: _Options,
-    bar: Any,
+def _train_nudged(
+    landscape: Landscape, curve: Curve, jobs: list[_Job], opts: _Options, bar: Any
 ) -> _Trained:
     """The chain with insertion for a group of pairs (one flat tensor of points)."""
+    assert isinstance(curve, Chain)
+    a = torch.stack([job.a for job in jobs])
+    b = torch.stack([job.b for job in jobs])
+    batches = landscape.batches(generator=torch.Generator().manual_seed(jobs[0].seed))
     group = ChainGroup([curve.points] * len(jobs), a.device)
-    clamp = _clamp_hook(landscape)
+    clamp = landscape.clamp if landscape.box is not None else None
     x = _initial(curve, jobs, a, b, opts.jitter).reshape(-1, a.shape[1])
     x = (clamp(x) if clamp else x).requires_grad_(True)
     opt = _make_optimizer(x, opts)
+    schedule = cosine_scheduler(opt, opts.steps, _FINAL_LR, constant=opts.schedule == "constant")
     history: list[torch.Tensor] = []
     checked = 0
     for step in range(opts.steps):
         batch = next(batches)
-        opt.param_groups[0]["lr"] = opts.lr * _lr_factor(opts.schedule, step, opts.steps)
         opt.zero_grad(set_to_none=True)
         with torch.enable_grad():
             values = landscape.objective(x, batch)
@@ -243,6 +209,7 @@ def _train_chain(
             checked = _check_finite(history, checked, jobs, opts.lr)
         x.grad = project_group(curve, group, a, b, x, grad, values)
         opt.step()
+        schedule.step()
         if clamp is not None:
             with torch.no_grad():
                 x.copy_(clamp(x))
@@ -285,92 +252,72 @@ def _replace_param(
     return param
 
 
+#: Trainers by :attr:`Curve.training`.
+_TRAINERS: dict[str, Callable[[Landscape, Curve, list[_Job], _Options, Any], _Trained]] = {
+    "sampled": _train_sampled,
+    "nudged": _train_nudged,
+}
+
+
 # ---------------------------------------------------------------------- public API
-def connect(
+def resolve_options(landscape: Landscape, minima: Minima, paths: PathConfig, n_pairs: int) -> _Options:
+    """The concrete optimizer settings of ``paths`` on this landscape (automatic values filled)."""
+    per_epoch = int(landscape.batches_per_epoch)
+    full_batch = per_epoch == 1
+    t_batch = paths.t_batch if paths.t_batch is not None else (16 if full_batch else 1)
+    lr = paths.lr if paths.lr is not None else _default_lr(minima, paths.optimizer)
+    group = paths.group
+    if group is None:
+        group = max(1, n_pairs) if full_batch and landscape.dim <= _GROUP_MAX_DIM else 1
+    return _Options(steps_for(paths, per_epoch), float(lr), paths.optimizer, float(paths.momentum),
+                    paths.schedule, t_batch, float(paths.weight_decay), float(paths.jitter), group)
+
+
+def optimize_pairs(
     landscape: Landscape,
-    minima: Minima | Any,
+    minima: Minima,
+    pairs: Sequence[tuple[int, int]],
     *,
-    curve: Curve = DEFAULT_CURVE,
-    pairs: Pairs = "all",
-    epochs: int | None = None,
-    lr: float | None = None,
-    optimizer: Literal["adam", "sgd"] = "adam",
-    momentum: float = 0.9,
-    schedule: Literal["cosine", "constant"] = "cosine",
-    t_batch: int | None = None,
-    weight_decay: float = 0.0,
-    jitter: float = 1e-2,
+    paths: PathConfig,
+    evaluation: EvaluationConfig,
     seed: int = 0,
-    n_eval: int = 61,
-    refine: int = 2,
-    linear: bool = True,
-    group: int | None = None,
     progress: bool = True,
     on_path: Callable[[Path], object] | None = None,
 ) -> list[Path]:
-    """Optimize a low-loss path for each requested pair of minima.
+    """Optimize and evaluate one curve per index pair of ``minima`` (SPEC §3).
+
+    This is the work of an executor (:mod:`topoloss.engine.executors`); users call
+    :func:`topoloss.connect` or :func:`topoloss.analyze`, which plan the pairs and store
+    the results.
 
     Bézier curves and polygonal chains are trained as in mode-connectivity work: each
     step draws ``t_batch`` stratified parameters ``t ~ U(0, 1)`` per pair and takes an
     optimizer step on the mean of ``landscape.objective(φ(t), batch)`` (plus
-    ``weight_decay * |φ(t)|²``) with respect to the bends. A :class:`~topoloss.Chain`
-    moves all its points by the projected gradient and inserts points every
-    ``curve.insert_every`` steps. Each path's barrier is then evaluated densely with
-    ``landscape.loss`` (see :func:`topoloss.paths.evaluate_curves`).
-
-    If the landscape has a ``clamp`` method (an analytic landscape's projection onto
-    its box), the control points are clamped after every step. Every family lies in
-    the convex hull of its control points, so the whole curve stays in the box where
-    the exact ground truth is defined.
+    ``weight_decay * |φ(t)|²``) with respect to the bends. A curve family whose
+    ``training`` is ``"nudged"`` (:class:`~topoloss.Chain`) moves all its points by the
+    projected gradient and inserts points every ``curve.insert_every`` steps. Each
+    path's barrier is then evaluated densely with ``landscape.loss``
+    (:func:`topoloss.paths.record.evaluate_curves`). Control points are projected onto
+    the landscape's :attr:`~topoloss.Landscape.box` after every step; every family lies
+    in the convex hull of its control points, so the whole curve stays in the box.
 
     Parameters
     ----------
     landscape : Landscape
         The loss.
-    minima : Minima or array_like of shape (m, P)
-        The endpoints; raw points are wrapped with :meth:`Minima.from_points`.
-    curve : Curve
-        Curve family; default ``Bezier(bends=3)``.
-    pairs : str or sequence of pairs
-        ``"all"``, ``"mst"``, ``"nearest"`` (see :func:`register_pairs`), or explicit
-        ``(u, v)`` pairs of minima names or indices.
-    epochs : int, optional
-        Passes over ``landscape.batches``; default: enough for
-        ``DEFAULT_STEPS = 400`` steps (400 steps on a full-batch landscape).
-    lr : float, optional
-        Initial learning rate, shared by all pairs. Default for Adam: ``0.01 * d / sqrt(P)``
-        with ``d`` the median distance between the minima (a hundredth of a typical
-        per-coordinate distance); for SGD ``0.01``.
-    optimizer : {"adam", "sgd"}
-        Optimizer over the flat bends tensor (SGD uses ``momentum``).
-    momentum : float
-        SGD momentum.
-    schedule : {"cosine", "constant"}
-        Learning-rate schedule; cosine decays to 1% of ``lr`` over the run.
-    t_batch : int, optional
-        Curve parameters per step; default 16 on full-batch landscapes and 1 (one
-        ``t`` per mini-batch) otherwise. Ignored by :class:`~topoloss.Chain`.
-    weight_decay : float
-        L2 penalty on ``φ(t)`` (Bézier and PolyChain only).
-    jitter : float
-        The bends start on the straight segment plus Gaussian noise of standard
-        deviation ``jitter * |b - a| / sqrt(P)`` per coordinate (from the pair's seed),
-        which breaks symmetries that would otherwise keep a curve on a ridge through
-        a maximum; 0 starts exactly on the segment.
+    minima : Minima
+        The endpoints.
+    pairs : sequence of (int, int)
+        Index pairs into ``minima``.
+    paths, evaluation : PathConfig, EvaluationConfig
+        How to optimize and how to measure (see :mod:`topoloss.config`).
     seed : int
         Every pair draws from its own stream seeded by ``(seed, i, j)``: the same seed
         gives identical paths, whatever the grouping or the other pairs.
-    n_eval, refine : int
-        Dense evaluation grid and refinement rounds (:func:`~topoloss.paths.evaluate_curves`).
-    linear : bool
-        Also evaluate the straight segment (``Path.linear_barrier``).
-    group : int, optional
-        Pairs optimized together; default: all on full-batch landscapes with at most
-        4096 coordinates, else 1.
     progress : bool
-        Show tqdm progress bars (over pairs, and over steps of the current pairs).
+        Show tqdm progress bars.
     on_path : callable, optional
-        Called with each :class:`~topoloss.paths.Path` as soon as it is finished.
+        Called with each :class:`~topoloss.paths.record.Path` as soon as it is finished.
 
     Returns
     -------
@@ -379,51 +326,22 @@ def connect(
 
     Raises
     ------
-    ValueError
-        For minima of the wrong dimension, unknown minima or strategies, invalid
-        options, or a non-finite loss during optimization (naming the pair).
+    Diverged
+        A loss became non-finite during optimization or on the optimized path (the
+        message names the pair).
     """
-    minima = as_minima(landscape, minima)
-    if not isinstance(curve, Curve):
-        raise TypeError(f"curve={curve!r}; expected a Bezier, PolyChain or Chain")
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer={optimizer!r}; expected 'adam' or 'sgd'")
-    if schedule not in ("cosine", "constant"):
-        raise ValueError(f"schedule={schedule!r}; expected 'cosine' or 'constant'")
-    if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
-        raise ValueError(f"weight_decay={weight_decay!r}; expected a number >= 0")
-    if isinstance(n_eval, bool) or not isinstance(n_eval, int) or n_eval < 2:
-        raise ValueError(f"n_eval={n_eval!r}; expected an integer >= 2")
-    if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0:
-        raise ValueError(f"refine={refine!r}; expected an integer >= 0")
-    index_pairs = select_pairs(minima, pairs)
-    per_epoch = int(landscape.batches_per_epoch)
-    full_batch = per_epoch == 1
-    if epochs is None:
-        epochs = max(1, math.ceil(DEFAULT_STEPS / per_epoch))
-    _check_positive(epochs, "epochs", integer=True)
-    steps = epochs * per_epoch
-    if t_batch is None:
-        t_batch = 16 if full_batch else 1
-    _check_positive(t_batch, "t_batch", integer=True)
-    if lr is None:
-        lr = _default_lr(minima, optimizer)
-    _check_positive(lr, "lr")
-    if not (isinstance(momentum, (int, float)) and 0 <= momentum < 1):
-        raise ValueError(f"momentum={momentum!r}; expected a number in [0, 1)")
-    if group is None:
-        group = max(1, len(index_pairs)) if full_batch and landscape.dim <= _GROUP_MAX_DIM else 1
-    _check_positive(group, "group", integer=True)
-    if not (isinstance(jitter, (int, float)) and math.isfinite(jitter) and jitter >= 0):
-        raise ValueError(f"jitter={jitter!r}; expected a finite number >= 0")
-    opts = _Options(steps, float(lr), optimizer, float(momentum), schedule, t_batch,
-                    float(weight_decay), float(jitter))
-
+    curve = paths.curve
+    if curve.training not in _TRAINERS:
+        raise InputError(f"curve family {curve.kind!r} has training={curve.training!r}; expected one of "
+                         f"{', '.join(_TRAINERS)}")
+    opts = resolve_options(landscape, minima, paths, len(pairs))
+    n_eval, refine, linear = evaluation.n_eval, evaluation.refine, evaluation.linear
     points = minima.points.to(landscape.device, landscape.dtype)
     jobs = [
         _Job(i, j, minima.names[i], minima.names[j], points[i], points[j], _pair_seed(seed, i, j))
-        for i, j in index_pairs
+        for i, j in pairs
     ]
+    steps, group = opts.steps, opts.group
 
     results: list[Path] = []
     overall = tqdm(total=len(jobs), desc="paths", unit="path", disable=not progress)
@@ -434,7 +352,7 @@ def connect(
             with tqdm(total=steps, desc=label, unit="step", leave=False,
                       disable=not progress) as bar:
                 t0 = time.perf_counter()
-                trained = _train(landscape, curve, chunk, opts, bar)
+                trained = _TRAINERS[curve.training](landscape, curve, chunk, opts, bar)
                 t1 = time.perf_counter()
             items = [(curve, job.a, job.b, bends) for job, (bends, _) in zip(chunk, trained)]
             if linear:
@@ -448,8 +366,9 @@ def connect(
             for k, job in enumerate(chunk):
                 t, y = profiles[k]
                 if not np.isfinite(y).all():
-                    raise ValueError(
-                        f"loss is not finite on the optimized path between {job.u!r} and {job.v!r}"
+                    raise Diverged(
+                        f"loss is not finite on the optimized path between {job.u!r} and {job.v!r} "
+                        f"(lr={opts.lr:.3g}); try a smaller lr"
                     )
                 top = int(np.argmax(y))
                 lin_t, lin_y = profiles[len(chunk) + k] if linear else (np.empty(0), np.empty(0))

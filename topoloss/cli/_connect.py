@@ -1,0 +1,53 @@
+"""``topoloss connect``: optimize paths between minima in a run directory (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path as FilePath
+
+from topoloss.cli._options import add_config_flags, config_from_args, finish, run_flags, run_study
+from topoloss.errors import InputError
+
+__all__ = ["register"]
+
+
+def _connect(args: argparse.Namespace) -> int:
+    from topoloss.config import MinimaConfig, StudyConfig
+    from topoloss.engine.store import Run
+
+    if args.checkpoints:
+        given = vars(args)
+        if "cfg____model" not in given or "cfg____data" not in given:
+            raise InputError("--model and --data are required with checkpoint files")
+        missing = [f for f in args.checkpoints if not FilePath(f).is_file()]
+        if missing:
+            raise FileNotFoundError(f"checkpoint not found: {missing[0]}")
+        base = StudyConfig(minima=MinimaConfig(checkpoints=tuple(str(FilePath(f).resolve())
+                                                                 for f in args.checkpoints)))
+    else:
+        try:
+            stored = Run(args.run).config
+        except FileNotFoundError:
+            raise InputError(f"give checkpoint files, or --run a directory made by `topoloss train` "
+                             f"({args.run} holds no run)") from None
+        base = StudyConfig.from_dict({k: v for k, v in stored.items()
+                                      if k not in ("paths", "evaluation", "execution", "seed")})
+    run, result = run_study(args, config_from_args(args, base))
+    return finish(args, result, run)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("connect", help="optimize paths between minima (resumable)",
+                       description="Optimize a low-loss path for each planned pair of minima, writing "
+                                   "each path to the run directory as soon as it is finished; then the "
+                                   "graph, barcode and TO-score. Re-running the same command resumes.")
+    p.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT",
+                   help=".pt state dicts (loaded with weights_only=True) or .safetensors files; "
+                        "omit to use the minima of a run made by `topoloss train`")
+    add_config_flags(p, "", only=("model", "data", "device", "batch_size", "seed"))
+    add_config_flags(p, "paths")
+    add_config_flags(p, "evaluation")
+    add_config_flags(p, "execution")
+    run_flags(p)
+    p.add_argument("--json", action="store_true", help="print the barcode as JSON")
+    p.set_defaults(func=_connect)

@@ -1,0 +1,216 @@
+"""Command-line flags generated from :mod:`topoloss.config`, and the helpers the study
+commands share (config files, run directories, the result lines).
+
+Every flag of a configuration field is made here from the field itself: its name
+(``t_batch`` -> ``--t-batch``), its type, its choices, its help text and its default
+(shown in ``--help``, never copied). A flag the user does not give stays out of the
+namespace, so the configuration keeps its own default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path as FilePath
+from typing import Any
+
+from topoloss.config import StudyConfig, _SECTIONS
+from topoloss.errors import InputError
+
+__all__ = ["add_config_flags", "config_from_args", "finish", "open_run", "read_config_file", "say"]
+
+_PREFIX = "cfg__"
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"0-3"`` -> (0, 1, 2, 3); ``"1,5,7"`` -> (1, 5, 7)."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            if "-" in part.strip()[1:]:
+                lo, hi = part.split("-", 1)
+                out += list(range(int(lo), int(hi) + 1))
+            else:
+                out.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seeds {text!r}: use e.g. 0-3 or 0,2,5") from None
+    return tuple(out)
+
+
+def parse_pairs(text: str) -> Any:
+    """A strategy name, or ``a-b,a-c`` (or ``a:b``) pairs of minima names."""
+    if "-" not in text and ":" not in text:
+        return text
+    return [tuple(p.split("-", 1) if "-" in p else p.split(":", 1)) for p in text.split(",")]
+
+
+def _parse_curve(text: str) -> Any:
+    from topoloss.paths.curves import make_curve
+
+    try:
+        return make_curve(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _optional(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        if text.lower() in ("auto", "none"):
+            return None
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected "
+                                             f"{'an integer' if kind is int else 'a number'} or auto") from None
+    return parse
+
+
+_PARSERS: dict[str, Any] = {
+    "int": int, "float": float, "str": str, "int | None": _optional(int), "float | None": _optional(float),
+    "str | None": str, "tuple[int, ...]": parse_seeds, "Curve": _parse_curve, "Any": parse_pairs,
+}
+
+
+def _describe(value: Any) -> str:
+    from topoloss.paths.curves import Curve
+
+    if value is None:
+        return "automatic"
+    if isinstance(value, Curve):
+        return value.spec()
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def add_config_flags(
+    parser: argparse.ArgumentParser, section: str, *, only: tuple[str, ...] | None = None,
+    exclude: tuple[str, ...] = (), required: tuple[str, ...] = (), title: str | None = None,
+) -> None:
+    """Add one flag per field of a config section (``""`` for the top level)."""
+    cls = StudyConfig if section == "" else _SECTIONS[section]
+    default = cls()
+    group = parser.add_argument_group(title or (f"[{section}] options" if section else "study options"))
+    for f in fields(cls):
+        if f.name in _SECTIONS or f.name in exclude or (only is not None and f.name not in only):
+            continue
+        flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+        value = getattr(default, f.name)
+        help_text = f.metadata.get("help", "")
+        dest = f"{_PREFIX}{section}__{f.name}"
+        if f.type == "bool":
+            group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                               help=f"{help_text} (default: {'yes' if value else 'no'})")
+            continue
+        group.add_argument(
+            flag, dest=dest, type=_PARSERS[str(f.type)], default=argparse.SUPPRESS,
+            choices=f.metadata.get("choices"), required=f.name in required,
+            metavar=f.name.upper() if "choices" not in f.metadata else None,
+            help=help_text + ("" if f.name in required or "(default" in help_text
+                              else f" (default: {_describe(value)})"),
+        )
+
+
+def config_from_args(args: argparse.Namespace, base: StudyConfig | None = None) -> StudyConfig:
+    """``base`` (default :class:`StudyConfig()`) with the flags the user gave."""
+    config = base if base is not None else StudyConfig()
+    top: dict[str, Any] = {}
+    parts: dict[str, dict[str, Any]] = {}
+    for dest, value in vars(args).items():
+        if not dest.startswith(_PREFIX):
+            continue
+        section, name = dest[len(_PREFIX):].split("__", 1)
+        (parts.setdefault(section, {}) if section else top)[name] = value
+    for section, changes in parts.items():
+        top[section] = getattr(config, section).replace(**changes)
+    return config.replace(**top) if top else config
+
+
+def read_config_file(path: str) -> dict[str, Any]:
+    """The mapping in a TOML, YAML or JSON config file."""
+    p = FilePath(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"config file not found: {p}")
+    text = p.read_text()
+    suffix = p.suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml", ".json"):
+        raise InputError(f"unknown config format {p.suffix!r} of {p}: use .toml, .yaml or .json")
+    try:
+        if suffix == ".toml":
+            import tomllib
+
+            data: Any = tomllib.loads(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+        else:
+            try:
+                import yaml
+            except ImportError:
+                raise InputError("reading YAML needs PyYAML: pip install 'topoloss[yaml]' (or use TOML)") from None
+            data = yaml.safe_load(text)
+    except InputError:
+        raise
+    except Exception as exc:  # tomllib / yaml / json errors all mean a malformed file
+        raise InputError(f"malformed config {p}: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"malformed config {p}: the top level is not a table of keys")
+    return data
+
+
+def say(args: argparse.Namespace, msg: str) -> None:
+    """A progress message on stderr unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(msg, file=sys.stderr)
+
+
+#: Keys a run made by ``topoloss train`` stores: the path keys are added by ``connect``.
+TRAIN_KEYS = ("landscape", "model", "data", "device", "batch_size", "minima")
+
+
+def open_run(args: argparse.Namespace, config: StudyConfig, *, keys: tuple[str, ...] | None = None) -> Any:
+    """Validate ``config`` by building its landscape, then open (or create) the run directory.
+
+    Returns ``(run, landscape)``. Bad specs fail before ``--run`` is touched.
+    """
+    from topoloss.engine.specs import make_landscape
+    from topoloss.engine.store import Run
+
+    landscape = make_landscape(config)
+    stored = config.to_dict()
+    if keys is not None:
+        stored = {k: v for k, v in stored.items() if k in keys}
+    return Run(args.run, stored, new=args.new), landscape
+
+
+def run_study(args: argparse.Namespace, config: StudyConfig) -> tuple[Any, Any]:
+    """The engine on a run directory: ``(run, analysis)``."""
+    from topoloss.engine.pipeline import run_pipeline
+
+    run, landscape = open_run(args, config)
+    result = run_pipeline(landscape, config, store=run, progress=not args.quiet, log=lambda m: say(args, m))
+    return run, result
+
+
+def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
+    """Print the barcode and TO-score (or the JSON summary) and where the results are."""
+    from topoloss.cli import emit_json
+    from topoloss.topology.score import barcode_summary
+
+    if getattr(args, "json", None):
+        emit_json("-", barcode_summary(result.barcode))
+    elif not args.quiet:
+        print(result.barcode)
+        print(f"TO-score (bottleneck): {result.to_score:.6g}")
+    say(args, f"paths: {result.computed_paths} computed, {result.reused_paths} reused; results in {run.dir}")
+    return 0
+
+
+def run_flags(p: argparse.ArgumentParser, *, required: bool = True, default: str | None = None) -> None:
+    """``--run``, ``--new`` and ``--quiet``."""
+    p.add_argument("--run", metavar="RUN_DIR", required=required, default=default,
+                   help="run directory (created; resumed if it exists)"
+                   + (f" (default {default})" if default else ""))
+    p.add_argument("--new", action="store_true", help="move an existing run in RUN_DIR aside and start afresh")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages")

@@ -1,0 +1,49 @@
+"""``topoloss run``: the whole pipeline from one config file (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path as FilePath
+
+from topoloss.cli._options import finish, read_config_file, run_study, say
+
+__all__ = ["register"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from topoloss.config import StudyConfig
+
+    data = read_config_file(args.config)
+    run_dir = data.pop("run", None)
+    args.run = args.run or run_dir or str(FilePath(args.config).with_suffix("")) + "-run"
+    minima = data.get("minima")
+    if isinstance(minima, dict) and isinstance(minima.get("checkpoints"), list):
+        base = FilePath(args.config).resolve().parent
+        minima["checkpoints"] = [str((base / str(f)).resolve()) for f in minima["checkpoints"]]
+        missing = [f for f in minima["checkpoints"] if not FilePath(f).is_file()]
+        if missing:
+            raise FileNotFoundError(f"checkpoint not found: {missing[0]}")
+    run, result = run_study(args, StudyConfig.from_dict(data))
+    code = finish(args, result, run)
+    if not args.no_report:
+        from topoloss.report import make_report
+
+        files = make_report(run)
+        say(args, f"report: {files[-1]}")
+    return code
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="the whole pipeline from one config file (resumable)",
+                       description="Run minima -> paths -> barcode -> report from a TOML/YAML/JSON "
+                                   "config: every key of topoloss.config.StudyConfig, sections "
+                                   "[minima], [paths], [evaluation], [execution], plus 'run' (the "
+                                   "run directory). See docs/configuration.md.")
+    p.add_argument("config", metavar="CONFIG", help="config file (.toml, .yaml, .json)")
+    p.add_argument("--run", metavar="RUN_DIR", default=None,
+                   help="run directory (default: the config's 'run' key, else CONFIG-run)")
+    p.add_argument("--new", action="store_true", help="move an existing run aside and start afresh")
+    p.add_argument("--no-report", action="store_true", help="skip the figures and summary")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages")
+    p.add_argument("--json", action="store_true", help="print the barcode as JSON")
+    p.set_defaults(func=_run)

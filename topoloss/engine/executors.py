@@ -1,0 +1,78 @@
+"""Executors: where the optimization of planned pairs runs.
+
+An executor turns index pairs into :class:`~topoloss.paths.record.Path` records and
+hands each one to ``on_path`` as soon as it is finished. It never writes a run
+directory: the engine (the driver) stores each result, so resuming works the same
+whatever the executor. Pairs are seeded per pair, so every executor gives the same
+paths.
+
+Built in: ``serial`` (this process, one group of pairs after another). Register more
+with :func:`register_executor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from topoloss._registry import Registry
+from topoloss.config import EvaluationConfig, PathConfig
+from topoloss.landscapes.base import Landscape
+from topoloss.minima.find import Minima
+from topoloss.paths.optimize import optimize_pairs
+from topoloss.paths.record import Path
+
+__all__ = ["EXECUTORS", "Executor", "PairTask", "SerialExecutor", "make_executor", "register_executor"]
+
+
+@dataclass(frozen=True)
+class PairTask:
+    """Everything an executor needs to optimize pairs of one study."""
+
+    landscape: Landscape
+    minima: Minima
+    paths: PathConfig
+    evaluation: EvaluationConfig
+    seed: int
+
+
+class Executor(Protocol):
+    """Runs the optimization of index pairs."""
+
+    def run(
+        self, task: PairTask, pairs: Sequence[tuple[int, int]], *,
+        progress: bool, on_path: Callable[[Path], object],
+    ) -> list[Path]:
+        """Optimize ``pairs``; call ``on_path`` with each path as it finishes; return them."""
+        ...  # pragma: no cover
+
+
+class SerialExecutor:
+    """Every pair in this process, in order (pairs grouped where the landscape allows)."""
+
+    def run(
+        self, task: PairTask, pairs: Sequence[tuple[int, int]], *,
+        progress: bool, on_path: Callable[[Path], object],
+    ) -> list[Path]:
+        return optimize_pairs(task.landscape, task.minima, pairs, paths=task.paths,
+                              evaluation=task.evaluation, seed=task.seed, progress=progress,
+                              on_path=on_path)
+
+
+#: Executor factories by name (``() -> Executor``).
+EXECUTORS: Registry[Callable[[], Executor]] = Registry("executor")
+
+
+def register_executor(name: str, factory: Callable[[], Executor], *, replace: bool = False) -> None:
+    """Make ``executor=name`` (API, ``[execution]`` in config files, ``--executor``) use
+    ``factory()``."""
+    EXECUTORS.register(name, factory, replace=replace)
+
+
+register_executor("serial", SerialExecutor)
+
+
+def make_executor(name: str) -> Executor:
+    """A fresh executor by name."""
+    return EXECUTORS.get(name)()

@@ -1,0 +1,169 @@
+"""Pair planners: which pairs of minima the engine optimizes next.
+
+A planner sees the minima and the paths known so far and returns the next index pairs
+to optimize; the engine runs them and asks again until a planner returns nothing. The
+static planners name every pair at once:
+
+- ``all``: every pair (the barcode of the complete graph);
+- ``mst``: the Euclidean minimum spanning tree of the minima (N−1 pairs);
+- ``nearest``: each minimum with its nearest neighbour (may leave the graph
+  disconnected);
+- an explicit list of pairs of minima names or indices.
+
+Register a static strategy with :func:`register_pairs` (a function of the minima) or a
+planner that adapts to what it learns with :func:`register_planner`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from topoloss._registry import Registry
+from topoloss.errors import InputError
+from topoloss.minima.find import Minima
+from topoloss.paths.record import Path
+
+__all__ = [
+    "PLANNERS",
+    "Planner",
+    "StaticPlanner",
+    "make_planner",
+    "register_pairs",
+    "register_planner",
+    "select_pairs",
+]
+
+#: A pair strategy maps the minima to index pairs ``(i, j)``, ``i != j``.
+PairStrategy = Callable[[Minima], Sequence[tuple[Hashable, Hashable]]]
+#: Known paths by unordered index pair.
+Known = Mapping[frozenset[int], Path]
+
+
+class Planner(Protocol):
+    """Chooses the next pairs to optimize."""
+
+    def next_pairs(self, minima: Minima, known: Known) -> list[tuple[int, int]]:
+        """Index pairs to optimize now (known pairs are skipped by the engine);
+        an empty list ends the planning."""
+        ...  # pragma: no cover
+
+    def planned(self) -> list[tuple[int, int]]:
+        """Every pair planned so far, in order: the edges of the graph."""
+        ...  # pragma: no cover
+
+
+class StaticPlanner:
+    """Plans a fixed set of pairs in one round.
+
+    Parameters
+    ----------
+    pairs : callable or sequence of pairs
+        A strategy ``minima -> pairs`` or explicit pairs of names or indices.
+    """
+
+    def __init__(self, pairs: PairStrategy | Sequence[tuple[Hashable, Hashable]]) -> None:
+        self._pairs = pairs
+        self._planned: list[tuple[int, int]] | None = None
+
+    def next_pairs(self, minima: Minima, known: Known) -> list[tuple[int, int]]:
+        if self._planned is not None:
+            return []
+        raw = self._pairs(minima) if callable(self._pairs) else self._pairs
+        self._planned = select_pairs(minima, raw)
+        return list(self._planned)
+
+    def planned(self) -> list[tuple[int, int]]:
+        return list(self._planned or [])
+
+
+#: Planner factories by name (``() -> Planner``): see :func:`register_planner`.
+PLANNERS: Registry[Callable[[], Planner]] = Registry("pair strategy")
+
+
+def register_planner(name: str, factory: Callable[[], Planner], *, replace: bool = False) -> None:
+    """Make ``pairs=name`` (API, config files, ``--pairs``) use ``factory()``, a fresh
+    :class:`Planner` per run."""
+    if not callable(factory):
+        raise InputError(f"planner {name!r} must be a callable returning a Planner, got {factory!r}")
+    PLANNERS.register(name, factory, replace=replace)
+
+
+def register_pairs(name: str, strategy: PairStrategy, *, replace: bool = False) -> None:
+    """Make ``pairs=name`` use the static strategy ``strategy(minima) -> [(i, j), ...]``.
+
+    Examples
+    --------
+    >>> register_pairs("chain", lambda m: [(i, i + 1) for i in range(len(m) - 1)])
+    >>> PLANNERS.unregister("chain")
+    """
+    if not callable(strategy):
+        raise InputError(f"pair strategy {name!r} must be callable, got {strategy!r}")
+    register_planner(name, lambda: StaticPlanner(strategy), replace=replace)
+
+
+def _all_pairs(minima: Minima) -> list[tuple[int, int]]:
+    n = len(minima)
+    return [(i, j) for i in range(n) for j in range(i + 1, n)]
+
+
+def _mst_pairs(minima: Minima) -> list[tuple[int, int]]:
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    d = minima.distances()
+    # zero distances would read as "no edge"; duplicates are separated by a tiny weight
+    tree = minimum_spanning_tree(np.where(d > 0, d, 1e-300)).tocoo()
+    return sorted((int(min(i, j)), int(max(i, j))) for i, j in zip(tree.row, tree.col))
+
+
+def _nearest_pairs(minima: Minima) -> list[tuple[int, int]]:
+    d = minima.distances()
+    np.fill_diagonal(d, np.inf)
+    if len(minima) < 2:
+        return []
+    near = np.argmin(d, axis=1)
+    return sorted({(int(min(i, j)), int(max(i, j))) for i, j in enumerate(near)})
+
+
+register_pairs("all", _all_pairs)
+register_pairs("mst", _mst_pairs)
+register_pairs("nearest", _nearest_pairs)
+
+
+def make_planner(pairs: str | Sequence[tuple[Hashable, Hashable]] | Planner) -> Planner:
+    """A fresh planner for ``pairs``: a registered name, explicit pairs, or a planner."""
+    if isinstance(pairs, str):
+        return PLANNERS.get(pairs)()
+    if hasattr(pairs, "next_pairs"):
+        return pairs  # type: ignore[return-value]
+    return StaticPlanner(list(pairs))  # type: ignore[arg-type]
+
+
+def select_pairs(minima: Minima, pairs: Any = "all") -> list[tuple[int, int]]:
+    """Resolve ``pairs`` (a strategy name or explicit pairs of names/indices) to indices.
+
+    Explicit pairs keep their order and direction; repeated unordered pairs are dropped.
+
+    Raises
+    ------
+    InputError
+        For an unknown strategy or minimum, or a pair of a minimum with itself.
+    """
+    if isinstance(pairs, str):
+        return make_planner(pairs).next_pairs(minima, {})
+    out: list[tuple[int, int]] = []
+    seen: set[frozenset[int]] = set()
+    for pair in pairs:
+        try:
+            u, v = pair
+        except (TypeError, ValueError):
+            raise InputError(f"pair {pair!r} is not a pair of minima") from None
+        i, j = minima.index(u), minima.index(v)
+        if i == j:
+            raise InputError(f"pair {pair!r} joins minimum {minima.names[i]!r} with itself")
+        if frozenset((i, j)) not in seen:
+            seen.add(frozenset((i, j)))
+            out.append((i, j))
+    return out
