@@ -109,3 +109,16 @@ def test_profiles_and_plane_on_an_analytic_landscape():
         plane_slice(land, torch.stack([pts[0], pts[1], 2 * pts[1] - pts[0]]))
     flat = from_function(lambda x: ((x**2 - 1) ** 2).sum(-1), [(-2, 2), (-2, 2)])
     assert rendered_pixels(plot_landscape_2d(flat)) > 1000
+
+
+def test_plot_imports_without_torch():
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = str(pathlib.Path(__file__).resolve().parents[1])
+    code = "import topoloss.plot, sys; assert 'torch' not in sys.modules, 'torch was imported'"
+    env = {**os.environ, "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
