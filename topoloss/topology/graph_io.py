@@ -30,10 +30,10 @@ import json
 import math
 import os
 import re
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Any, Literal
+from xml.etree import ElementTree
 
 import networkx as nx
 import numpy as np
