@@ -86,8 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         help="drop finite bars of length <= EPS: minima that only the grid creates, e.g. in "
-        "diagonal valleys (default: 0.1%% of the value range of the barcode, its highest "
-        "finite value minus its lowest minimum; 0 keeps all)",
+        "diagonal valleys (default: 0.1%% of the span of the bars; 0 keeps all)",
     )
     p.add_argument(
         "--json",
