@@ -109,3 +109,61 @@ def test_profiles_and_plane_on_an_analytic_landscape():
         plane_slice(land, torch.stack([pts[0], pts[1], 2 * pts[1] - pts[0]]))
     flat = from_function(lambda x: ((x**2 - 1) ** 2).sum(-1), [(-2, 2), (-2, 2)])
     assert rendered_pixels(plot_landscape_2d(flat)) > 1000
+
+
+def test_plot_imports_without_torch():
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = str(pathlib.Path(__file__).resolve().parents[1])
+    code = "import topoloss.plot, sys; assert 'torch' not in sys.modules, 'torch was imported'"
+    env = {**os.environ, "PYTHONPATH": root}
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+
+
+def test_merge_tree_by_hand_with_a_tie():
+    # a 0.0, b 1.0, c 1.0 (tied with b; b was added first, so b is the elder), d 0.5.
+    # At 2 c joins b; at 3 the edges c-d and a-d join everything: b and d both die
+    # into a at the same level.
+    b = np.array(
+        [
+            [0, INF, INF, 3],
+            [INF, 0, 2, INF],
+            [INF, 2, 0, 3],
+            [3, INF, 3, 0],
+        ]
+    )
+    bc = loss_barcode(LandscapeGraph.from_barriers([0.0, 1.0, 1.0, 0.5], b, names="abcd"))
+    assert bc.merges_into == (None, "a", "b", "a")
+
+    def shape(node):
+        if not node.children:
+            return node.minimum, node.level
+        return node.level, [shape(c) for c in node.children]
+
+    # bars replayed by death, ties in node order (b before d); dying basin first
+    expected = (3.0, [("d", 0.5), (3.0, [(2.0, [("c", 1.0), ("b", 1.0)]), ("a", 0.0)])])
+    roots = merge_tree(bc)
+    assert [shape(r) for r in roots] == [expected]
+
+
+def test_merge_tree_rejects_a_bar_merging_into_nothing():
+    from topoloss import Barcode
+
+    bc = Barcode(("a", "b"), [[0.0, INF], [1.0, 2.0]], (None, ("a", "b")), (None, "zz"))
+    with pytest.raises(ValueError, match="'b' merges into 'zz'"):
+        merge_tree(bc)
+
+
+def test_disconnectivity_png(tmp_path):
+    b = np.array([[0, INF, INF, 3], [INF, 0, 2, INF], [INF, 2, 0, 3], [3, INF, 3, 0]])
+    bc = loss_barcode(LandscapeGraph.from_barriers([0.0, 1.0, 1.0, 0.5], b, names="abcd"))
+    ax = plot_disconnectivity(bc)
+    ax.figure.savefig(tmp_path / "d.png")
+    plt.close(ax.figure)
+    assert (tmp_path / "d.png").read_bytes()[:4] == b"\x89PNG"

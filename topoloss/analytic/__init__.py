@@ -8,10 +8,21 @@
   :data:`BUILTINS`;
 - exact answers on a grid (SPEC §7): :func:`exact_barcode` (GUDHI cubical
   persistence), :func:`exact_minima`, :func:`exact_barriers`;
+- comparing a loss barcode with the exact one, with one rule for grid-artifact bars
+  (:mod:`topoloss.analytic.compare`): :func:`compare_to_exact`, :func:`drop_short_bars`,
+  :func:`artifact_length`, :func:`value_range`;
 - :func:`escape_learning_rate`: the smallest learning rate at which gradient descent
   leaves a local minimum (SPEC §8).
 """
 
+from topoloss.analytic.compare import (
+    ARTIFACT_FRACTION,
+    ExactComparison,
+    artifact_length,
+    compare_to_exact,
+    drop_short_bars,
+    value_range,
+)
 from topoloss.analytic.escape import escape_learning_rate, escape_steps
 from topoloss.analytic.exact import (
     GridMinima,
@@ -39,15 +50,20 @@ from topoloss.analytic.functions import (
 from topoloss.analytic.landscape import AnalyticLandscape, from_function
 
 __all__ = [
+    "ARTIFACT_FRACTION",
     "BUILTINS",
     "SEXTIC_TAYLOR",
     "AnalyticLandscape",
     "CriticalPoints",
+    "ExactComparison",
     "GridMinima",
     "PolynomialLandscape",
     "Sextic",
+    "artifact_length",
     "builtin",
+    "compare_to_exact",
     "default_resolution",
+    "drop_short_bars",
     "escape_learning_rate",
     "escape_steps",
     "exact_barcode",
@@ -62,4 +78,5 @@ __all__ = [
     "sextic",
     "six_hump_camel",
     "styblinski_tang",
+    "value_range",
 ]

@@ -15,7 +15,9 @@ def _point(p) -> list[float] | None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from topoloss._validate import check_number
     from topoloss.analytic import BUILTINS, builtin, exact_minima
+    from topoloss.analytic.compare import artifact_length, drop_short_bars
     from topoloss.cli import emit_json
     from topoloss.topology.score import barcode_summary
 
@@ -25,16 +27,12 @@ def _run(args: argparse.Namespace) -> int:
         for name in BUILTINS:
             print(name)
         return 0
-    if args.min_length is not None and not args.min_length >= 0:
-        raise ValueError(f"--min-length={args.min_length!r}; expected a number >= 0")
+    if args.min_length is not None:
+        check_number(args.min_length, "--min-length", low=0.0)
     land = builtin(args.name)
-    res = args.resolution
-    gm = exact_minima(land, resolution=res)
-    min_length = args.min_length
-    if min_length is None:  # auto: 0.1% of the span of the bars (grid artifacts only)
-        finite = gm.barcode.finite()
-        min_length = 1e-3 * float(finite[:, 1].max() - gm.barcode.intervals[:, 0].min()) if len(finite) else 0.0
-    bc = gm.barcode.drop_short(min_length) if min_length > 0 else gm.barcode
+    gm = exact_minima(land, resolution=args.resolution)
+    min_length = artifact_length(gm.barcode) if args.min_length is None else args.min_length
+    bc = drop_short_bars(gm.barcode, min_length)
     dropped = len(gm.barcode) - len(bc)
     keep = [int(n) for n in bc.names]  # type: ignore[call-overload]
     if args.json:

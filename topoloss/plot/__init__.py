@@ -1,6 +1,11 @@
 """Pictures: every function takes ``ax=None`` and returns the matplotlib Axes."""
 
-from topoloss.plot.barcode import plot_barcode, plot_barcodes, plot_comparison, plot_diagram
+from topoloss.plot.barcode import (
+    plot_barcode,
+    plot_barcodes,
+    plot_comparison,
+    plot_diagram,
+)
 from topoloss.plot.disconnectivity import MergeNode, merge_tree, plot_disconnectivity
 from topoloss.plot.landscape2d import plot_landscape_2d
 from topoloss.plot.plane import PlaneSlice, plane_slice, plot_plane

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.axes import Axes
 
+from topoloss.errors import InputError
 from topoloss.topology.barcode import Barcode
 
 __all__ = ["MergeNode", "merge_tree", "plot_disconnectivity"]
@@ -16,7 +17,17 @@ __all__ = ["MergeNode", "merge_tree", "plot_disconnectivity"]
 
 @dataclass
 class MergeNode:
-    """A node of the merge tree: a minimum (leaf) or the saddle where basins join."""
+    """A node of the merge tree: a minimum (leaf) or the saddle where basins join.
+
+    Attributes
+    ----------
+    level : float
+        The loss of the minimum (leaf) or of the saddle (inner node).
+    minimum : hashable or None
+        The minimum of a leaf; ``None`` for an inner node.
+    children : list of MergeNode
+        The basins that join here (empty for a leaf).
+    """
 
     level: float
     minimum: Hashable | None = None
@@ -37,28 +48,51 @@ class MergeNode:
 def merge_tree(barcode: Barcode) -> list[MergeNode]:
     """The merge tree of a barcode: one root per connected component.
 
-    Bars are merged in order of death: at level ``d`` the basin of a minimum joins the
-    basin of the minimum it ``merges_into``.
+    Built from what the barcode records, with no union-find of its own: every finite bar
+    ends where its minimum's basin (of which it is the elder) joins the basin of the
+    minimum it ``merges_into`` (the elder of the component formed at that level). Bars
+    are replayed in order of death (ties in node order); each merge makes a node at the
+    death level whose children are the tree of the dying basin, then the tree of the
+    basin it joins. Merges at one level stay binary nodes, one per bar.
+
+    Parameters
+    ----------
+    barcode : Barcode
+        From :func:`topoloss.loss_barcode` (it needs ``merges_into``), or a copy with
+        short bars dropped (:meth:`Barcode.drop_short` keeps every bar another one
+        merges into).
+
+    Returns
+    -------
+    list of MergeNode
+        One root per essential bar, sorted by the lowest minimum below it.
+
+    Raises
+    ------
+    InputError
+        If a finite bar merges into no minimum, or into one that is not in the barcode
+        or has already merged away.
+
+    Examples
+    --------
+    >>> from topoloss import LandscapeGraph, loss_barcode
+    >>> g = LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]], names="ab")
+    >>> root, = merge_tree(loss_barcode(g))
+    >>> root.level, [leaf.minimum for leaf in root.leaves()]
+    (3.0, ['b', 'a'])
     """
-    root: dict[Hashable, MergeNode] = {n: MergeNode(float(b), n) for n, b in zip(barcode.names, barcode.intervals[:, 0])}
-    owner: dict[Hashable, Hashable] = {n: n for n in barcode.names}  # name -> representative
-
-    def find(n: Hashable) -> Hashable:
-        while owner[n] != n:
-            owner[n] = owner[owner[n]]
-            n = owner[n]
-        return n
-
+    top: dict[Hashable, MergeNode] = {
+        n: MergeNode(float(b), n) for n, b in zip(barcode.names, barcode.intervals[:, 0])
+    }
     finite = [bar for bar in barcode.bars() if math.isfinite(bar.death)]
     for bar in sorted(finite, key=lambda b: b.death):
-        a, b = find(bar.name), find(bar.merges_into)
-        if a == b:
-            continue
-        node = MergeNode(bar.death, None, [root[a], root[b]])
-        owner[a] = b
-        root[b] = node
-        del root[a]
-    return sorted(root.values(), key=lambda r: r.lowest)
+        if bar.merges_into not in top or bar.merges_into == bar.name:
+            raise InputError(
+                f"bar of {bar.name!r} merges into {bar.merges_into!r} at {bar.death}, which is "
+                "not a minimum of this barcode that is still alive at that level"
+            )
+        top[bar.merges_into] = MergeNode(bar.death, None, [top.pop(bar.name), top[bar.merges_into]])
+    return sorted(top.values(), key=lambda r: r.lowest)
 
 
 def plot_disconnectivity(

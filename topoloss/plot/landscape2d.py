@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -79,6 +78,8 @@ def plot_landscape_2d(
     ax.contour(xs, ys, z, levels=bounds, colors="k", linewidths=0.2, alpha=0.4)
     ax.figure.colorbar(cs, ax=ax, label="loss")
     if analysis is not None:
+        import torch
+
         saddles = {frozenset(s) for s in analysis.barcode.saddles if s is not None}
         t = torch.linspace(0, 1, 201, dtype=torch.float64)
         for path in analysis.paths:

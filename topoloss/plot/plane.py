@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from matplotlib.axes import Axes
 
-from topoloss.landscapes.base import Landscape
-from topoloss.paths.record import Path
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from topoloss.landscapes.base import Landscape
+    from topoloss.paths.record import Path
 
 __all__ = ["PlaneSlice", "plane_slice", "plot_plane"]
 
@@ -57,6 +60,8 @@ def plane_slice(
     margin : float
         Extra room around the three points, as a fraction of the plane extent.
     """
+    import torch
+
     pts = landscape.as_points(points, name="points")
     if pts.shape[0] != 3:
         raise ValueError(f"need exactly 3 points for a plane, got {pts.shape[0]}")
@@ -106,6 +111,8 @@ def plot_plane(
         z = np.log10(np.maximum(z - z.min(), 0) + max(1e-8, 1e-3 * (z.max() - z.min())))
     cs = ax.contourf(plane.xs, plane.ys, z, levels=levels, cmap="viridis")
     ax.figure.colorbar(cs, ax=ax, label="log10(loss - min)" if log else "loss")
+    if paths:
+        import torch
     for p in paths:
         xy = plane.coordinates(p.points(torch.linspace(0, 1, 101)))
         ax.plot(xy[:, 0], xy[:, 1], color="w", lw=1)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.axes import Axes
 
-from topoloss.paths.record import Path
+if TYPE_CHECKING:  # pragma: no cover
+    from topoloss.paths.record import Path
 
 __all__ = ["plot_profiles"]
 

@@ -5,6 +5,20 @@ This layer needs numpy, networkx and GUDHI only; it never imports torch.
 
 from topoloss.topology.barcode import Bar, Barcode, loss_barcode
 from topoloss.topology.graph import LandscapeGraph
-from topoloss.topology.score import barcode_summary, ideal_diagram, to_score
+from topoloss.topology.score import (
+    barcode_summary,
+    ideal_diagram,
+    to_score,
+    wasserstein_to_ideal,
+)
 
-__all__ = ["Bar", "Barcode", "LandscapeGraph", "barcode_summary", "ideal_diagram", "loss_barcode", "to_score"]
+__all__ = [
+    "Bar",
+    "Barcode",
+    "LandscapeGraph",
+    "barcode_summary",
+    "ideal_diagram",
+    "loss_barcode",
+    "to_score",
+    "wasserstein_to_ideal",
+]

@@ -13,10 +13,13 @@ import math
 import os
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from pathlib import Path as FilePath
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
+
+from topoloss._validate import check_number, plain
+from topoloss.errors import InputError
 
 __all__ = ["LandscapeGraph"]
 
@@ -24,26 +27,10 @@ __all__ = ["LandscapeGraph"]
 _BELOW_TOL = 1e-9
 
 
-def _check_finite(value: Any, what: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a real number, got {value!r}") from None
-    if not math.isfinite(x):
-        raise ValueError(f"{what} must be finite, got {x!r}")
-    return x
-
-
-def _json_safe(value: Any) -> Any:
-    """Convert numpy / torch scalars and arrays into plain JSON values."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy arrays/scalars, torch tensors
-        return _json_safe(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+def _unwrap(value: Any) -> Any:
+    """A 0-d numpy array or torch tensor as its Python scalar; anything else unchanged."""
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        return value.item()
     return value
 
 
@@ -84,12 +71,12 @@ class LandscapeGraph:
 
         Raises
         ------
-        ValueError
+        InputError
             If ``loss`` is NaN or infinite, or ``name`` is already a minimum.
         """
-        loss = _check_finite(loss, f"loss of minimum {name!r}")
+        loss = check_number(_unwrap(loss), f"loss of minimum {name!r}")
         if name in self._g:
-            raise ValueError(f"minimum {name!r} already exists")
+            raise InputError(f"minimum {name!r} already exists")
         self._g.add_node(name, loss=loss, **attrs)
 
     def add_path(self, u: Hashable, v: Hashable, barrier: float, **attrs: Any) -> None:
@@ -100,20 +87,20 @@ class LandscapeGraph:
 
         Raises
         ------
-        ValueError
+        InputError
             If ``u`` or ``v`` is not a minimum, ``u == v``, or ``barrier`` is NaN,
             infinite or below the loss of either endpoint.
         """
         for node in (u, v):
             if node not in self._g:
-                raise ValueError(f"unknown minimum {node!r}; add it with add_minimum first")
+                raise InputError(f"unknown minimum {node!r}; add it with add_minimum first")
         if u == v:
-            raise ValueError(f"self-loop at minimum {u!r}: a path needs two different minima")
-        barrier = _check_finite(barrier, f"barrier between {u!r} and {v!r}")
+            raise InputError(f"self-loop at minimum {u!r}: a path needs two different minima")
+        barrier = check_number(_unwrap(barrier), f"barrier between {u!r} and {v!r}")
         for node in (u, v):
             level = self._g.nodes[node]["loss"]
             if barrier < level - _BELOW_TOL * max(1.0, abs(level)):
-                raise ValueError(
+                raise InputError(
                     f"barrier={barrier!r} between {u!r} and {v!r} is below the loss "
                     f"{level!r} of {node!r}"
                 )
@@ -148,29 +135,29 @@ class LandscapeGraph:
 
         Raises
         ------
-        ValueError
+        InputError
             On shape mismatch, an asymmetric matrix, or any invalid loss/barrier.
         """
         losses = np.asarray(losses, dtype=float)
         barriers = np.asarray(barriers, dtype=float)
         if losses.ndim != 1:
-            raise ValueError(f"losses must be one-dimensional, got shape {losses.shape}")
+            raise InputError(f"losses must be one-dimensional, got shape {losses.shape}")
         n = losses.shape[0]
         if barriers.shape != (n, n):
-            raise ValueError(
+            raise InputError(
                 f"barriers must have shape ({n}, {n}) to match {n} losses, got {barriers.shape}"
             )
         names = list(range(n)) if names is None else list(names)
         if len(names) != n:
-            raise ValueError(f"names has {len(names)} entries for {n} losses")
+            raise InputError(f"names has {len(names)} entries for {n} losses")
         if len(set(names)) != n:
-            raise ValueError("names must be distinct")
+            raise InputError("names must be distinct")
         b = np.where(np.isnan(barriers), np.inf, barriers)
         if not np.array_equal(b, b.T):
             i, j = np.argwhere(b != b.T)[0]
-            raise ValueError(
-                f"barriers is not symmetric: [{i}, {j}]={barriers[i, j]!r} but "
-                f"[{j}, {i}]={barriers[j, i]!r}"
+            raise InputError(
+                f"barriers is not symmetric: [{i}, {j}]={float(barriers[i, j])!r} but "
+                f"[{j}, {i}]={float(barriers[j, i])!r}"
             )
         g = cls()
         for name, loss in zip(names, losses):
@@ -274,7 +261,7 @@ class LandscapeGraph:
 
     def _check_node(self, name: Hashable) -> None:
         if name not in self._g:
-            raise ValueError(f"unknown minimum {name!r}")
+            raise InputError(f"unknown minimum {name!r}")
 
     # ------------------------------------------------------------------ conversion
     def to_networkx(self) -> nx.Graph:
@@ -291,30 +278,29 @@ class LandscapeGraph:
 
         Raises
         ------
-        ValueError
+        InputError
             If the graph is directed or a multigraph, a node lacks ``loss``, an edge
             lacks ``barrier``, or any value is invalid.
         """
         if graph.is_directed() or graph.is_multigraph():
-            raise ValueError("expected an undirected simple networkx.Graph")
+            raise InputError("expected an undirected simple networkx.Graph")
         g = cls()
         for name, data in graph.nodes(data=True):
             if loss not in data:
-                raise ValueError(f"node {name!r} has no {loss!r} attribute")
+                raise InputError(f"node {name!r} has no {loss!r} attribute")
             extra = {k: v for k, v in data.items() if k != loss}
             g.add_minimum(name, data[loss], **extra)
         for u, v, data in graph.edges(data=True):
             if barrier not in data:
-                raise ValueError(f"edge ({u!r}, {v!r}) has no {barrier!r} attribute")
+                raise InputError(f"edge ({u!r}, {v!r}) has no {barrier!r} attribute")
             paths = data.get("paths")
             if isinstance(paths, list) and paths and all(isinstance(p, dict) for p in paths):
                 for rec in paths:
                     rec = dict(rec)
                     g.add_path(u, v, rec.pop("barrier", data[barrier]), **rec)
                 # the edge's own barrier may be lower than every record
-                g._g.edges[u, v]["barrier"] = min(
-                    g._g.edges[u, v]["barrier"], _check_finite(data[barrier], "barrier")
-                )
+                own = check_number(_unwrap(data[barrier]), f"barrier between {u!r} and {v!r}")
+                g._g.edges[u, v]["barrier"] = min(g._g.edges[u, v]["barrier"], own)
             else:
                 extra = {k: val for k, val in data.items() if k not in (barrier, "paths")}
                 g.add_path(u, v, data[barrier], **extra)
@@ -323,13 +309,13 @@ class LandscapeGraph:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (networkx node-link format, numpy values as lists)."""
         data = nx.node_link_data(self._g, edges="edges")
-        return {"format": "topoloss.LandscapeGraph", "version": 1, **_json_safe(data)}
+        return {"format": "topoloss.LandscapeGraph", "version": 1, **plain(data)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LandscapeGraph:
         """Inverse of :meth:`to_dict`."""
         if not isinstance(data, Mapping) or "nodes" not in data:
-            raise ValueError("not a LandscapeGraph dict: missing 'nodes'")
+            raise InputError("not a LandscapeGraph dict: missing 'nodes'")
         payload = {k: v for k, v in data.items() if k not in ("format", "version")}
         edges_key = "edges" if "edges" in payload else "links"
         payload.setdefault("directed", False)
@@ -338,7 +324,7 @@ class LandscapeGraph:
         try:
             g = nx.node_link_graph(payload, edges=edges_key)
         except (KeyError, TypeError) as exc:
-            raise ValueError(f"malformed graph data: {exc}") from None
+            raise InputError(f"malformed graph data: {exc}") from None
         return cls.from_networkx(g)
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
@@ -362,5 +348,84 @@ class LandscapeGraph:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"invalid JSON in graph {str(source)[:80]!r}: {exc}") from None
+            raise InputError(f"invalid JSON in graph {str(source)[:80]!r}: {exc}") from None
         return cls.from_dict(data)
+
+    # ------------------------------------------------------------------ files
+    @classmethod
+    def read(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        format: Literal["json", "csv", "npz", "graphml", "gexf"] | None = None,
+    ) -> LandscapeGraph:
+        """Read a graph from a file, or from a run directory (its ``graph.json``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file. A directory is read as a run directory.
+        format : {"json", "csv", "npz", "graphml", "gexf"}, optional
+            Default: from the suffix (``.json``, ``.csv`` or ``.txt``, ``.npz``,
+            ``.graphml``, ``.gexf``).
+
+            - ``json``: what :meth:`to_json` writes (lossless);
+            - ``csv``: ``n`` rows of ``n + 1`` comma-separated numbers, the loss of
+              minimum ``i`` and then row ``i`` of the barrier matrix (``inf``, ``nan``
+              or an empty cell: no path); ``#`` starts a comment; names ``0 .. n-1``;
+            - ``npz``: arrays ``losses`` (n,) and ``barriers`` (n, n), optionally
+              ``names`` (n,) (read as strings), as :meth:`from_barriers`;
+            - ``graphml`` / ``gexf``: networkx's readers, then :meth:`from_networkx`
+              (node attribute ``loss``, edge attribute ``barrier``). Node ids that all
+              read as integers become ``int``. See :mod:`topoloss.topology.graph_io`.
+
+        Returns
+        -------
+        LandscapeGraph
+
+        Raises
+        ------
+        InputError
+            If the file is missing, of an unknown format or malformed, or its values
+            are invalid; the message names the file (and the line and column of a bad
+            CSV cell).
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> g = LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     g.write(os.path.join(tmp, "g.graphml"))
+        ...     LandscapeGraph.read(os.path.join(tmp, "g.graphml")).barrier(0, 1)
+        3.0
+        """
+        from topoloss.topology.graph_io import read_graph
+
+        return read_graph(path, format=format)
+
+    def write(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        format: Literal["json", "graphml", "gexf"] | None = None,
+    ) -> None:
+        """Write the graph to a file (atomically), in a format :meth:`read` reads back.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file.
+        format : {"json", "graphml", "gexf"}, optional
+            Default: from the suffix. JSON is lossless. GraphML and GEXF hold scalar
+            attributes only: numpy scalars become numbers, lists and dicts (a minimum's
+            ``point``, an edge's ``paths`` records) become their JSON text, ``None``
+            values are left out; losses, barriers and hence the barcode survive.
+
+        Raises
+        ------
+        InputError
+            If the format is unknown or cannot be written.
+        """
+        from topoloss.topology.graph_io import write_graph
+
+        write_graph(self, path, format=format)

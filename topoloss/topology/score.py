@@ -7,16 +7,19 @@ from typing import Any, Literal
 
 import gudhi
 import numpy as np
+import numpy.typing as npt
 
+from topoloss._validate import check_choice, check_number, finite_or_none
+from topoloss.errors import InputError
 from topoloss.topology.barcode import Barcode
 
-__all__ = ["barcode_summary", "ideal_diagram", "to_score"]
+__all__ = ["barcode_summary", "ideal_diagram", "to_score", "wasserstein_to_ideal"]
 
 
 def ideal_diagram(barcode: Barcode) -> np.ndarray:
     """The barcode of an ideal landscape: one infinite bar at the global minimum level."""
     if len(barcode) == 0:
-        raise ValueError("empty barcode")
+        raise InputError("empty barcode")
     return np.array([[float(barcode.intervals[:, 0].min()), math.inf]])
 
 
@@ -38,7 +41,8 @@ def to_score(
     barcode : Barcode
         A loss barcode from :func:`topoloss.loss_barcode`.
     metric : {"bottleneck", "wasserstein"}
-        Distance between persistence diagrams (computed by GUDHI).
+        Distance between persistence diagrams: the bottleneck distance is computed by
+        GUDHI, the Wasserstein distance in closed form (:func:`wasserstein_to_ideal`).
     order : float
         Order of the Wasserstein distance (ignored for the bottleneck).
 
@@ -56,27 +60,57 @@ def to_score(
     """
     if not isinstance(barcode, Barcode):
         raise TypeError(f"expected a Barcode, got {type(barcode).__name__}")
-    if metric not in ("bottleneck", "wasserstein"):
-        raise ValueError(f"metric={metric!r}; expected 'bottleneck' or 'wasserstein'")
-    if not (order >= 1.0 and math.isfinite(order)):
-        raise ValueError(f"order={order!r}; expected a finite number >= 1")
+    check_choice(metric, "metric", ("bottleneck", "wasserstein"))
+    order = check_number(order, "order", low=1.0)
     if barcode.n_components > 1:
         return math.inf
-    diagram = barcode.to_diagram()
-    ideal = ideal_diagram(barcode)
     if metric == "bottleneck":
-        return float(gudhi.bottleneck_distance(diagram, ideal, e=0.0))
-    if diagram.shape[0] == 1:  # already ideal; POT warns on an empty finite part
-        return 0.0
-    from gudhi.wasserstein import wasserstein_distance  # imports POT and torch: only when asked
+        return float(gudhi.bottleneck_distance(barcode.to_diagram(), ideal_diagram(barcode), e=0.0))
+    return wasserstein_to_ideal(barcode.intervals, order=order)
 
-    # The POT backend: GUDHI 3.13's Hera backend crashes with internal_p=inf on
-    # diagrams of two or more finite points.
-    return float(
-        wasserstein_distance(
-            diagram, ideal, order=order, internal_p=np.inf, keep_essential_parts=True
-        )
-    )
+
+def wasserstein_to_ideal(intervals: npt.ArrayLike, *, order: float = 1.0) -> float:
+    """``order``-Wasserstein distance (``internal_p = inf``) from a diagram to the ideal
+    one-bar diagram ``{[min birth, +inf)}``, in closed form (SPEC §6).
+
+    The ideal diagram has no finite point, so every finite bar ``[b, d]`` is matched to
+    the diagonal at its L∞ distance ``(d - b) / 2``; the one essential bar is matched to
+    the ideal bar at cost ``|b - b_ideal|`` (``0`` when it is born at the global
+    minimum, as in every connected loss barcode). With any other number of essential
+    bars the essential parts cannot be matched and the distance is ``inf``. So
+
+    ``W_p = (sum_i ((d_i - b_i) / 2)^p + |b_ess - b_ideal|^p)^(1/p)``,
+
+    which is what ``gudhi.wasserstein.wasserstein_distance(diagram, ideal, order=p,
+    internal_p=inf, keep_essential_parts=True)`` computes by optimal transport (POT).
+
+    Parameters
+    ----------
+    intervals : array_like, shape (n, 2)
+        ``[birth, death]`` rows, ``death = inf`` for essential bars; finite births.
+    order : float
+        The order ``p >= 1`` (finite).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> wasserstein_to_ideal([[0.0, float("inf")], [1.0, 3.0], [2.0, 5.0]])
+    2.5
+    """
+    iv = np.asarray(intervals, dtype=float).reshape(-1, 2)
+    if iv.shape[0] == 0:
+        raise InputError("empty barcode")
+    order = check_number(order, "order", low=1.0)
+    essential = ~np.isfinite(iv[:, 1])
+    if int(essential.sum()) != 1:
+        return math.inf
+    half = (iv[~essential, 1] - iv[~essential, 0]) / 2.0
+    shift = abs(float(iv[essential, 0][0]) - float(iv[:, 0].min()))
+    cost = float(np.sum(half**order)) + shift**order
+    return float(cost ** (1.0 / order))
 
 
 def barcode_summary(barcode: Barcode) -> dict[str, Any]:
@@ -87,12 +121,9 @@ def barcode_summary(barcode: Barcode) -> dict[str, Any]:
     ``to_score_wasserstein1`` and ``connected``.
     """
 
-    def num(x: float) -> float | None:
-        return x if math.isfinite(x) else None
-
     return {
         **barcode.to_dict(),
-        "to_score": num(to_score(barcode)),
-        "to_score_wasserstein1": num(to_score(barcode, metric="wasserstein")),
+        "to_score": finite_or_none(to_score(barcode)),
+        "to_score_wasserstein1": finite_or_none(to_score(barcode, metric="wasserstein")),
         "connected": barcode.n_components == 1,
     }

@@ -1,0 +1,216 @@
+"""Reading and writing landscape graphs in files.
+
+Formats, chosen by the file's suffix unless ``format`` is given:
+
+==========  ========  =====  ====================================================
+format      suffix    write  content
+==========  ========  =====  ====================================================
+``json``    .json     yes    :meth:`LandscapeGraph.to_json` (lossless)
+``csv``     .csv .txt no     ``n`` rows ``loss, barrier_1, ..., barrier_n``
+``npz``     .npz      no     arrays ``losses`` (n,), ``barriers`` (n, n), ``names``
+``graphml`` .graphml  yes    GraphML through networkx (scalar attributes only)
+``gexf``    .gexf     yes    GEXF through networkx (scalar attributes only)
+==========  ========  =====  ====================================================
+
+A directory is read as a run directory: its ``graph.json``.
+
+GraphML and GEXF hold only scalar attributes, and node ids as strings. On writing,
+numpy scalars become plain numbers, lists and dicts (a minimum's ``point``, an edge's
+``paths`` records) become their JSON text, and ``None`` values are left out; on
+reading, that text stays text, so path records come back as one record per edge
+holding the lowest barrier. Node ids that all read as integers (``"0"``, ``"12"``,
+``"-3"``) come back as ``int``, so the usual integer names survive a round trip; the
+``label`` (GEXF, when it equals the id) and edge ``id`` attributes a GEXF reader adds
+are dropped. For a lossless copy use JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path as FilePath
+from typing import TYPE_CHECKING, Any, Literal
+from xml.etree import ElementTree
+
+import networkx as nx
+import numpy as np
+
+from topoloss._validate import plain
+from topoloss.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from topoloss.topology.graph import LandscapeGraph
+
+__all__ = ["GRAPH_FORMATS", "GraphFormat", "read_graph", "write_graph"]
+
+GraphFormat = Literal["json", "csv", "npz", "graphml", "gexf"]
+
+#: Suffix (lower case) -> format.
+GRAPH_FORMATS: dict[str, GraphFormat] = {
+    ".json": "json",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".npz": "npz",
+    ".graphml": "graphml",
+    ".gexf": "gexf",
+}
+_WRITABLE = ("json", "graphml", "gexf")
+_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _format_of(p: FilePath, fmt: str | None, allowed: tuple[str, ...]) -> str:
+    if fmt is None:
+        suffix = p.suffix.lower()
+        found = GRAPH_FORMATS.get(suffix)
+        if found is None or found not in allowed:
+            known = ", ".join(s for s, f in GRAPH_FORMATS.items() if f in allowed)
+            raise InputError(f"{p}: unknown graph format {suffix!r}; expected {known}")
+        return found
+    if fmt not in allowed:
+        raise InputError(f"format={fmt!r}; expected one of {', '.join(map(repr, allowed))}")
+    return fmt
+
+
+def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> LandscapeGraph:
+    """Read a landscape graph from a file or a run directory.
+
+    See :meth:`LandscapeGraph.read`, which calls this.
+    """
+    from topoloss.topology.graph import LandscapeGraph
+
+    p = FilePath(path)
+    if p.is_dir():  # a run directory
+        if not (p / "graph.json").exists():
+            raise InputError(f"{p} is a directory that holds no graph.json (not a connected run)")
+        p = p / "graph.json"
+    fmt = _format_of(p, format, tuple(dict.fromkeys(GRAPH_FORMATS.values())))
+    if not p.is_file():
+        raise InputError(f"graph file not found: {p}")
+    try:
+        if fmt == "json":
+            return _read_json(p, LandscapeGraph)
+        if fmt == "csv":
+            table = _read_csv(p)
+            return LandscapeGraph.from_barriers(table[:, 0], table[:, 1:])
+        if fmt == "npz":
+            return _read_npz(p, LandscapeGraph)
+        return _read_xml(p, fmt, LandscapeGraph)
+    except ValueError as exc:  # also InputError: a value the graph rejects; name the file
+        if str(p) in str(exc):
+            raise
+        raise InputError(f"{p}: {exc}") from None
+
+
+def _read_json(p: FilePath, cls: type[LandscapeGraph]) -> LandscapeGraph:
+    try:
+        data = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"invalid JSON in graph {str(p)!r}: {exc}") from None
+    return cls.from_dict(data)
+
+
+def _csv_rows(p: FilePath) -> Iterator[tuple[int, list[str]]]:
+    with open(p, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            line = line.split("#", 1)[0].strip()
+            if line:
+                yield lineno, line.split(",")
+
+
+def _read_csv(p: FilePath) -> np.ndarray:
+    """``n`` rows of ``n + 1`` numbers; ``#`` starts a comment; an empty cell is NaN."""
+    rows: list[list[float]] = []
+    try:
+        for lineno, cells in _csv_rows(p):
+            row = []
+            for col, cell in enumerate(cells, start=1):
+                cell = cell.strip()
+                try:
+                    row.append(float(cell) if cell else math.nan)
+                except ValueError:
+                    raise InputError(
+                        f"{p}: line {lineno}, column {col}: {cell!r} is not a number"
+                    ) from None
+            if rows and len(row) != len(rows[0]):
+                raise InputError(
+                    f"{p}: line {lineno} has {len(row)} columns, the first row {len(rows[0])}"
+                )
+            rows.append(row)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not a text file: {exc}") from None
+    table = np.array(rows, dtype=float).reshape(len(rows), -1)
+    if table.shape[1] != table.shape[0] + 1:
+        raise InputError(
+            f"{p}: expected n rows of n+1 columns (loss, then the barrier row), "
+            f"got shape {table.shape}"
+        )
+    return table
+
+
+def _read_npz(p: FilePath, cls: type[LandscapeGraph]) -> LandscapeGraph:
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            missing = [k for k in ("losses", "barriers") if k not in data]
+            if missing:
+                raise InputError(f"{p}: NPZ file lacks array(s) {missing}; found {list(data)}")
+            names = [str(x) for x in data["names"]] if "names" in data else None
+            losses, barriers = data["losses"], data["barriers"]
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:  # not a zip, pickled objects, ...
+        raise InputError(f"{p}: unreadable NPZ file: {exc}") from None
+    return cls.from_barriers(losses, barriers, names=names)
+
+
+def _read_xml(p: FilePath, fmt: str, cls: type[LandscapeGraph]) -> LandscapeGraph:
+    try:
+        g = nx.read_graphml(p) if fmt == "graphml" else nx.read_gexf(p)
+    except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError) as exc:
+        raise InputError(f"{p}: unreadable {fmt.upper()} file: {exc}") from None
+    if g.is_directed():  # GEXF's default edge type is directed; the file says how it was written
+        g = g.to_undirected()
+    if fmt == "gexf":
+        for name, data in g.nodes(data=True):
+            if str(data.get("label")) == str(name):
+                del data["label"]
+        for _, _, data in g.edges(data=True):
+            data.pop("id", None)
+    if g.number_of_nodes() and all(isinstance(n, str) and _INT.fullmatch(n) for n in g):
+        g = nx.relabel_nodes(g, {n: int(n) for n in g}, copy=True)
+    return cls.from_networkx(g)
+
+
+def _scalar_attrs(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        value = plain(value)
+        if value is None:
+            continue
+        if isinstance(value, (list, dict)):
+            value = json.dumps(value)
+        out[str(key)] = value
+    return out
+
+
+def write_graph(
+    graph: LandscapeGraph, path: str | os.PathLike[str], *, format: str | None = None
+) -> None:
+    """Write ``graph`` to ``path`` (atomically); see :meth:`LandscapeGraph.write`."""
+    from topoloss._io import atomic_write_text
+
+    p = FilePath(path)
+    fmt = _format_of(p, format, _WRITABLE)
+    if fmt == "json":
+        graph.to_json(p)
+        return
+    src = graph.to_networkx()
+    out = nx.Graph()
+    for name, data in src.nodes(data=True):
+        out.add_node(name, **_scalar_attrs(data))
+    for u, v, data in src.edges(data=True):
+        out.add_edge(u, v, **_scalar_attrs(data))
+    lines = nx.generate_graphml(out) if fmt == "graphml" else nx.generate_gexf(out)
+    atomic_write_text(p, "\n".join(lines) + "\n")
