@@ -15,17 +15,10 @@ from topoloss.errors import InputError
 
 __all__ = ["register"]
 
-#: Exact bars at most this fraction of the value range are grid artifacts.
-_ARTIFACT = 1e-3
-#: Bars at most this fraction of the value range are left out of the comparison.
-_COMPARE = 0.02
-
-
 def _run(args: argparse.Namespace) -> int:
-    import gudhi
-
     from topoloss._validate import finite_or_none
     from topoloss.analytic import exact_barcode
+    from topoloss.analytic.compare import artifact_length, compare_to_exact, drop_short_bars
     from topoloss.cli import emit_json
     from topoloss.config import StudyConfig
     from topoloss.engine.pipeline import run_pipeline
@@ -41,13 +34,8 @@ def _run(args: argparse.Namespace) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     result = run_pipeline(land, config, store=store, progress=progress, log=lambda m: say(args, m))
     exact = exact_barcode(land, resolution=args.resolution)
-    _, values = land.grid(257 if land.dim <= 2 else 33)
-    span = float(values.max() - values.min()) or 1.0
-    exact_clean = exact.drop_short(_ARTIFACT * span)
-    distance = float(gudhi.bottleneck_distance(
-        result.barcode.drop_short(_COMPARE * span).to_diagram(),
-        exact.drop_short(_COMPARE * span).to_diagram(),
-    ))
+    exact_clean = drop_short_bars(exact, artifact_length(exact))
+    comparison = compare_to_exact(result.barcode, exact)
     exact_score = to_score(exact_clean)
     curve = config.paths.curve
 
@@ -61,7 +49,8 @@ def _run(args: argparse.Namespace) -> int:
             **result.to_dict(),
             "exact_barcode": exact_clean.to_dict(),
             "exact_to_score": finite_or_none(exact_score),
-            "bottleneck_to_exact": finite_or_none(distance),
+            "bottleneck_to_exact": finite_or_none(comparison.distance),
+            "comparison": comparison.to_dict(),
         }
         to_stdout = emit_json(args.json, report)
     if not to_stdout:
@@ -72,8 +61,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"TO-score: {result.to_score:.6g}")
         print(f"exact {exact_clean}")
         print(f"exact TO-score: {exact_score:.6g}")
-        print(f"bottleneck distance optimized vs exact (bars <= {_COMPARE:.0%} of the "
-              f"value range {span:.6g} dropped): {distance:.6g}")
+        print(f"bottleneck distance optimized vs exact: {comparison.distance:.6g} "
+              f"({comparison.relative:.2%} of the exact value range {comparison.scale:.6g}; bars "
+              f"<= {comparison.min_length:.3g} dropped on both sides)")
     if args.plot is not None:
         import matplotlib.pyplot as plt
 
