@@ -4,14 +4,22 @@
   variables with its box;
 - built-ins: :func:`polynomial`, the :func:`sextic` family (SPEC §8), :func:`himmelblau`,
   :func:`six_hump_camel`, :func:`rastrigin`, :func:`styblinski_tang`,
-  :func:`holder_table`, :func:`gaussian_wells`; by name with :func:`builtin` /
-  :data:`BUILTINS`;
+  :func:`holder_table`, :func:`gaussian_wells`; by name or spec
+  (``"rastrigin:dim=3"``) with :func:`get_landscape`; :func:`register_landscape`
+  adds your own to :data:`LANDSCAPES`;
 - exact answers on a grid (SPEC §7): :func:`exact_barcode` (GUDHI cubical
   persistence), :func:`exact_minima`, :func:`exact_barriers`;
 - :func:`escape_learning_rate`: the smallest learning rate at which gradient descent
   leaves a local minimum (SPEC §8).
 """
 
+from topoloss.analytic._registry import (
+    LANDSCAPES,
+    LandscapeEntry,
+    available_landscapes,
+    get_landscape,
+    register_landscape,
+)
 from topoloss.analytic.escape import escape_learning_rate, escape_steps
 from topoloss.analytic.exact import (
     GridMinima,
@@ -40,12 +48,15 @@ from topoloss.analytic.landscape import AnalyticLandscape, from_function
 
 __all__ = [
     "BUILTINS",
+    "LANDSCAPES",
     "SEXTIC_TAYLOR",
     "AnalyticLandscape",
     "CriticalPoints",
     "GridMinima",
+    "LandscapeEntry",
     "PolynomialLandscape",
     "Sextic",
+    "available_landscapes",
     "builtin",
     "default_resolution",
     "escape_learning_rate",
@@ -55,10 +66,12 @@ __all__ = [
     "exact_minima",
     "from_function",
     "gaussian_wells",
+    "get_landscape",
     "himmelblau",
     "holder_table",
     "polynomial",
     "rastrigin",
+    "register_landscape",
     "sextic",
     "six_hump_camel",
     "styblinski_tang",
