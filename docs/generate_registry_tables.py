@@ -47,37 +47,37 @@ def reference() -> str:
     out = [
         "# Registries: datasets, models, analytic landscapes",
         "",
-        "Generated from the registries by `python docs/generate_registry_tables.py`; "
-        "a test checks that this page is up to date.",
+        ("Generated from the registries by `python docs/generate_registry_tables.py`; "
+         "a test checks that this page is up to date."),
         "",
-        "Everything chosen by name is a registry entry. A spec string names an entry and "
-        "may set its keyword arguments: `name:key=value,key=value` (case-insensitive name; "
-        "values read as `true`/`false`/`none`, then integers, then floats, else text). "
-        "Register your own with `topoloss.data.register_dataset`, "
-        "`topoloss.models.register_model` or `topoloss.analytic.register_landscape` "
-        "(`replace=True` to replace an entry); they are then accepted wherever a built-in is.",
+        ("Everything chosen by name is a registry entry. A spec string names an entry and "
+         "may set its keyword arguments: `name:key=value,key=value` (case-insensitive name; "
+         "values read as `true`/`false`/`none`, then integers, then floats, else text). "
+         "Register your own with `topoloss.data.register_dataset`, "
+         "`topoloss.models.register_model` or `topoloss.analytic.register_landscape` "
+         "(`replace=True` to replace an entry); they are then accepted wherever a built-in is."),
         "",
         "## Datasets",
         "",
-        "`topoloss.data.load_dataset(spec)` and `--data SPEC`. `NAME:ROOT` reads files "
-        "already in the folder `ROOT` (nothing is downloaded); `NAME[:FILE]` takes an "
-        "optional file; the others take `key=value` arguments, e.g. `blobs:centers=3`.",
+        ("`topoloss.data.load_dataset(spec)` and `--data SPEC`. `NAME:ROOT` reads files "
+         "already in the folder `ROOT` (nothing is downloaded); `NAME[:FILE]` takes an "
+         "optional file; the others take `key=value` arguments, e.g. `blobs:centers=3`."),
         "",
         *_table(datasets),
         "",
         "## Models",
         "",
-        "`topoloss.models.get_model(spec, input_shape=..., num_classes=...)` and "
-        "`--model SPEC`, e.g. `fcn:depth=3,width=32`. The input and output sizes come "
-        "from the dataset. The paper's names are accepted too: `CNN-2-64`, `CNN-1-32-BN`, "
-        "`ResNet-20-NS`, `WideResNet-56-2`.",
+        ("`topoloss.models.get_model(spec, input_shape=..., num_classes=...)` and "
+         "`--model SPEC`, e.g. `fcn:depth=3,width=32`. The input and output sizes come "
+         "from the dataset. The paper's names are accepted too: `CNN-2-64`, `CNN-1-32-BN`, "
+         "`ResNet-20-NS`, `WideResNet-56-2`."),
         "",
         *_table(models),
         "",
         "## Analytic landscapes",
         "",
-        "`topoloss.analytic.get_landscape(spec)`, e.g. `rastrigin:dim=3` or "
-        "`sextic:barrier=0.25`; boxes (`bounds`) are set from Python only.",
+        ("`topoloss.analytic.get_landscape(spec)`, e.g. `rastrigin:dim=3` or "
+         "`sextic:barrier=0.25`; boxes (`bounds`) are set from Python only."),
         "",
         *_table(landscapes),
     ]

@@ -16,7 +16,12 @@ Every loader returns ``(train, test)``.
 """
 
 from topoloss.data.builtin import blobs, circles, digits, moons
-from topoloss.data.core import ClassificationDataset, DatasetInfo, as_dataset, dataset_info
+from topoloss.data.core import (
+    ClassificationDataset,
+    DatasetInfo,
+    as_dataset,
+    dataset_info,
+)
 from topoloss.data.local import (
     cifar10,
     cifar100,

@@ -18,7 +18,13 @@ from typing import Any, Literal
 from torch.utils.data import Dataset
 
 from topoloss._registry import Registry
-from topoloss._specs import accepted_kwargs, check_kwargs, check_name, describe, parse_spec
+from topoloss._specs import (
+    accepted_kwargs,
+    check_kwargs,
+    check_name,
+    describe,
+    parse_spec,
+)
 from topoloss.data.builtin import blobs, circles, digits, moons
 from topoloss.data.core import ClassificationDataset
 from topoloss.data.local import cifar10, cifar100, fashion_mnist, mnist, svhn
@@ -145,9 +151,9 @@ def _digits_images(
     return digits(as_images=True, test_size=test_size, seed=seed, normalize=normalize)
 
 
+_DIGITS = "scikit-learn's 8x8 handwritten digits as flat 64-vectors (1797 samples, 10 classes)."
 _BUILTIN: tuple[tuple[str, DatasetLoader, DatasetArgument | None, str | None], ...] = (
-    ("digits", digits, None, "scikit-learn's 8x8 handwritten digits as flat 64-vectors "
-     "(1797 samples, 10 classes), offline."),
+    ("digits", digits, None, _DIGITS),
     ("digits-images", _digits_images, None, None),
     ("moons", moons, None, None),
     ("circles", circles, None, None),
@@ -218,7 +224,7 @@ def load_dataset(spec: str, **kwargs: Any) -> tuple[Dataset[Any], Dataset[Any]]:
     """
     if not isinstance(spec, str) or not spec.strip():
         raise InputError(f"spec={spec!r} must be a non-empty string such as 'digits'")
-    name, colon, arg = spec.strip().partition(":")
+    name, _, arg = spec.strip().partition(":")
     key = name.strip().lower()
     if key not in DATASETS:
         raise InputError(

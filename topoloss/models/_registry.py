@@ -11,7 +11,13 @@ from typing import Any
 from torch import nn
 
 from topoloss._registry import Registry
-from topoloss._specs import check_kwargs, check_name, describe, parse_spec, required_kwargs
+from topoloss._specs import (
+    check_kwargs,
+    check_name,
+    describe,
+    parse_spec,
+    required_kwargs,
+)
 from topoloss.errors import InputError
 from topoloss.models.cnn import cnn
 from topoloss.models.fcn import fcn
