@@ -146,7 +146,7 @@ def get_landscape(spec: str, **kwargs: Any) -> AnalyticLandscape:
     if key not in LANDSCAPES:
         head = spec.strip().partition(":")[0].strip()
         raise InputError(
-            f"unknown landscape {head!r} in spec={spec!r}; choose one of "
+            f"unknown landscape {head!r} in spec={spec!r}; known: "
             f"{', '.join(available_landscapes())}"
         )
     entry = LANDSCAPES.get(key)

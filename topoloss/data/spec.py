@@ -228,7 +228,7 @@ def load_dataset(spec: str, **kwargs: Any) -> tuple[Dataset[Any], Dataset[Any]]:
     key = name.strip().lower()
     if key not in DATASETS:
         raise InputError(
-            f"unknown dataset {name!r} in spec={spec!r}; choose one of "
+            f"unknown dataset {name!r} in spec={spec!r}; known: "
             f"{', '.join(available_datasets())}"
         )
     entry = DATASETS.get(key)

@@ -222,7 +222,7 @@ def parse_model_spec(spec: str) -> tuple[str, dict[str, Any]]:
         else:
             head = spec.strip().partition(":")[0].strip()
             raise InputError(
-                f"unknown model {head!r} in spec={spec!r}; choose one of "
+                f"unknown model {head!r} in spec={spec!r}; known: "
                 f"{', '.join(available_models())} (or the paper's names such as "
                 "CNN-2-64, CNN-1-32-BN, ResNet-20-NS, WideResNet-56-2)"
             )
