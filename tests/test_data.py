@@ -49,7 +49,7 @@ def test_digits_flat_and_images() -> None:
     assert abs(float(train.inputs.mean())) < 1e-5 and abs(float(train.inputs.std()) - 1) < 1e-3
     assert torch.bincount(test.targets).min() >= 35  # stratified
 
-    tr_img, te_img = digits(as_images=True, normalize=False, seed=0)
+    tr_img, _ = digits(as_images=True, normalize=False, seed=0)
     assert tr_img.info.input_shape == (1, 8, 8)
     assert float(tr_img.inputs.min()) == 0.0 and float(tr_img.inputs.max()) == 1.0
     # same split as the flat version
@@ -296,7 +296,7 @@ def test_cifar100_binary(tmp_path: Path) -> None:
     (folder / "train.bin").write_bytes(raw)
     raw, _ = cifar_records(2, [[5, 7], [6, 8]], seed=1)
     (folder / "test.bin").write_bytes(raw)
-    train, test = cifar100(tmp_path)
+    train, _ = cifar100(tmp_path)
     assert train.targets.tolist() == [42, 99, 0] and train.info.num_classes == 100
     coarse, _ = cifar100(tmp_path, labels="coarse")
     assert coarse.targets.tolist() == [1, 19, 0] and coarse.info.num_classes == 20

@@ -232,21 +232,22 @@ def test_get_model_errors() -> None:
         get_model("gpt", vocab_size=5, num_classes=5)
 
 
-def test_register_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
-
+def test_register_model() -> None:
     def tiny(in_features: int, num_classes: int, *, hidden: int = 3) -> nn.Module:
         return nn.Sequential(nn.Linear(in_features, hidden), nn.Linear(hidden, num_classes))
 
     name = "tiny-test-model"
     register_model(name, tiny, adapter=lambda shape, k: {"in_features": shape[0], "num_classes": k})
-    assert name in available_models()
-    net = get_model(f"{name}:hidden=4", input_shape=(6,), num_classes=2)
-    assert net(torch.randn(1, 6)).shape == (1, 2)
-    with pytest.raises(ValueError, match="already registered"):
-        register_model(name, tiny)
-    with pytest.raises(ValueError, match="name="):
-        register_model("Bad:name", tiny)
+    try:
+        assert name in available_models()
+        net = get_model(f"{name}:hidden=4", input_shape=(6,), num_classes=2)
+        assert net(torch.randn(1, 6)).shape == (1, 2)
+        with pytest.raises(ValueError, match="already registered"):
+            register_model(name, tiny)
+        with pytest.raises(ValueError, match="name="):
+            register_model("Bad:name", tiny)
+    finally:
+        _registry.MODELS.unregister(name)
 
 
 def test_sequence_cross_entropy_matches_plain_cross_entropy() -> None:

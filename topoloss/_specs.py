@@ -159,9 +159,21 @@ def check_kwargs(what: str, fn: Callable[..., Any], kwargs: dict[str, Any]) -> N
 
 
 def describe(obj: Any) -> str:
-    """The first paragraph of ``obj``'s docstring on one line (``""`` without one)."""
+    """The first paragraph of ``obj``'s docstring on one line (``""`` without one).
+
+    reST markup becomes Markdown's: ``:func:`x``` and double backquotes give `` `x` ``.
+
+    >>> def f():
+    ...     '''Wraps :func:`numpy.sum` of ``x``.
+    ...
+    ...     More text.'''
+    >>> describe(f)
+    'Wraps `numpy.sum` of `x`.'
+    """
     doc = inspect.getdoc(obj) or ""
-    return " ".join(doc.split("\n\n", 1)[0].split())
+    text = " ".join(doc.split("\n\n", 1)[0].split())
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"`\1`", text)
+    return re.sub(r"``([^`]+)``", r"`\1`", text)
 
 
 def signature_text(fn: Callable[..., Any], *, skip: tuple[str, ...] = ()) -> str:

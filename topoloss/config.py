@@ -53,6 +53,18 @@ def _opt(default: Any, help: str, **meta: Any) -> Any:  # noqa: A002 - mirrors a
     return field(default=default, metadata={"help": help, **meta})
 
 
+def _registered(module: str, attr: str) -> Any:
+    """A zero-argument function listing a registry's names (imported when called)."""
+
+    def names() -> tuple[str, ...]:
+        import importlib
+
+        found = getattr(importlib.import_module(module), attr)
+        return tuple(found() if callable(found) else found.names())
+
+    return names
+
+
 def _optional_int(value: Any, name: str, low: int) -> int | None:
     return None if value is None else check_int(value, name, low=low)
 
@@ -175,9 +187,10 @@ class PathConfig(_Section):
 
     _name = "paths"
     curve: Curve = _opt(Bezier(bends=3), "curve family and its options, e.g. bezier, bezier:bends=1, "
-                        "polychain:bends=2, chain:points=7")
-    pairs: Any = _opt("all", "which pairs to connect: a pair strategy (all, mst, nearest) or pairs "
-                      "of minima like a-b,a-c")
+                        "polychain:bends=2, chain:points=7",
+                        registry=_registered("topoloss.paths.curves", "CURVES"))
+    pairs: Any = _opt("all", "which pairs to connect: a pair strategy or pairs of minima like a-b,a-c",
+                      registry=_registered("topoloss.engine.planners", "PLANNERS"))
     epochs: int | None = _opt(None, "passes over the training data per path (exclusive with steps)")
     steps: int | None = _opt(None, "optimizer steps per path (default 400 when epochs is not given)")
     lr: float | None = _opt(None, "initial learning rate (default: Adam 0.01 * median distance of the "
@@ -254,7 +267,8 @@ class ExecutionConfig(_Section):
     """Where the pairs' optimizations run (see :mod:`topoloss.engine.executors`)."""
 
     _name = "execution"
-    executor: str = _opt("serial", "where pairs run: a registered executor")
+    executor: str = _opt("serial", "where pairs run",
+                         registry=_registered("topoloss.engine.executors", "EXECUTORS"))
 
     def __post_init__(self) -> None:
         if not isinstance(self.executor, str) or not self.executor:
@@ -280,9 +294,12 @@ class StudyConfig(_Section):
     """
 
     landscape: str | None = _opt(None, "an analytic landscape spec (e.g. himmelblau, rastrigin:dim=3) "
-                                 "instead of model + data")
-    model: str = _opt("fcn:depth=2,width=32", "zoo model spec, e.g. fcn:depth=2,width=32, CNN-2-16-BN")
-    data: str = _opt("digits", "dataset spec, e.g. digits, moons, mnist:ROOT")
+                                 "instead of model + data",
+                                 registry=_registered("topoloss.analytic", "available_landscapes"))
+    model: str = _opt("fcn:depth=2,width=32", "zoo model spec, e.g. fcn:depth=2,width=32, CNN-2-16-BN, "
+                      "or pkg.module:factory", registry=_registered("topoloss.models", "available_models"))
+    data: str = _opt("digits", "dataset spec, e.g. digits, moons, mnist:ROOT, or pkg.module:factory",
+                     registry=_registered("topoloss.data", "available_datasets"))
     device: str = _opt("cpu", "torch device, e.g. cpu or cuda")
     batch_size: int = _opt(128, "mini-batch size")
     seed: int = _opt(0, "root seed: minima search and each pair's random stream")

@@ -4,8 +4,9 @@
   variables with its box;
 - built-ins: :func:`polynomial`, the :func:`sextic` family (SPEC §8), :func:`himmelblau`,
   :func:`six_hump_camel`, :func:`rastrigin`, :func:`styblinski_tang`,
-  :func:`holder_table`, :func:`gaussian_wells`; by name with :func:`builtin` /
-  :data:`BUILTINS`;
+  :func:`holder_table`, :func:`gaussian_wells`; by name or spec
+  (``"rastrigin:dim=3"``) with :func:`get_landscape`; :func:`register_landscape`
+  adds your own to :data:`LANDSCAPES`;
 - exact answers on a grid (SPEC §7): :func:`exact_barcode` (GUDHI cubical
   persistence), :func:`exact_minima`, :func:`exact_barriers`;
 - comparing a loss barcode with the exact one, with one rule for grid-artifact bars
@@ -22,6 +23,13 @@ from topoloss.analytic.compare import (
     compare_to_exact,
     drop_short_bars,
     value_range,
+)
+from topoloss.analytic._registry import (
+    LANDSCAPES,
+    LandscapeEntry,
+    available_landscapes,
+    get_landscape,
+    register_landscape,
 )
 from topoloss.analytic.escape import escape_learning_rate, escape_steps
 from topoloss.analytic.exact import (
@@ -52,14 +60,17 @@ from topoloss.analytic.landscape import AnalyticLandscape, from_function
 __all__ = [
     "ARTIFACT_FRACTION",
     "BUILTINS",
+    "LANDSCAPES",
     "SEXTIC_TAYLOR",
     "AnalyticLandscape",
     "CriticalPoints",
     "ExactComparison",
     "GridMinima",
+    "LandscapeEntry",
     "PolynomialLandscape",
     "Sextic",
     "artifact_length",
+    "available_landscapes",
     "builtin",
     "compare_to_exact",
     "default_resolution",
@@ -71,10 +82,12 @@ __all__ = [
     "exact_minima",
     "from_function",
     "gaussian_wells",
+    "get_landscape",
     "himmelblau",
     "holder_table",
     "polynomial",
     "rastrigin",
+    "register_landscape",
     "sextic",
     "six_hump_camel",
     "styblinski_tang",

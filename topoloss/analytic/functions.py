@@ -1,5 +1,7 @@
 """Built-in analytic landscapes: polynomials, the sextic family and classic test functions.
 
+They are registered in :data:`~topoloss.analytic.LANDSCAPES` under the names of
+:data:`BUILTINS`, so ``get_landscape("rastrigin:dim=3")`` builds one from a spec.
 Every factory returns an :class:`~topoloss.analytic.AnalyticLandscape` with a default
 box chosen so that the exact ground truth (:func:`~topoloss.analytic.exact_barcode`)
 has a manageable number of minima and no minimum on the box's boundary. All functions
@@ -12,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
 
 import numpy as np
@@ -19,6 +22,7 @@ import torch
 from numpy.polynomial import polynomial as npoly
 from scipy.optimize import brentq
 
+from topoloss.analytic._registry import get_landscape, register_landscape
 from topoloss.analytic.landscape import AnalyticLandscape, from_function
 
 __all__ = [
@@ -431,25 +435,45 @@ BUILTINS: Mapping[str, Callable[[], AnalyticLandscape]] = MappingProxyType(
         "six-hump-camel": six_hump_camel,
         "rastrigin": rastrigin,
         "styblinski-tang": styblinski_tang,
-        "styblinski-tang-3d": lambda: styblinski_tang(3),
+        "styblinski-tang-3d": partial(styblinski_tang, 3),
         "holder-table": holder_table,
         "gaussian-wells": gaussian_wells,
     }
 )
-"""Zero-argument factories of the built-in landscapes, by name."""
+"""Factories of the built-in landscapes, by name (read-only; all registered in
+:data:`~topoloss.analytic.LANDSCAPES`, which also holds the landscapes users register)."""
+
+_DESCRIPTIONS = {
+    "polynomial": "A one-variable polynomial; by default a tilted double well on [-2, 2].",
+    "rastrigin": "Rastrigin `10 d + sum_i (x_i**2 - 10 cos(2 pi x_i))`: `3**dim` minima "
+    "near the integer points of the default box, global minimum 0 at the origin.",
+    "styblinski-tang-3d": "Styblinski-Tang in three variables: 8 minima "
+    "(`styblinski-tang:dim=3`).",
+}
+
+for _name, _factory in BUILTINS.items():
+    register_landscape(_name, _factory, description=_DESCRIPTIONS.get(_name))
+del _name, _factory
 
 
 def builtin(name: str) -> AnalyticLandscape:
-    """The built-in landscape ``name`` with its default parameters and box.
+    """The registered landscape ``name``: an alias of :func:`~topoloss.analytic.get_landscape`.
 
-    Names are case-insensitive; ``_`` and ``-`` are interchangeable.
+    Parameters
+    ----------
+    name : str
+        A name or spec, e.g. ``"himmelblau"`` or ``"rastrigin:dim=3"``; names are
+        case-insensitive and ``_`` may stand for ``-``.
+
+    Returns
+    -------
+    AnalyticLandscape
+        The landscape with the spec's parameters and its default box otherwise.
 
     Raises
     ------
-    ValueError
-        If ``name`` is unknown; the message lists the known names.
+    InputError
+        If ``name`` is unknown (the message lists the registered names) or the spec
+        is malformed.
     """
-    key = str(name).strip().lower().replace("_", "-")
-    if key not in BUILTINS:
-        raise ValueError(f"unknown landscape {name!r}; known: {', '.join(BUILTINS)}")
-    return BUILTINS[key]()
+    return get_landscape(name)

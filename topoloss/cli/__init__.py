@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -87,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"topoloss {args.command}: error: {msg}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `topoloss barcode RUN | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as exc:
         print(f"topoloss {args.command}: failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from topoloss.errors import InputError
 from topoloss.topology.score import to_score
 
 __all__ = ["register"]
@@ -16,20 +17,20 @@ def _point(p) -> list[float] | None:
 
 def _run(args: argparse.Namespace) -> int:
     from topoloss._validate import check_number
-    from topoloss.analytic import BUILTINS, builtin, exact_minima
+    from topoloss.analytic import LANDSCAPES, available_landscapes, exact_minima, get_landscape
     from topoloss.analytic.compare import artifact_length, drop_short_bars
     from topoloss.cli import emit_json
     from topoloss.topology.score import barcode_summary
 
     if args.list or args.name is None:
         if args.name is None and not args.list:
-            raise ValueError(f"give a landscape NAME; known: {', '.join(BUILTINS)}")
-        for name in BUILTINS:
-            print(name)
+            raise InputError(f"give a landscape NAME; known: {', '.join(available_landscapes())}")
+        for name in available_landscapes():
+            print(f"{name:20s} {LANDSCAPES.get(name).description}")
         return 0
     if args.min_length is not None:
         check_number(args.min_length, "--min-length", low=0.0)
-    land = builtin(args.name)
+    land = get_landscape(args.name)
     gm = exact_minima(land, resolution=args.resolution)
     min_length = artifact_length(gm.barcode) if args.min_length is None else args.min_length
     bc = drop_short_bars(gm.barcode, min_length)

@@ -99,6 +99,8 @@ def add_config_flags(
         flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
         value = getattr(default, f.name)
         help_text = f.metadata.get("help", "")
+        if "registry" in f.metadata:
+            help_text += f"; registered: {', '.join(f.metadata['registry']())}"
         dest = f"{_PREFIX}{section}__{f.name}"
         if f.type == "bool":
             group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,

@@ -5,8 +5,10 @@
   English corpus, for the character-level GPT);
 * from a local folder, never downloaded: :func:`mnist`, :func:`fashion_mnist`,
   :func:`cifar10`, :func:`cifar100`, :func:`svhn`;
-* :func:`load_dataset` picks any of them from a string such as ``"digits"`` or
-  ``"cifar10:/data"``; :func:`as_dataset` wraps ``(X, y)`` arrays;
+* :func:`load_dataset` picks any of them from a string such as ``"digits"``,
+  ``"blobs:centers=3"`` or ``"cifar10:/data"``; :func:`register_dataset` adds your
+  own loaders to the registry :data:`DATASETS` that the CLI and the docs list;
+  :func:`as_dataset` wraps ``(X, y)`` arrays;
   :func:`dataset_info` gives the :class:`DatasetInfo` (input shape, number of
   classes) that sizes a model (``topoloss.models.get_model``).
 
@@ -14,7 +16,12 @@ Every loader returns ``(train, test)``.
 """
 
 from topoloss.data.builtin import blobs, circles, digits, moons
-from topoloss.data.core import ClassificationDataset, DatasetInfo, as_dataset, dataset_info
+from topoloss.data.core import (
+    ClassificationDataset,
+    DatasetInfo,
+    as_dataset,
+    dataset_info,
+)
 from topoloss.data.local import (
     cifar10,
     cifar100,
@@ -24,12 +31,24 @@ from topoloss.data.local import (
     read_idx,
     svhn,
 )
-from topoloss.data.spec import available_datasets, load_dataset
+from topoloss.data.spec import (
+    DATASETS,
+    DatasetArgument,
+    DatasetEntry,
+    DatasetLoader,
+    available_datasets,
+    load_dataset,
+    register_dataset,
+)
 from topoloss.data.text import TextDataset, Vocabulary, corpus_text, text_corpus
 
 __all__ = [
+    "DATASETS",
     "ClassificationDataset",
+    "DatasetArgument",
+    "DatasetEntry",
     "DatasetInfo",
+    "DatasetLoader",
     "TextDataset",
     "Vocabulary",
     "as_dataset",
@@ -47,6 +66,7 @@ __all__ = [
     "moons",
     "read_cifar_bin",
     "read_idx",
+    "register_dataset",
     "svhn",
     "text_corpus",
 ]

@@ -188,7 +188,7 @@ def text_corpus(
         text = file.read_text(encoding="utf-8")
     vocab = Vocabulary.from_text(text)
     ids = vocab.encode(text)
-    cut = int(round(len(ids) * (1.0 - float(test_size))))
+    cut = round(len(ids) * (1.0 - float(test_size)))
     block_size = int(block_size)
     for name, part in (("train", ids[:cut]), ("test", ids[cut:])):
         if len(part) <= block_size:

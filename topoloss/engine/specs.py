@@ -71,9 +71,9 @@ def _model_factory(spec: str, train: Any) -> Callable[[], nn.Module]:
 def make_landscape(config: StudyConfig) -> Landscape:
     """The landscape a study config names (see the module docstring)."""
     if config.landscape is not None:
-        from topoloss.analytic import builtin
+        from topoloss.analytic import get_landscape
 
-        return builtin(config.landscape)
+        return get_landscape(config.landscape)
     from topoloss.landscapes.model import ModelLandscape
 
     train, test = _load_data(config.data)

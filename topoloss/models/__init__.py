@@ -11,12 +11,16 @@ vector:
 * :func:`gpt` -- a small character-level transformer (§7).
 
 :func:`get_model` builds any of them from a spec such as ``"fcn:depth=3,width=32"``
-or a paper name such as ``"CNN-2-64"``. :func:`widen`, :func:`deepen` and
-:func:`embed_params` embed a network into a wider or deeper one without changing its
-outputs (SPEC §9).
+or a paper name such as ``"CNN-2-64"``; :func:`register_model` adds your own builders
+to the registry :data:`MODELS` that the CLI and ``docs/registries.md`` list.
+:func:`widen`, :func:`deepen` and :func:`embed_params` embed a network into a wider or
+deeper one without changing its outputs (SPEC §9).
 """
 
 from topoloss.models._registry import (
+    MODELS,
+    ModelEntry,
+    SizeAdapter,
     available_models,
     get_model,
     parse_model_spec,
@@ -30,6 +34,9 @@ from topoloss.models.resnet import paper_resnet, resnet
 
 __all__ = [
     "GPT",
+    "MODELS",
+    "ModelEntry",
+    "SizeAdapter",
     "available_models",
     "cnn",
     "deepen",

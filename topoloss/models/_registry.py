@@ -1,8 +1,7 @@
-"""Name -> builder registry of the model zoo, and the ``name:key=value,...`` spec syntax."""
+"""The model registry :data:`MODELS`, and the ``name:key=value,...`` spec syntax of models."""
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -11,26 +10,57 @@ from typing import Any
 
 from torch import nn
 
+from topoloss._registry import Registry
+from topoloss._specs import (
+    check_kwargs,
+    check_name,
+    describe,
+    parse_spec,
+    required_kwargs,
+)
+from topoloss.errors import InputError
 from topoloss.models.cnn import cnn
 from topoloss.models.fcn import fcn
 from topoloss.models.gpt import gpt
 from topoloss.models.resnet import paper_resnet, resnet
 
-__all__ = ["available_models", "get_model", "parse_model_spec", "register_model"]
+__all__ = [
+    "MODELS",
+    "ModelEntry",
+    "SizeAdapter",
+    "available_models",
+    "get_model",
+    "parse_model_spec",
+    "register_model",
+]
 
 #: Maps ``(input_shape, num_classes)`` of a dataset to builder keyword arguments.
 SizeAdapter = Callable[[tuple[int, ...], int], dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class _Entry:
+class ModelEntry:
+    """One registered model.
+
+    Parameters
+    ----------
+    builder : callable
+        Returns a fresh :class:`torch.nn.Module` from keyword arguments.
+    adapter : callable or None
+        ``adapter(input_shape, num_classes) -> dict`` of builder arguments that size
+        the model to a dataset; ``None`` if the model cannot be sized that way.
+    description : str
+        One line for the CLI and the docs.
+    """
+
     builder: Callable[..., nn.Module]
     adapter: SizeAdapter | None
+    description: str
 
 
 def _image_args(shape: tuple[int, ...], num_classes: int) -> dict[str, Any]:
     if len(shape) != 3 or shape[1] != shape[2]:
-        raise ValueError(f"input_shape={shape} is not (channels, size, size) of square images")
+        raise InputError(f"input_shape={shape} is not (channels, size, size) of square images")
     return {"in_channels": shape[0], "image_size": shape[1], "num_classes": num_classes}
 
 
@@ -46,17 +76,12 @@ def _fcn_args(shape: tuple[int, ...], num_classes: int) -> dict[str, Any]:
 
 def _gpt_args(shape: tuple[int, ...], num_classes: int) -> dict[str, Any]:
     if len(shape) != 1:
-        raise ValueError(f"input_shape={shape} is not (block_size,) of a token sequence")
+        raise InputError(f"input_shape={shape} is not (block_size,) of a token sequence")
     return {"block_size": shape[0], "vocab_size": num_classes}
 
 
-_REGISTRY: dict[str, _Entry] = {
-    "fcn": _Entry(fcn, _fcn_args),
-    "cnn": _Entry(cnn, _image_args),
-    "resnet": _Entry(resnet, _resnet_args),
-    "paper-resnet": _Entry(paper_resnet, _image_args),
-    "gpt": _Entry(gpt, _gpt_args),
-}
+#: The registered models; :func:`register_model` adds to it, the CLI and docs list it.
+MODELS: Registry[ModelEntry] = Registry("model")
 
 # The paper's model names, e.g. CNN-2-64, CNN-1-32-BN, ResNet-56-NS, WideResNet-56-2-NS.
 _ALIASES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, dict[str, Any]]]]] = [
@@ -75,6 +100,7 @@ _ALIASES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, dict[
 ]
 
 
+
 def available_models() -> tuple[str, ...]:
     """Return the registered model names, sorted.
 
@@ -84,81 +110,79 @@ def available_models() -> tuple[str, ...]:
         Names accepted by :func:`get_model` (the paper's names such as ``CNN-2-64``,
         ``ResNet-20-NS`` or ``WideResNet-56-2`` are accepted too).
     """
-    return tuple(sorted(_REGISTRY))
+    return tuple(sorted(MODELS.names()))
 
 
 def register_model(
-    name: str, builder: Callable[..., nn.Module], *, adapter: SizeAdapter | None = None
+    name: str,
+    builder: Callable[..., nn.Module],
+    *,
+    adapter: SizeAdapter | None = None,
+    description: str | None = None,
+    replace: bool = False,
 ) -> None:
-    """Add a model builder to the registry.
+    """Add a model builder to :data:`MODELS`.
 
     Parameters
     ----------
     name : str
-        Registry name; lower case, without ``:``, ``,`` or ``=``.
+        Registry name; lower case, without ``:``, ``,``, ``=`` or spaces.
     builder : callable
         Returns a fresh :class:`torch.nn.Module` from keyword arguments.
     adapter : callable, optional
         ``adapter(input_shape, num_classes) -> dict`` of builder keyword arguments
         that size the model to a dataset (used by :func:`get_model`).
+    description : str, optional
+        One line for the CLI and the docs; default: the first paragraph of the
+        builder's docstring.
+    replace : bool, default=False
+        Replace an existing entry of that name instead of refusing it.
+
+    Raises
+    ------
+    InputError
+        For a malformed or already registered name, or a builder or adapter that
+        is not callable.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> def tiny(in_features: int, num_classes: int, *, hidden: int = 3) -> nn.Module:
+    ...     "Two linear layers."
+    ...     return nn.Sequential(nn.Linear(in_features, hidden), nn.Linear(hidden, num_classes))
+    >>> register_model("tiny", tiny, adapter=lambda shape, k: {"in_features": shape[0],
+    ...                                                         "num_classes": k})
+    >>> get_model("tiny:hidden=4", input_shape=(6,), num_classes=2)[0].out_features
+    4
     """
-    if not isinstance(name, str) or not name or re.search(r"[:,=\s]", name) or name != name.lower():
-        raise ValueError(f"name={name!r} must be a non-empty lower-case word without ':,='")
-    if name in _REGISTRY:
-        raise ValueError(f"name={name!r} is already registered")
+    check_name(name)
     if not callable(builder):
-        raise ValueError(f"builder={builder!r} is not callable")
-    _REGISTRY[name] = _Entry(builder, adapter)
+        raise InputError(f"builder={builder!r} is not callable")
+    if adapter is not None and not callable(adapter):
+        raise InputError(f"adapter={adapter!r} is not callable")
+    text = describe(builder) if description is None else " ".join(str(description).split())
+    MODELS.register(name, ModelEntry(builder, adapter, text), replace=replace)
 
 
-def _parse_value(text: str) -> Any:
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low == "none":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+for _name, _builder, _adapter in (
+    ("fcn", fcn, _fcn_args),
+    ("cnn", cnn, _image_args),
+    ("resnet", resnet, _resnet_args),
+    ("paper-resnet", paper_resnet, _image_args),
+    ("gpt", gpt, _gpt_args),
+):
+    register_model(_name, _builder, adapter=_adapter)
+del _name, _builder, _adapter
 
 
-def _accepted(builder: Callable[..., nn.Module]) -> tuple[set[str], bool]:
-    params = inspect.signature(builder).parameters.values()
-    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-    names = {
-        p.name
-        for p in params
-        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    }
-    return names, var_kw
-
-
-def _required(builder: Callable[..., nn.Module]) -> set[str]:
-    return {
-        p.name
-        for p in inspect.signature(builder).parameters.values()
-        if p.default is inspect.Parameter.empty
-        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    }
-
-
-def _check_kwargs(name: str, kwargs: dict[str, Any]) -> None:
-    names, var_kw = _accepted(_REGISTRY[name].builder)
-    unknown = sorted(set(kwargs) - names)
-    if unknown and not var_kw:
-        raise ValueError(
-            f"model {name!r} takes no argument(s) {unknown}; it accepts {sorted(names)}"
-        )
-
+def _check_model_kwargs(name: str, kwargs: dict[str, Any]) -> None:
+    check_kwargs(f"model {name!r}", MODELS.get(name).builder, kwargs)
 
 def parse_model_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """Split a model spec ``"name:key=value,key=value"`` into name and keyword arguments.
 
-    Values are read as ``int``, then ``float``, then ``true``/``false``/``none``, else
-    kept as strings. The name is case-insensitive and may be one of the paper's
+    Values are read as ``true``/``false``/``none``, then ``int``, then ``float``, else
+    kept as strings (the parser all spec strings share: landscapes use it too). The name is case-insensitive and may be one of the paper's
     names (``CNN-2-64``, ``CNN-1-32-BN``, ``ResNet-20-NS``, ``WideResNet-56-2``),
     which expand to a registered name plus arguments.
 
@@ -176,7 +200,7 @@ def parse_model_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
     Raises
     ------
-    ValueError
+    InputError
         For an unknown name (the message lists the known ones), a malformed
         ``key=value`` item, a repeated key, or a key the builder does not take.
 
@@ -187,36 +211,26 @@ def parse_model_spec(spec: str) -> tuple[str, dict[str, Any]]:
     >>> parse_model_spec("ResNet-56-NS")
     ('resnet', {'depth': 56, 'skip': False})
     """
-    if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"spec={spec!r} must be a non-empty string like 'fcn:depth=3,width=32'")
-    head, _, tail = spec.strip().partition(":")
-    name = head.strip().lower()
+    name, explicit = parse_spec(spec, example="fcn:depth=3,width=32")
     kwargs: dict[str, Any] = {}
-    if name not in _REGISTRY:
+    if name not in MODELS:
         for pattern, expand in _ALIASES:
             match = pattern.fullmatch(name)
             if match:
                 name, kwargs = expand(match)
                 break
         else:
-            raise ValueError(
-                f"unknown model {head.strip()!r} in spec={spec!r}; known models: "
+            head = spec.strip().partition(":")[0].strip()
+            raise InputError(
+                f"unknown model {head!r} in spec={spec!r}; known: "
                 f"{', '.join(available_models())} (or the paper's names such as "
                 "CNN-2-64, CNN-1-32-BN, ResNet-20-NS, WideResNet-56-2)"
             )
-    explicit: dict[str, Any] = {}
-    for item in filter(None, (s.strip() for s in tail.split(","))):
-        key, eq, value = (s.strip() for s in item.partition("="))
-        if not eq or not key.isidentifier():
-            raise ValueError(f"item {item!r} of spec={spec!r} is not of the form key=value")
-        if key in explicit:
-            raise ValueError(f"key {key!r} appears twice in spec={spec!r}")
-        explicit[key] = _parse_value(value)
     clash = sorted(k for k in explicit if k in kwargs and explicit[k] != kwargs[k])
     if clash:
-        raise ValueError(f"spec={spec!r} sets {clash} both in its name and as key=value")
+        raise InputError(f"spec={spec!r} sets {clash} both in its name and as key=value")
     kwargs.update(explicit)
-    _check_kwargs(name, kwargs)
+    _check_model_kwargs(name, kwargs)
     return name, kwargs
 
 
@@ -252,7 +266,7 @@ def get_model(
 
     Raises
     ------
-    ValueError
+    InputError
         For an unknown model or argument, or when ``input_shape``/``num_classes``
         contradict an explicit argument.
 
@@ -264,28 +278,28 @@ def get_model(
     """
     name, args = parse_model_spec(spec)
     args.update(kwargs)
+    entry = MODELS.get(name)
     if input_shape is None:
         if num_classes is not None:  # a plain builder argument then
             args["num_classes"] = num_classes
     elif num_classes is None:
-        raise ValueError(f"{input_shape=} needs num_classes too")
+        raise InputError(f"{input_shape=} needs num_classes too")
     else:
-        adapter = _REGISTRY[name].adapter
-        if adapter is None:
-            raise ValueError(f"model {name!r} was registered without a size adapter")
+        if entry.adapter is None:
+            raise InputError(f"model {name!r} was registered without a size adapter")
         shape = tuple(int(s) for s in input_shape)
-        for key, value in adapter(shape, int(num_classes)).items():
+        for key, value in entry.adapter(shape, int(num_classes)).items():
             if key in args and args[key] != value:
-                raise ValueError(
+                raise InputError(
                     f"{key}={args[key]!r} contradicts {input_shape=} and "
                     f"{num_classes=} (which give {key}={value!r})"
                 )
             args[key] = value
-    _check_kwargs(name, args)
-    missing = _required(_REGISTRY[name].builder) - set(args)
+    _check_model_kwargs(name, args)
+    missing = required_kwargs(entry.builder) - set(args)
     if missing:
-        raise ValueError(
+        raise InputError(
             f"model {name!r} needs {sorted(missing)}; pass them, or input_shape= and "
             "num_classes= (e.g. from topoloss.data.dataset_info)"
         )
-    return _REGISTRY[name].builder(**args)
+    return entry.builder(**args)
