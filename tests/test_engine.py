@@ -210,15 +210,16 @@ def test_a_registered_planner_and_executor_are_used(tmp_path):
 
 
 # ---------------------------------------------------------------------- errors and exit codes
-def _cliff(low: float = -3.0, high: float = 3.0) -> AnalyticLandscape:
-    """Two wells whose loss is NaN beyond |x| > 1.6: a large step leaves the defined region."""
+def _cliff() -> AnalyticLandscape:
+    """Two wells with a small hole where the loss is NaN, on the straight segment between them."""
 
     def f(p: torch.Tensor) -> torch.Tensor:
         x, y = p[..., 0], p[..., 1]
         value = (x**2 - 1) ** 2 + y**2
-        return torch.where(p.abs().amax(dim=-1) > 1.6, torch.full_like(value, math.nan), value)
+        hole = (x.abs() < 0.05) & (y.abs() < 0.05)
+        return torch.where(hole, torch.full_like(value, math.nan), value)
 
-    return from_function(f, [(low, high), (low, high)], name="cliff")
+    return from_function(f, [(-2.0, 2.0), (-2.0, 2.0)], name="cliff")
 
 
 def test_a_diverged_optimization_names_the_pair():

@@ -19,6 +19,7 @@ import torch
 
 from topoloss._schedules import cosine_scheduler
 from topoloss._validate import frozen_array
+from topoloss.errors import Diverged
 from topoloss.landscapes.base import Landscape
 
 __all__ = ["Minima", "as_minima", "find_minima"]
@@ -308,7 +309,7 @@ def find_minima(
         value, grad = landscape.loss_and_grad(x, next(batches))
         if not torch.isfinite(value).all():
             bad = int(torch.nonzero(~torch.isfinite(value))[0])
-            raise ValueError(f"non-finite loss in descent {bad} at step {step}")
+            raise Diverged(f"non-finite loss in descent {bad} at step {step} (lr={lr:.3g})")
         with torch.no_grad():
             grad = _projected_grad(grad, x, box)
             newly = (grad.norm(dim=1) <= grad_tol) & ~done
