@@ -13,9 +13,9 @@ import torch
 
 from topoloss.analytic import builtin, exact_barriers, from_function
 from topoloss.analytic.landscape import AnalyticLandscape
-from topoloss.paths.optimize import PAIR_STRATEGIES, connect, register_pairs, select_pairs
-from topoloss.paths.curves import Bezier, Chain, PolyChain
 from topoloss.minima.find import Minima, find_minima
+from topoloss.paths.curves import Bezier, Chain, PolyChain
+from topoloss.paths.optimize import PAIR_STRATEGIES, connect, register_pairs, select_pairs
 from topoloss.paths.record import Path, evaluate_curve
 
 LANDSCAPES_2D = [
