@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from functools import partial
 
 import numpy as np
 
@@ -90,9 +91,9 @@ def main() -> None:
         g = random_graph(int(size), rng)
         losses = g.losses()
         pairs, weights = g.edge_arrays()
-        t_bc, bc = best_of(lambda: loss_barcode(g), args.repeat)
-        t_core, _ = best_of(lambda: _persistence_generators(losses, pairs, weights), args.repeat)
-        t_uf, deaths = best_of(lambda: union_find_deaths(losses, pairs, weights), args.repeat)
+        t_bc, bc = best_of(partial(loss_barcode, g), args.repeat)
+        t_core, _ = best_of(partial(_persistence_generators, losses, pairs, weights), args.repeat)
+        t_uf, deaths = best_of(partial(union_find_deaths, losses, pairs, weights), args.repeat)
         assert np.array_equal(bc.intervals[:, 1], deaths), "loss_barcode disagrees with union-find"
         print(f"{len(weights):>9} {len(losses):>7} {t_bc:>15.4f} {t_core:>13.4f} {t_uf:>13.4f} "
               f"{t_bc / t_uf:>11.2f} {t_core / t_uf:>8.2f}")

@@ -47,9 +47,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import vector_to_parameters
 
-from topoloss.paths.curves import Bezier
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.models import cnn, fcn, resnet
+from topoloss.paths.curves import Bezier
 
 _VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 

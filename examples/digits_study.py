@@ -115,8 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     # ---------------------------------------------------------------- run directory
-    from topoloss.report import make_report
     from topoloss.engine.pipeline import run_study
+    from topoloss.report import make_report
 
     run_dir = out / "digits-run"
     if run_dir.exists():

@@ -115,8 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         diff = np.abs(big.losses - minima.losses)
         same = bool(np.all(diff <= RTOL * np.abs(minima.losses)))
         identical &= same
+        bitwise = np.array_equal(big.losses, minima.losses)
         print(f"{label}: losses at the embedded minima equal the small net's: {same} "
-              f"(max |difference| {diff.max():.3g}; bitwise equal: {np.array_equal(big.losses, minima.losses)})")
+              f"(max |difference| {diff.max():.3g}; bitwise equal: {bitwise})")
         # the small net's optimized paths, embedded point by point, have the same losses
         worst = 0.0
         embedded = []

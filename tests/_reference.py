@@ -57,10 +57,7 @@ def minimax_barcode(losses, edges):
 def random_graph(rng: np.random.Generator, *, n_max: int = 12, ties: bool = True):
     """A random landscape graph: losses, and edges whose barrier is above both ends."""
     n = int(rng.integers(1, n_max + 1))
-    if ties:
-        losses = rng.integers(0, 4, size=n).astype(float)
-    else:
-        losses = rng.random(n)
+    losses = rng.integers(0, 4, size=n).astype(float) if ties else rng.random(n)
     p = rng.random()
     edges = []
     for u in range(n):

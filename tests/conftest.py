@@ -1,8 +1,5 @@
 import os
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-os.environ.setdefault("TQDM_DISABLE", "1")
+# tests import their shared helpers (_reference) as top-level modules
 sys.path.insert(0, os.path.dirname(__file__))

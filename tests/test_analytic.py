@@ -107,7 +107,7 @@ def test_styblinski_tang_rastrigin_holder_literature():
         -19.2085, abs=1e-4
     )
     lo, hi = np.array(ht.bounds).T
-    assert (lo <= [8.05502, 9.66459]).all() and ([8.05502, 9.66459] <= hi).all()
+    assert (lo <= [8.05502, 9.66459]).all() and (hi >= [8.05502, 9.66459]).all()
 
 
 def test_gaussian_wells_user_depths_and_validation():

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from topoloss.engine.pipeline import Analysis, analyze, build_graph
 from topoloss.analytic import builtin, exact_minima, from_function
-from topoloss.topology.barcode import Barcode
 from topoloss.cli import main
-from topoloss.paths.curves import Bezier, Chain
-from topoloss.topology.graph import LandscapeGraph
+from topoloss.engine.pipeline import Analysis, analyze, build_graph
 from topoloss.minima.find import Minima, find_minima
+from topoloss.paths.curves import Bezier, Chain
+from topoloss.topology.barcode import Barcode
+from topoloss.topology.graph import LandscapeGraph
 
 LANDSCAPES_2D = [
     "himmelblau",
@@ -115,7 +115,8 @@ def test_find_minima_boundary_rule_and_errors():
         find_minima(slope, 4)
     kept = find_minima(slope, 4, boundary="keep")
     assert len(kept) == 1 and kept.on_boundary.all() and kept.converged.all()
-    torch.testing.assert_close(kept.points[0], torch.tensor([0.0, 0.5], dtype=torch.float64), atol=1e-4, rtol=0)
+    torch.testing.assert_close(kept.points[0], torch.tensor([0.0, 0.5], dtype=torch.float64),
+                               atol=1e-4, rtol=0)
     land = builtin("himmelblau")
     for kwargs in ({"optimizer": "newton"}, {"boundary": "clip"}, {"max_steps": 0}, {"lr": -1.0}):
         with pytest.raises(ValueError, match=next(iter(kwargs))):

@@ -15,8 +15,8 @@ from topoloss.analytic import builtin, exact_barriers, from_function
 from topoloss.analytic.landscape import AnalyticLandscape
 from topoloss.engine.pipeline import connect
 from topoloss.engine.planners import PLANNERS, register_pairs, select_pairs
-from topoloss.paths.curves import Bezier, Chain, PolyChain
 from topoloss.minima.find import Minima, find_minima
+from topoloss.paths.curves import Bezier, Chain, PolyChain
 from topoloss.paths.record import Path, evaluate_curve
 
 LANDSCAPES_2D = [

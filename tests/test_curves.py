@@ -118,7 +118,8 @@ def test_invalid_specifications_and_shapes_raise_value_error():
         Bezier(bends=1).at(a, b[:2], torch.zeros(1, 3, dtype=F64), 0.5)
 
 
-@pytest.mark.parametrize("curve", [Bezier(2), PolyChain(5), Chain(points=3, spring=0.5, climbing=True)], ids=repr)
+@pytest.mark.parametrize("curve", [Bezier(2), PolyChain(5), Chain(points=3, spring=0.5, climbing=True)],
+                         ids=repr)
 def test_specification_round_trips_through_json(curve):
     data = json.loads(json.dumps(curve.to_dict()))
     assert curve_from_dict(data) == curve

@@ -178,7 +178,8 @@ def test_metrics_and_dataset_inputs(data):
         acc = (out.argmax(1) == y).double().mean().item()
         test_acc = (model(x[:100]).argmax(1) == y[:100]).double().mean().item()
     m = land.metrics(theta)
-    assert m["accuracy"] == pytest.approx(acc) and m["loss"] == pytest.approx(plain_loss(model, x, y), rel=1e-6)
+    assert m["accuracy"] == pytest.approx(acc)
+    assert m["loss"] == pytest.approx(plain_loss(model, x, y), rel=1e-6)
     assert land.metrics(theta, "test")["accuracy"] == pytest.approx(test_acc)
     no_test = ModelLandscape(mlp, (x, y))
     with pytest.raises(ValueError, match="test_data"):
@@ -251,7 +252,8 @@ def test_validation_errors(data):
         ModelLandscape(mlp, (x, y[:-1]))
     with pytest.raises(ValueError, match="batch_size"):
         ModelLandscape(mlp, (x, y), batch_size=0)
-    with pytest.raises(ValueError, match=r"ckpt: parameter '0.weight' has shape \(3, 3\), the model expects \(16, 6\)"):
+    msg = r"ckpt: parameter '0.weight' has shape \(3, 3\), the model expects \(16, 6\)"
+    with pytest.raises(ValueError, match=msg):
         land.flatten({**mlp().state_dict(), "0.weight": torch.zeros(3, 3)}, source="ckpt")
 
 
@@ -299,14 +301,15 @@ def test_bn_interior_loss_matches_independent_recompute(bn_setup, data):
 
 
 def test_bn_bezier_path_via_curves_and_connect(bn_setup):
-    curves = pytest.importorskip("topoloss.paths.curves")
+    import topoloss.paths.curves as curves
     land, _, a, b = bn_setup
     curve = curves.Bezier(bends=1)
-    bends = curve.init_bends(a, b) + 0.05 * torch.randn(1, land.dim, generator=torch.Generator().manual_seed(0))
+    noise = torch.randn(1, land.dim, generator=torch.Generator().manual_seed(0))
+    bends = curve.init_bends(a, b) + 0.05 * noise
     pts = curve.at(a, b, bends, torch.linspace(0, 1, 7))
     losses = land.loss(pts)
     assert losses[0] == land.loss(a)[0] and losses[-1] == land.loss(b)[0]
-    connect = pytest.importorskip("topoloss.paths.optimize")
+    import topoloss.paths.optimize as connect
     minima = connect.as_minima(land, torch.stack([a, b]))
     (path,) = connect.connect(land, minima, curve=curve, epochs=1, seed=0, progress=False,
                               n_eval=9, refine=0, linear=False)

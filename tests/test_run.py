@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from topoloss.data import digits
-from topoloss.landscapes.model import ModelLandscape
-from topoloss.models import fcn
 from topoloss.engine.store import ConfigMismatch, Run
 from topoloss.config import StudyConfig
 from topoloss.engine.pipeline import prepare_minima, run_study
+from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.train import train_minima
+from topoloss.models import fcn
 
 CONFIG = {"model": "fcn:depth=1,width=8", "data": "digits", "minima": {"seeds": [0, 1, 2], "epochs": 2}}
 
@@ -60,7 +60,8 @@ def test_changed_checkpoint_is_refused(land, tmp_path):
     from topoloss.minima.train import save_minimum
 
     files = [save_minimum(land, land.initial_point(s), tmp_path / f"c{s}.safetensors") for s in range(2)]
-    config = {"model": "fcn:depth=1,width=8", "data": "digits", "minima": {"checkpoints": [str(f) for f in files]}}
+    config = {"model": "fcn:depth=1,width=8", "data": "digits",
+              "minima": {"checkpoints": [str(f) for f in files]}}
     run = Run(tmp_path / "run", config)
     cfg = StudyConfig.from_dict(config)
     first = prepare_minima(land, cfg, store=run, progress=False)

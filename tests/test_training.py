@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from topoloss.minima.find import Minima
 from topoloss.landscapes.model import ModelLandscape
+from topoloss.minima.find import Minima
 from topoloss.minima.train import (
     TrainedMinima,
     learning_rate,
