@@ -18,7 +18,7 @@ from topoloss.cli import build_parser, main
 from topoloss.cli._options import config_from_args
 from topoloss.config import EvaluationConfig, ExecutionConfig, MinimaConfig, PathConfig, StudyConfig
 from topoloss.engine.executors import EXECUTORS, SerialExecutor, register_executor
-from topoloss.engine.pipeline import analyze, connect, run_pipeline, run_study
+from topoloss.engine.pipeline import analyze, connect, run_study
 from topoloss.engine.planners import PLANNERS, StaticPlanner, register_planner
 from topoloss.engine.store import Run
 from topoloss.errors import Diverged, InputError

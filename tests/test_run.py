@@ -5,10 +5,10 @@ import json
 import pytest
 import torch
 
-from topoloss.data import digits
-from topoloss.engine.store import ConfigMismatch, Run
 from topoloss.config import StudyConfig
+from topoloss.data import digits
 from topoloss.engine.pipeline import prepare_minima, run_study
+from topoloss.engine.store import ConfigMismatch, Run
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.train import train_minima
 from topoloss.models import fcn

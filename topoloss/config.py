@@ -29,7 +29,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from topoloss._validate import check_choice, check_int, check_number
 from topoloss.errors import InputError
@@ -77,15 +77,14 @@ class _Section:
     """Shared behaviour of the config dataclasses: dict round trip and validation."""
 
     _name: str = ""
+    __dataclass_fields__: ClassVar[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values (curves as their :meth:`~topoloss.Curve.to_dict`, tuples as lists)."""
         out: dict[str, Any] = {}
         for f in fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
-            if isinstance(value, Curve):
-                value = value.to_dict()
-            elif isinstance(value, _Section):
+            if isinstance(value, (Curve, _Section)):
                 value = value.to_dict()
             elif isinstance(value, tuple):
                 value = [list(v) if isinstance(v, tuple) else v for v in value]

@@ -7,7 +7,6 @@ import math
 from pathlib import Path as FilePath
 from typing import Any
 
-
 from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss.engine.store import Run
 from topoloss.topology.score import barcode_summary

@@ -16,6 +16,13 @@
   leaves a local minimum (SPEC §8).
 """
 
+from topoloss.analytic._registry import (
+    LANDSCAPES,
+    LandscapeEntry,
+    available_landscapes,
+    get_landscape,
+    register_landscape,
+)
 from topoloss.analytic.compare import (
     ARTIFACT_FRACTION,
     ExactComparison,
@@ -23,13 +30,6 @@ from topoloss.analytic.compare import (
     compare_to_exact,
     drop_short_bars,
     value_range,
-)
-from topoloss.analytic._registry import (
-    LANDSCAPES,
-    LandscapeEntry,
-    available_landscapes,
-    get_landscape,
-    register_landscape,
 )
 from topoloss.analytic.escape import escape_learning_rate, escape_steps
 from topoloss.analytic.exact import (

@@ -22,12 +22,12 @@ def _run(args: argparse.Namespace) -> int:
     from topoloss.cli import emit_json
     from topoloss.config import StudyConfig
     from topoloss.engine.pipeline import run_pipeline
-    from topoloss.engine.specs import make_landscape
+    from topoloss.analytic import get_landscape
     from topoloss.engine.store import Run
     from topoloss.topology.score import to_score
 
     config = config_from_args(args, StudyConfig(landscape=args.name))
-    land = make_landscape(config)
+    land = get_landscape(args.name)
     if args.plot is not None and land.dim != 2:
         raise InputError(f"--plot needs a two-dimensional landscape; {land.name} has dim={land.dim}")
     store = Run(args.run, config.to_dict(), new=args.new) if args.run else None

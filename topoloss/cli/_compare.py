@@ -31,9 +31,9 @@ def _run(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from topoloss.engine.store import Run
     from topoloss.plot import plot_barcodes, plot_comparison
     from topoloss.report import save_figure
-    from topoloss.engine.store import Run
     from topoloss.topology.score import to_score
 
     groups = parse_groups(args.groups)

@@ -16,7 +16,7 @@ from dataclasses import fields
 from pathlib import Path as FilePath
 from typing import Any
 
-from topoloss.config import StudyConfig, _SECTIONS
+from topoloss.config import _SECTIONS, StudyConfig
 from topoloss.errors import InputError
 
 __all__ = ["add_config_flags", "config_from_args", "finish", "open_run", "read_config_file", "say"]

@@ -32,10 +32,10 @@ import torch
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss.errors import ConfigMismatch, CorruptResult
-from topoloss.topology.barcode import Barcode
-from topoloss.topology.graph import LandscapeGraph
 from topoloss.minima.find import Minima
 from topoloss.paths.record import Path
+from topoloss.topology.barcode import Barcode
+from topoloss.topology.graph import LandscapeGraph
 
 __all__ = ["ConfigMismatch", "CorruptResult", "Run", "file_sha256"]
 
@@ -268,7 +268,7 @@ class Run:
         try:
             with safetensors.safe_open(str(file), framework="pt") as fh:
                 meta = fh.metadata() or {}
-                tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+                tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is no dict
             return Path.from_dict(json.loads(meta["record"]), tensors=tensors)
         except Exception as exc:  # any failure to read back means the file is unusable
             raise CorruptResult(f"path file {file} is corrupt ({type(exc).__name__}: {exc})") from None

@@ -23,8 +23,8 @@ from tqdm.auto import tqdm
 
 from topoloss._io import atomic_write_bytes
 from topoloss.landscapes.base import Landscape
-from topoloss.minima.find import Minima
 from topoloss.landscapes.model import ModelLandscape
+from topoloss.minima.find import Minima
 
 __all__ = ["TrainedMinima", "learning_rate", "load_minima", "save_minima", "save_minimum", "train_minima"]
 

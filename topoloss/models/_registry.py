@@ -182,7 +182,8 @@ def parse_model_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """Split a model spec ``"name:key=value,key=value"`` into name and keyword arguments.
 
     Values are read as ``true``/``false``/``none``, then ``int``, then ``float``, else
-    kept as strings (the parser all spec strings share: landscapes use it too). The name is case-insensitive and may be one of the paper's
+    kept as strings (the parser all spec strings share: landscapes use it too). The name
+    is case-insensitive and may be one of the paper's
     names (``CNN-2-64``, ``CNN-1-32-BN``, ``ResNet-20-NS``, ``WideResNet-56-2``),
     which expand to a registered name plus arguments.
 

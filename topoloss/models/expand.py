@@ -93,12 +93,12 @@ def _check_structure(small: nn.Module, large: nn.Module) -> None:
     # A Linear after (flattened) conv features: each channel must keep its block of
     # spatial positions, i.e. in_features / channels must agree (cross-multiplied).
     for (_, prev_s, prev_l), (name, s, big) in zip(weighted, weighted[1:]):
-        if isinstance(s, nn.Linear) and not isinstance(prev_s, nn.Linear):
-            if s.in_features * _in_out(prev_l)[1] != _in_out(big)[0] * _in_out(prev_s)[1]:
-                raise ValueError(
-                    f"{name!r}: the flattened features per channel differ between small "
-                    "and large (different image size?)"
-                )
+        if (isinstance(s, nn.Linear) and not isinstance(prev_s, nn.Linear)
+                and s.in_features * _in_out(prev_l)[1] != _in_out(big)[0] * _in_out(prev_s)[1]):
+            raise ValueError(
+                f"{name!r}: the flattened features per channel differ between small "
+                "and large (different image size?)"
+            )
 
 
 def widen(small: nn.Module, large: nn.Module) -> dict[str, Tensor]:

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from topoloss.paths.curves import Bezier, Curve, curve_from_dict
 from topoloss.landscapes.base import Landscape
+from topoloss.paths.curves import Bezier, Curve, curve_from_dict
 
 __all__ = ["Path", "evaluate_curve", "evaluate_curves", "exact_losses"]
 

@@ -177,7 +177,7 @@ def plot_barcodes(
     top = _top(every)
     x = 0.0
     centers: list[float] = []
-    for g, (label, bcs) in enumerate(groups.items()):
+    for g, bcs in enumerate(groups.values()):
         first = x
         for bc in bcs:
             for b, d in bc.sorted().intervals:

@@ -113,9 +113,10 @@ def plot_plane(
     ax.figure.colorbar(cs, ax=ax, label="log10(loss - min)" if log else "loss")
     if paths:
         import torch
-    for p in paths:
-        xy = plane.coordinates(p.points(torch.linspace(0, 1, 101)))
-        ax.plot(xy[:, 0], xy[:, 1], color="w", lw=1)
+
+        for p in paths:
+            xy = plane.coordinates(p.points(torch.linspace(0, 1, 101)))
+            ax.plot(xy[:, 0], xy[:, 1], color="w", lw=1)
     ax.scatter(plane.anchors[:, 0], plane.anchors[:, 1], color="r", s=30, zorder=3)
     for (x, y), name in zip(plane.anchors, plane.names):
         ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(4, 4), color="w")
