@@ -17,12 +17,11 @@ __all__ = ["register"]
 
 def _run(args: argparse.Namespace) -> int:
     from topoloss._validate import finite_or_none
-    from topoloss.analytic import exact_barcode
+    from topoloss.analytic import exact_barcode, get_landscape
     from topoloss.analytic.compare import artifact_length, compare_to_exact, drop_short_bars
     from topoloss.cli import emit_json
     from topoloss.config import StudyConfig
     from topoloss.engine.pipeline import run_pipeline
-    from topoloss.analytic import get_landscape
     from topoloss.engine.store import Run
     from topoloss.topology.score import to_score
 
