@@ -14,6 +14,7 @@ import torch
 from topoloss.analytic import builtin, exact_barriers, from_function
 from topoloss.analytic.landscape import AnalyticLandscape
 from topoloss.engine.pipeline import connect
+from topoloss.errors import Diverged
 from topoloss.engine.planners import PLANNERS, register_pairs, select_pairs
 from topoloss.minima.find import Minima, find_minima
 from topoloss.paths.curves import Bezier, Chain, PolyChain
@@ -194,7 +195,7 @@ def test_nan_loss_during_optimization_names_the_pair():
 
     land = from_function(f, [(-2, 2), (-2, 2)])
     minima = Minima.from_points(land, torch.tensor([[-1.0, 0.0], [1.0, 0.0]]), names=["left", "right"])
-    with pytest.raises(ValueError, match="'left' and 'right'"):
+    with pytest.raises(Diverged, match="'left' and 'right'"):
         connect(land, minima, curve=Bezier(bends=1), epochs=50, jitter=0.5, progress=False)
 
 

@@ -153,7 +153,7 @@ def test_a_curve_family_registered_once_works_everywhere(tmp_path, capsys):
         assert "toy" in capsys.readouterr().out.lower()
     finally:
         CURVES.unregister("toy")
-    with pytest.raises(InputError, match="unknown curve family 'toy'"):
+    with pytest.raises(InputError, match="unknown curve family"):
         make_curve("toy")
 
 
@@ -241,7 +241,7 @@ def test_exit_codes_diverged_1_bad_option_2(capsys):
         assert main(["analyze", "cliff", "--curve", "bezier:bends=x", "-q"]) == 2
         assert "--curve" in capsys.readouterr().err
         assert main(["analyze", "cliff", "--pairs", "every", "-q"]) == 2
-        assert "unknown pair strategy 'every'" in capsys.readouterr().err
+        assert "pairs='every': unknown pair strategy" in capsys.readouterr().err
     finally:
         from topoloss.analytic import LANDSCAPES
 

@@ -309,9 +309,10 @@ def test_bn_bezier_path_via_curves_and_connect(bn_setup):
     pts = curve.at(a, b, bends, torch.linspace(0, 1, 7))
     losses = land.loss(pts)
     assert losses[0] == land.loss(a)[0] and losses[-1] == land.loss(b)[0]
-    import topoloss.paths.optimize as connect
-    minima = connect.as_minima(land, torch.stack([a, b]))
-    (path,) = connect.connect(land, minima, curve=curve, epochs=1, seed=0, progress=False,
+    import topoloss.engine.pipeline as engine
+    from topoloss.minima.find import as_minima
+    minima = as_minima(land, torch.stack([a, b]))
+    (path,) = engine.connect(land, minima, curve=curve, epochs=1, seed=0, progress=False,
                               n_eval=9, refine=0, linear=False)
     assert path.losses[0] == pytest.approx(float(minima.losses[0]), rel=1e-6)
     assert path.losses[-1] == pytest.approx(float(minima.losses[1]), rel=1e-6)

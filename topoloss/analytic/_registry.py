@@ -87,6 +87,7 @@ def register_landscape(
     ...     description="A quadratic bowl with one minimum at the origin.")
     >>> get_landscape("bowl:scale=2").dim
     2
+    >>> LANDSCAPES.unregister("bowl")
     """
     check_name(name)
     if not callable(factory):

@@ -69,7 +69,7 @@ def _optional(kind: type) -> Any:
 
 _PARSERS: dict[str, Any] = {
     "int": int, "float": float, "str": str, "int | None": _optional(int), "float | None": _optional(float),
-    "str | None": str, "tuple[int, ...]": parse_seeds, "Curve": _parse_curve, "Any": parse_pairs,
+    "str | None": str, "tuple[int, ...]": parse_seeds, "tuple[str, ...]": lambda text: tuple(text.split(",")), "Curve": _parse_curve, "Any": parse_pairs,
 }
 
 
@@ -107,7 +107,7 @@ def add_config_flags(
                                help=f"{help_text} (default: {'yes' if value else 'no'})")
             continue
         group.add_argument(
-            flag, dest=dest, type=_PARSERS[str(f.type)], default=argparse.SUPPRESS,
+            flag, dest=dest, type=_PARSERS.get(str(f.type), str), default=argparse.SUPPRESS,
             choices=f.metadata.get("choices"), required=f.name in required,
             metavar=f.name.upper() if "choices" not in f.metadata else None,
             help=help_text + ("" if f.name in required or "(default" in help_text

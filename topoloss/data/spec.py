@@ -126,6 +126,7 @@ def register_dataset(
     >>> register_dataset("noise", noise)
     >>> len(load_dataset("noise:n=10")[0])
     5
+    >>> DATASETS.unregister("noise")
     """
     check_name(name)
     if not callable(loader):

@@ -135,6 +135,9 @@ register_pairs("nearest", _nearest_pairs)
 def make_planner(pairs: str | Sequence[tuple[Hashable, Hashable]] | Planner) -> Planner:
     """A fresh planner for ``pairs``: a registered name, explicit pairs, or a planner."""
     if isinstance(pairs, str):
+        if pairs not in PLANNERS:
+            raise InputError(f"pairs={pairs!r}: unknown pair strategy; expected one of "
+                             f"{', '.join(PLANNERS.names())} or a list of pairs of minima")
         return PLANNERS.get(pairs)()
     if hasattr(pairs, "next_pairs"):
         return pairs  # type: ignore[return-value]

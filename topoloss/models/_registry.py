@@ -154,6 +154,7 @@ def register_model(
     ...                                                         "num_classes": k})
     >>> get_model("tiny:hidden=4", input_shape=(6,), num_classes=2)[0].out_features
     4
+    >>> MODELS.unregister("tiny")
     """
     check_name(name)
     if not callable(builder):

@@ -418,6 +418,10 @@ def register_curve(name: str, family: type[Curve], *, replace: bool = False) -> 
     if not (isinstance(family, type) and issubclass(family, Curve)):
         raise InputError(f"curve family {name!r} must be a Curve subclass, got {family!r}")
     check_name(name)
+    other = [n for n in CURVES.names() if CURVES.get(n) is family and n != name]
+    if other:
+        raise InputError(f"curve family {family.__name__} is registered as {other[0]!r} already; "
+                         "subclass it to register it under a second name")
     CURVES.register(name, family, replace=replace)
     family.kind = name
 
@@ -451,6 +455,8 @@ def make_curve(spec: str | Mapping[str, Any] | Curve) -> Curve:
         name = options.pop("kind", None)
     else:
         raise InputError(f"curve={spec!r}; expected a curve spec like 'bezier:bends=1'")
+    if name not in CURVES:
+        raise InputError(f"curve kind={name!r}: unknown curve family; choose one of {', '.join(CURVES.names())}")
     family = CURVES.get(name)
     try:
         return family(**options)
