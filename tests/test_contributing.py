@@ -81,7 +81,7 @@ def test_curve_recipe(registered):
     eased: Any = ns["Eased"]
     assert CURVES.get("eased") is eased
     curve: Any = make_curve("eased:bends=2")
-    assert curve == eased(bends=2) and curve.spec() == "eased:bends=2"
+    assert curve == ns["Eased"](bends=2) and curve.spec() == "eased:bends=2"
     a, b = torch.tensor([0.0, 0.0], dtype=torch.float64), torch.tensor([1.0, 2.0], dtype=torch.float64)
     bends = curve.init_bends(a, b) + 0.3
     ends = curve.at(a, b, bends, torch.tensor([0.0, 1.0], dtype=torch.float64))
