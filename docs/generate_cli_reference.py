@@ -28,8 +28,10 @@ def reference() -> str:
         "`topoloss COMMAND --help` prints the same.",
         "",
         "Exit codes: 0 success; 2 a user mistake (bad arguments, a missing or malformed file, a "
-        "checkpoint of another architecture, a run directory with another configuration), "
-        "reported as one line on stderr; 1 a failed computation; 130 interrupted.",
+        "checkpoint of another architecture, a run directory with another configuration); "
+        "1 a failed computation (a diverged optimization, a corrupt stored result, an I/O error); "
+        "each reported as one line on stderr; 130 interrupted. The study options are generated "
+        "from `topoloss.config` (see configuration.md).",
         "",
         "```",
         parser.format_help().rstrip(),

@@ -31,7 +31,7 @@ from topoloss.data import digits
 from topoloss.models import fcn
 
 
-def build_graph(minima: tl.Minima, paths: Sequence[tl.Path]) -> tl.LandscapeGraph:
+def build_graph(minima: tl.Minima, paths: Sequence[tl.PathRecord]) -> tl.LandscapeGraph:
     """Minima -> nodes (loss), paths -> edges (barrier)."""
     g = tl.LandscapeGraph()
     for name, loss in zip(minima.names, minima.losses):

@@ -42,7 +42,7 @@ from topoloss.models import deepen, embed_params, fcn, widen
 RTOL = 1e-5
 
 
-def graph_of(minima: tl.Minima, paths: Sequence[tl.Path], extra: Sequence[tuple] = ()) -> tl.LandscapeGraph:
+def graph_of(minima: tl.Minima, paths: Sequence[tl.PathRecord], extra: Sequence[tuple] = ()) -> tl.LandscapeGraph:
     g = tl.LandscapeGraph()
     for name, loss in zip(minima.names, minima.losses):
         g.add_minimum(name, float(loss))

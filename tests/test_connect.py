@@ -1,4 +1,4 @@
-"""Path optimization: accuracy against the exact barriers, records, pairs, errors."""
+"""PathRecord optimization: accuracy against the exact barriers, records, pairs, errors."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import torch
 from topoloss.analytic import builtin, exact_barriers, from_function
 from topoloss.analytic.landscape import AnalyticLandscape
 from topoloss.engine.pipeline import connect
-from topoloss.errors import Diverged
 from topoloss.engine.planners import PLANNERS, register_pairs, select_pairs
+from topoloss.errors import Diverged
 from topoloss.minima.find import Minima, find_minima
 from topoloss.paths.curves import Bezier, Chain, PolyChain
-from topoloss.paths.record import Path, evaluate_curve
+from topoloss.paths.record import PathRecord, evaluate_curve
 
 LANDSCAPES_2D = [
     "himmelblau",
@@ -78,7 +78,7 @@ def test_path_record_is_consistent():
     land = _quadratic_wells()
     minima = _two_minima(land)
     (p,) = connect(land, minima, curve=Bezier(bends=2), epochs=50, progress=False)
-    assert isinstance(p, Path) and p.pair == ("m0", "m1")
+    assert isinstance(p, PathRecord) and p.pair == ("m0", "m1")
     assert p.t[0] == 0.0 and p.t[-1] == 1.0 and np.all(np.diff(p.t) > 0)
     assert p.losses.shape == p.t.shape and p.t.size > 61  # grid plus refinement
     assert p.barrier == p.losses.max() and p.t_max == p.t[np.argmax(p.losses)]
@@ -95,12 +95,12 @@ def test_path_record_is_consistent():
 def test_path_round_trips_through_json_and_separate_tensors():
     land = _quadratic_wells()
     (p,) = connect(land, _two_minima(land), curve=Chain(points=3), epochs=20, progress=False)
-    back = Path.from_dict(json.loads(json.dumps(p.to_dict())))
+    back = PathRecord.from_dict(json.loads(json.dumps(p.to_dict())))
     meta = json.loads(json.dumps(p.to_dict(tensors=False)))
     assert "bends" not in meta
     with pytest.raises(ValueError, match="lacks tensor"):
-        Path.from_dict(meta)
-    again = Path.from_dict(meta, tensors=p.tensors())
+        PathRecord.from_dict(meta)
+    again = PathRecord.from_dict(meta, tensors=p.tensors())
     for q in (back, again):
         assert q.curve == p.curve and q.pair == p.pair and q.barrier == p.barrier
         assert np.array_equal(q.losses, p.losses) and np.array_equal(q.history, p.history)

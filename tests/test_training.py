@@ -16,7 +16,7 @@ from topoloss.minima.train import (
     TrainedMinima,
     learning_rate,
     load_minima,
-    save_minima,
+    save_checkpoints,
     save_minimum,
     train_minima,
 )
@@ -139,7 +139,7 @@ def test_save_and_load_round_trip(land, minima, tmp_path):
     with torch.no_grad():
         plain = F.cross_entropy(model.eval()(x), y).item()
     assert plain == pytest.approx(minima.losses[1], rel=1e-5)
-    paths = save_minima(land, minima, tmp_path / "all")
+    paths = save_checkpoints(land, minima, tmp_path / "all")
     assert [p.name for p in paths] == ["seed0.safetensors", "seed1.safetensors"]
 
 

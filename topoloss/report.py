@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import Any
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
@@ -17,7 +17,7 @@ __all__ = ["FIGURES", "make_report", "save_figure"]
 FIGURES = ("barcode", "diagram", "disconnectivity", "profiles", "plane")
 
 
-def save_figure(fig: Any, path: FilePath) -> None:
+def save_figure(fig: Any, path: Path) -> None:
     """Save a figure as PNG atomically and close it."""
     import io
 
@@ -30,7 +30,7 @@ def save_figure(fig: Any, path: FilePath) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -> list[FilePath]:
+def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -> list[Path]:
     """Draw every figure of a finished run and write ``summary.md`` / ``summary.html``.
 
     Parameters
@@ -69,7 +69,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     paths, corrupt = run.finished_paths()
     minima = run.load_minima()
     out = run.dir / "report"
-    written: list[FilePath] = []
+    written: list[Path] = []
 
     def figure(name: str, draw: Any, size: tuple[float, float] = (6, 4)) -> None:
         fig = Figure(figsize=size)  # no pyplot: works under any backend, leaves no figure open
@@ -109,14 +109,26 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
+def _curve_spec(curve: Any) -> str:
+    """A stored curve (a ``to_dict`` table) as its spec string; ``?`` if it cannot be read."""
+    from topoloss.paths.curves import make_curve
+
+    try:
+        return make_curve(curve).spec()
+    except (TypeError, ValueError):
+        return "?"
+
+
 def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, figures: list[str]) -> str:
     cfg = run.config
+    what = (f"landscape: `{cfg['landscape']}`" if cfg.get("landscape")
+            else f"model: `{cfg.get('model', '?')}`, data: `{cfg.get('data', '?')}`")
+    paths_cfg = cfg.get("paths", {})
     lines = [
         f"# topoloss report: `{run.dir.name}`",
         "",
-        f"- model: `{cfg.get('model', '?')}`, data: `{cfg.get('data', '?')}`",
-        f"- curve: `{cfg.get('paths', {}).get('curve', '?')}` with "
-        f"{cfg.get('paths', {}).get('bends', '?')} bend(s), pairs: `{cfg.get('paths', {}).get('pairs', '?')}`",
+        f"- {what}",
+        f"- curve: `{_curve_spec(paths_cfg.get('curve'))}`, pairs: `{paths_cfg.get('pairs', '?')}`",
         f"- minima: {len(summary['bars'])}, paths: {len(paths)}"
         + (f" ({len(corrupt)} unreadable path file(s))" if corrupt else ""),
         f"- **TO-score** (bottleneck): {_fmt(summary.get('to_score'))}; "

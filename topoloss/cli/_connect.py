@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path as FilePath
+from pathlib import Path
 
 from topoloss.cli._options import add_config_flags, config_from_args, finish, run_flags, run_study
 from topoloss.errors import InputError
@@ -19,10 +19,10 @@ def _connect(args: argparse.Namespace) -> int:
         given = vars(args)
         if "cfg____model" not in given or "cfg____data" not in given:
             raise InputError("--model and --data are required with checkpoint files")
-        missing = [f for f in args.checkpoints if not FilePath(f).is_file()]
+        missing = [f for f in args.checkpoints if not Path(f).is_file()]
         if missing:
             raise FileNotFoundError(f"checkpoint not found: {missing[0]}")
-        base = StudyConfig(minima=MinimaConfig(checkpoints=tuple(str(FilePath(f).resolve())
+        base = StudyConfig(minima=MinimaConfig(checkpoints=tuple(str(Path(f).resolve())
                                                                  for f in args.checkpoints)))
     else:
         try:

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 from dataclasses import fields
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import Any
 
 from topoloss.config import _SECTIONS, StudyConfig
@@ -69,7 +69,8 @@ def _optional(kind: type) -> Any:
 
 _PARSERS: dict[str, Any] = {
     "int": int, "float": float, "str": str, "int | None": _optional(int), "float | None": _optional(float),
-    "str | None": str, "tuple[int, ...]": parse_seeds, "tuple[str, ...]": lambda text: tuple(text.split(",")), "Curve": _parse_curve, "Any": parse_pairs,
+    "str | None": str, "tuple[int, ...]": parse_seeds,
+    "tuple[str, ...]": lambda text: tuple(text.split(",")), "Curve": _parse_curve, "Any": parse_pairs,
 }
 
 
@@ -132,7 +133,7 @@ def config_from_args(args: argparse.Namespace, base: StudyConfig | None = None) 
 
 def read_config_file(path: str) -> dict[str, Any]:
     """The mapping in a TOML, YAML or JSON config file."""
-    p = FilePath(path)
+    p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"config file not found: {p}")
     text = p.read_text()

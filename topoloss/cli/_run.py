@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path as FilePath
+from pathlib import Path
 
 from topoloss.cli._options import finish, read_config_file, run_study, say
 
@@ -15,12 +15,12 @@ def _run(args: argparse.Namespace) -> int:
 
     data = read_config_file(args.config)
     run_dir = data.pop("run", None)
-    args.run = args.run or run_dir or str(FilePath(args.config).with_suffix("")) + "-run"
+    args.run = args.run or run_dir or str(Path(args.config).with_suffix("")) + "-run"
     minima = data.get("minima")
     if isinstance(minima, dict) and isinstance(minima.get("checkpoints"), list):
-        base = FilePath(args.config).resolve().parent
+        base = Path(args.config).resolve().parent
         minima["checkpoints"] = [str((base / str(f)).resolve()) for f in minima["checkpoints"]]
-        missing = [f for f in minima["checkpoints"] if not FilePath(f).is_file()]
+        missing = [f for f in minima["checkpoints"] if not Path(f).is_file()]
         if missing:
             raise FileNotFoundError(f"checkpoint not found: {missing[0]}")
     run, result = run_study(args, StudyConfig.from_dict(data))

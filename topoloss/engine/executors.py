@@ -1,6 +1,6 @@
 """Executors: where the optimization of planned pairs runs.
 
-An executor turns index pairs into :class:`~topoloss.paths.record.Path` records and
+An executor turns index pairs into :class:`~topoloss.paths.record.PathRecord` records and
 hands each one to ``on_path`` as soon as it is finished. It never writes a run
 directory: the engine (the driver) stores each result, so resuming works the same
 whatever the executor. Pairs are seeded per pair, so every executor gives the same
@@ -21,7 +21,7 @@ from topoloss.config import EvaluationConfig, PathConfig
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima
 from topoloss.paths.optimize import optimize_pairs
-from topoloss.paths.record import Path
+from topoloss.paths.record import PathRecord
 
 __all__ = ["EXECUTORS", "Executor", "PairTask", "SerialExecutor", "make_executor", "register_executor"]
 
@@ -42,8 +42,8 @@ class Executor(Protocol):
 
     def run(
         self, task: PairTask, pairs: Sequence[tuple[int, int]], *,
-        progress: bool, on_path: Callable[[Path], object],
-    ) -> list[Path]:
+        progress: bool, on_path: Callable[[PathRecord], object],
+    ) -> list[PathRecord]:
         """Optimize ``pairs``; call ``on_path`` with each path as it finishes; return them."""
         ...  # pragma: no cover
 
@@ -53,8 +53,8 @@ class SerialExecutor:
 
     def run(
         self, task: PairTask, pairs: Sequence[tuple[int, int]], *,
-        progress: bool, on_path: Callable[[Path], object],
-    ) -> list[Path]:
+        progress: bool, on_path: Callable[[PathRecord], object],
+    ) -> list[PathRecord]:
         return optimize_pairs(task.landscape, task.minima, pairs, paths=task.paths,
                               evaluation=task.evaluation, seed=task.seed, progress=progress,
                               on_path=on_path)

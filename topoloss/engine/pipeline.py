@@ -31,7 +31,7 @@ from topoloss.engine.store import Run
 from topoloss.errors import CorruptResult
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima, as_minima, find_minima
-from topoloss.paths.record import Path
+from topoloss.paths.record import PathRecord
 from topoloss.topology.barcode import Barcode, loss_barcode
 from topoloss.topology.graph import LandscapeGraph
 from topoloss.topology.score import to_score
@@ -50,7 +50,7 @@ class Analysis:
     ----------
     minima : Minima
         The minima (nodes of the graph).
-    paths : tuple of Path
+    paths : tuple of PathRecord
         The optimized paths (edges of the graph), in the planner's order.
     graph : LandscapeGraph
         Minima with their losses (and ``point`` for low-dimensional landscapes), paths
@@ -64,7 +64,7 @@ class Analysis:
     """
 
     minima: Minima
-    paths: tuple[Path, ...]
+    paths: tuple[PathRecord, ...]
     graph: LandscapeGraph
     barcode: Barcode
     to_score: float
@@ -93,7 +93,7 @@ class Analysis:
 
 
 def build_graph(
-    minima: Minima, paths: Sequence[Path], *, points: bool | None = None
+    minima: Minima, paths: Sequence[PathRecord], *, points: bool | None = None
 ) -> LandscapeGraph:
     """The landscape graph of minima and paths (SPEC §4).
 
@@ -101,9 +101,9 @@ def build_graph(
     ----------
     minima : Minima
         One node per minimum (in their order), weighted by its loss.
-    paths : sequence of Path
+    paths : sequence of PathRecord
         One edge record per path: ``barrier`` plus ``path`` (the record's
-        :meth:`Path.to_dict` without tensors); the edge keeps the lowest barrier.
+        :meth:`PathRecord.to_dict` without tensors); the edge keeps the lowest barrier.
     points : bool, optional
         Store each minimum's coordinates as node attribute ``point`` (a list);
         default: when the dimension is at most 64.
@@ -207,7 +207,7 @@ def prepare_minima(
 
 
 # ---------------------------------------------------------------------- paths
-def _joins(path: Path, minima: Minima) -> bool:
+def _joins(path: PathRecord, minima: Minima) -> bool:
     """Whether a stored path's endpoints are exactly two of the minima, by name and point."""
     names = list(minima.names)
     if path.u not in names or path.v not in names:
@@ -216,13 +216,13 @@ def _joins(path: Path, minima: Minima) -> bool:
     return torch.equal(path.start.to(a), a) and torch.equal(path.end.to(b), b)
 
 
-def _stored_paths(store: Run | None, minima: Minima, say: Callable[[str], None]) -> dict[frozenset[int], Path]:
+def _stored_paths(store: Run | None, minima: Minima, say: Callable[[str], None]) -> dict[frozenset[int], PathRecord]:
     if store is None:
         return {}
     finished, corrupt = store.finished_paths()
     for file in corrupt:
         say(f"corrupt path file {file.name}: recomputing it")
-    known: dict[frozenset[int], Path] = {}
+    known: dict[frozenset[int], PathRecord] = {}
     for p in finished:
         if not _joins(p, minima):
             say(f"path file {store.path_file(p.u, p.v).name} does not join this run's minima: recomputing it")
@@ -239,15 +239,15 @@ def _optimize(
     store: Run | None,
     progress: bool,
     say: Callable[[str], None],
-    on_path: Callable[[Path], object] | None,
-) -> tuple[list[Path], int, int]:
+    on_path: Callable[[PathRecord], object] | None,
+) -> tuple[list[PathRecord], int, int]:
     """Plan, run and store paths until the planner is done: ``(paths, computed, reused)``."""
     planner = make_planner(config.paths.pairs)
     executor = make_executor(config.execution.executor)
     task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
     known = _stored_paths(store, minima, say)
 
-    def record(path: Path) -> None:
+    def record(path: PathRecord) -> None:
         if store is not None:
             store.save_path(path)
         if on_path is not None:
@@ -277,7 +277,7 @@ def run_pipeline(
     store: Run | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
-    on_path: Callable[[Path], object] | None = None,
+    on_path: Callable[[PathRecord], object] | None = None,
 ) -> Analysis:
     """Run (or resume) the whole pipeline of ``config`` on ``landscape``.
 
@@ -299,7 +299,7 @@ def run_pipeline(
     log : callable, optional
         Receives one-line messages (e.g. ``print``).
     on_path : callable, optional
-        Called with each newly optimized :class:`~topoloss.paths.record.Path`.
+        Called with each newly optimized :class:`~topoloss.paths.record.PathRecord`.
     """
     say = log or (lambda msg: None)
     found = prepare_minima(landscape, config, minima=minima, store=store, progress=progress)
@@ -342,7 +342,7 @@ def analyze(
     minima: Minima | Any = None,
     config: StudyConfig | None = None,
     progress: bool = True,
-    on_path: Callable[[Path], object] | None = None,
+    on_path: Callable[[PathRecord], object] | None = None,
     **options: Any,
 ) -> Analysis:
     """Minima, optimized paths, landscape graph, loss barcode and TO-score.
@@ -359,7 +359,7 @@ def analyze(
     progress : bool
         Show progress bars.
     on_path : callable, optional
-        Called with each :class:`~topoloss.paths.record.Path` as soon as it is finished.
+        Called with each :class:`~topoloss.paths.record.PathRecord` as soon as it is finished.
     **options
         Any option of the configuration by its name, placed in its section by
         :meth:`StudyConfig.with_options`: e.g. ``curve=Bezier(bends=1)``, ``pairs="mst"``,
@@ -387,9 +387,9 @@ def connect(
     *,
     config: StudyConfig | None = None,
     progress: bool = True,
-    on_path: Callable[[Path], object] | None = None,
+    on_path: Callable[[PathRecord], object] | None = None,
     **options: Any,
-) -> list[Path]:
+) -> list[PathRecord]:
     """Optimize a low-loss path for each planned pair of minima.
 
     The engine's path part alone (see :func:`analyze` for the graph and barcode too).
@@ -415,7 +415,7 @@ def connect(
 
     Returns
     -------
-    list of Path
+    list of PathRecord
         One per planned pair, in the planner's order.
 
     Raises

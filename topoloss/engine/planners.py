@@ -24,7 +24,7 @@ import numpy as np
 from topoloss._registry import Registry
 from topoloss.errors import InputError
 from topoloss.minima.find import Minima
-from topoloss.paths.record import Path
+from topoloss.paths.record import PathRecord
 
 __all__ = [
     "PLANNERS",
@@ -39,7 +39,7 @@ __all__ = [
 #: A pair strategy maps the minima to index pairs ``(i, j)``, ``i != j``.
 PairStrategy = Callable[[Minima], Sequence[tuple[Hashable, Hashable]]]
 #: Known paths by unordered index pair.
-Known = Mapping[frozenset[int], Path]
+Known = Mapping[frozenset[int], PathRecord]
 
 
 class Planner(Protocol):

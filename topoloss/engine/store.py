@@ -24,7 +24,7 @@ import os
 import re
 import time
 from collections.abc import Hashable, Iterable, Mapping
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import Any
 
 import safetensors.torch
@@ -33,7 +33,7 @@ import torch
 from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss.errors import ConfigMismatch, CorruptResult
 from topoloss.minima.find import Minima
-from topoloss.paths.record import Path
+from topoloss.paths.record import PathRecord
 from topoloss.topology.barcode import Barcode
 from topoloss.topology.graph import LandscapeGraph
 
@@ -94,7 +94,7 @@ class Run:
     """
 
     def __init__(self, directory: PathLike, config: Mapping[str, Any] | None = None, *, new: bool = False) -> None:
-        self.dir = FilePath(directory)
+        self.dir = Path(directory)
         stored = self._read_config()
         if config is None:
             if stored is None:
@@ -134,7 +134,7 @@ class Run:
 
     # ------------------------------------------------------------------ minima
     @property
-    def minima_files(self) -> tuple[FilePath, FilePath]:
+    def minima_files(self) -> tuple[Path, Path]:
         """``(minima.json, minima.safetensors)``."""
         return self.dir / "minima.json", self.dir / "minima.safetensors"
 
@@ -147,7 +147,7 @@ class Run:
         meta, tensors = self.dir / "minima.json", self.dir / "minima.safetensors"
         record = {"format": "topoloss.Minima", "type": type(minima).__name__, **minima.to_dict(points=False)}
         if sources is not None:
-            record["sources"] = [{"file": str(FilePath(s).resolve()), "sha256": file_sha256(s)} for s in sources]
+            record["sources"] = [{"file": str(Path(s).resolve()), "sha256": file_sha256(s)} for s in sources]
         atomic_write_bytes(tensors, safetensors.torch.save({"points": minima.points.detach().cpu().contiguous()}))
         atomic_write_text(meta, json.dumps(record, indent=1, default=_jsonable))
 
@@ -216,7 +216,7 @@ class Run:
         record = json.loads(meta.read_text()) if meta.exists() else {}
         recorded = {s["file"]: s["sha256"] for s in record.get("sources", [])}
         for f in files:
-            key = str(FilePath(f).resolve())
+            key = str(Path(f).resolve())
             if key not in recorded:
                 raise ConfigMismatch(f"checkpoint {f} is not among this run's minima ({self.dir})")
             if file_sha256(f) != recorded[key]:
@@ -225,7 +225,7 @@ class Run:
                     "use --new to start a new run"
                 )
 
-    def export_checkpoints(self, landscape: Any, minima: Minima) -> FilePath:
+    def export_checkpoints(self, landscape: Any, minima: Minima) -> Path:
         """Write each minimum as ``checkpoints/<name>.safetensors`` (a state dict any
         PyTorch user can load; files already there are kept). Returns the folder."""
         from topoloss.minima.train import save_minimum
@@ -238,11 +238,11 @@ class Run:
         return folder
 
     # ------------------------------------------------------------------ paths
-    def path_file(self, u: Hashable, v: Hashable) -> FilePath:
+    def path_file(self, u: Hashable, v: Hashable) -> Path:
         """Where the path between minima ``u`` and ``v`` is stored."""
         return self.dir / "paths" / f"{_SAFE_NAME.sub('_', str(u))}--{_SAFE_NAME.sub('_', str(v))}.safetensors"
 
-    def save_path(self, path: Path) -> FilePath:
+    def save_path(self, path: PathRecord) -> Path:
         """Write one finished path (atomic). Returns its file."""
         file = self.path_file(path.u, path.v)
         tensors = {k: t.detach().cpu().contiguous() for k, t in path.tensors().items()}
@@ -250,7 +250,7 @@ class Run:
         atomic_write_bytes(file, safetensors.torch.save(tensors, metadata={"record": record}))
         return file
 
-    def load_path(self, u: Hashable, v: Hashable) -> Path | None:
+    def load_path(self, u: Hashable, v: Hashable) -> PathRecord | None:
         """The stored path between ``u`` and ``v`` (either direction), or ``None``.
 
         Raises
@@ -264,19 +264,19 @@ class Run:
                 return self._read_path(file)
         return None
 
-    def _read_path(self, file: FilePath) -> Path:
+    def _read_path(self, file: Path) -> PathRecord:
         try:
             with safetensors.safe_open(str(file), framework="pt") as fh:
                 meta = fh.metadata() or {}
                 tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is no dict
-            return Path.from_dict(json.loads(meta["record"]), tensors=tensors)
+            return PathRecord.from_dict(json.loads(meta["record"]), tensors=tensors)
         except Exception as exc:  # any failure to read back means the file is unusable
             raise CorruptResult(f"path file {file} is corrupt ({type(exc).__name__}: {exc})") from None
 
-    def finished_paths(self) -> tuple[list[Path], list[FilePath]]:
+    def finished_paths(self) -> tuple[list[PathRecord], list[Path]]:
         """All readable stored paths, and the files that could not be read."""
-        good: list[Path] = []
-        bad: list[FilePath] = []
+        good: list[PathRecord] = []
+        bad: list[Path] = []
         for file in sorted((self.dir / "paths").glob("*.safetensors")):
             try:
                 good.append(self._read_path(file))

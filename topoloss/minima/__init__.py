@@ -5,7 +5,7 @@ from topoloss.minima.train import (
     TrainedMinima,
     learning_rate,
     load_minima,
-    save_minima,
+    save_checkpoints,
     save_minimum,
     train_minima,
 )
@@ -17,7 +17,7 @@ __all__ = [
     "find_minima",
     "learning_rate",
     "load_minima",
-    "save_minima",
+    "save_checkpoints",
     "save_minimum",
     "train_minima",
 ]

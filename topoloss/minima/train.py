@@ -26,7 +26,7 @@ from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.find import Minima
 
-__all__ = ["TrainedMinima", "learning_rate", "load_minima", "save_minima", "save_minimum", "train_minima"]
+__all__ = ["TrainedMinima", "learning_rate", "load_minima", "save_checkpoints", "save_minimum", "train_minima"]
 
 Optimizer = Literal["sgd", "adam"]
 Schedule = Literal["constant", "annealing", "cyclical", "cosine"]
@@ -366,7 +366,7 @@ def save_minimum(landscape: ModelLandscape, point: Any, path: PathLike) -> Path:
     return path
 
 
-def save_minima(landscape: ModelLandscape, minima: Minima, directory: PathLike) -> list[Path]:
+def save_checkpoints(landscape: ModelLandscape, minima: Minima, directory: PathLike) -> list[Path]:
     """Save every minimum as ``directory/<name>.safetensors`` (see :func:`save_minimum`)."""
     folder = Path(directory)
     names = [str(n) for n in minima.names]

@@ -1,4 +1,4 @@
-"""Path optimization between minima (SPEC §3).
+"""PathRecord optimization between minima (SPEC §3).
 
 :func:`optimize_pairs` optimizes one curve per requested pair of minima and evaluates its
 barrier densely (:mod:`topoloss.paths.record`). It only uses the :class:`~topoloss.Landscape`
@@ -31,7 +31,7 @@ from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
 from topoloss.paths.curves import Chain, Curve
-from topoloss.paths.record import _REFINE_POINTS, Path, _straight, evaluate_curves
+from topoloss.paths.record import _REFINE_POINTS, PathRecord, _straight, evaluate_curves
 
 __all__ = ["optimize_pairs", "resolve_options"]
 
@@ -89,7 +89,7 @@ def _make_optimizer(param: torch.Tensor, opts: _Options) -> torch.optim.Optimize
     return torch.optim.SGD([param], lr=opts.lr, momentum=opts.momentum)
 
 
-def _check_finite(history: list[torch.Tensor], first: int, jobs: Sequence[_Job], lr: float) -> int:
+def _check_history(history: list[torch.Tensor], first: int, jobs: Sequence[_Job], lr: float) -> int:
     """Raise if a loss in ``history[first:]`` is not finite; returns ``len(history)``.
 
     Called every :data:`_CHECK_EVERY` steps rather than every step: each check
@@ -166,7 +166,7 @@ def _train_sampled(
         summary = per_job.detach()
         history.append(summary)
         if (step + 1) % _CHECK_EVERY == 0 or step + 1 == opts.steps:
-            checked = _check_finite(history, checked, jobs, opts.lr)
+            checked = _check_history(history, checked, jobs, opts.lr)
         opt.step()
         schedule.step()
         if clamp is not None:
@@ -206,7 +206,7 @@ def _train_nudged(
         )
         history.append(summary)
         if (step + 1) % _CHECK_EVERY == 0 or step + 1 == opts.steps:
-            checked = _check_finite(history, checked, jobs, opts.lr)
+            checked = _check_history(history, checked, jobs, opts.lr)
         x.grad = project_group(curve, group, a, b, x, grad, values)
         opt.step()
         schedule.step()
@@ -282,8 +282,8 @@ def optimize_pairs(
     evaluation: EvaluationConfig,
     seed: int = 0,
     progress: bool = True,
-    on_path: Callable[[Path], object] | None = None,
-) -> list[Path]:
+    on_path: Callable[[PathRecord], object] | None = None,
+) -> list[PathRecord]:
     """Optimize and evaluate one curve per index pair of ``minima`` (SPEC §3).
 
     This is the work of an executor (:mod:`topoloss.engine.executors`); users call
@@ -317,11 +317,11 @@ def optimize_pairs(
     progress : bool
         Show tqdm progress bars.
     on_path : callable, optional
-        Called with each :class:`~topoloss.paths.record.Path` as soon as it is finished.
+        Called with each :class:`~topoloss.paths.record.PathRecord` as soon as it is finished.
 
     Returns
     -------
-    list of Path
+    list of PathRecord
         One per pair, in the order of ``pairs``.
 
     Raises
@@ -343,7 +343,7 @@ def optimize_pairs(
     ]
     steps, group = opts.steps, opts.group
 
-    results: list[Path] = []
+    results: list[PathRecord] = []
     overall = tqdm(total=len(jobs), desc="paths", unit="path", disable=not progress)
     try:
         for start in range(0, len(jobs), group):
@@ -372,7 +372,7 @@ def optimize_pairs(
                     )
                 top = int(np.argmax(y))
                 lin_t, lin_y = profiles[len(chunk) + k] if linear else (np.empty(0), np.empty(0))
-                path = Path(
+                path = PathRecord(
                     u=job.u, v=job.v, start=job.a, end=job.b, curve=curve, bends=trained[k][0],
                     t=t, losses=y, barrier=float(y[top]), t_max=float(t[top]),
                     linear_t=lin_t, linear_losses=lin_y,

@@ -1,4 +1,4 @@
-"""Optimized paths: the :class:`Path` record and dense barrier evaluation (SPEC §2).
+"""Optimized paths: the :class:`PathRecord` record and dense barrier evaluation (SPEC §2).
 
 The barrier of a curve is the highest exact loss (``landscape.loss``) on a grid of
 ``n_eval`` parameters evenly spaced in *arc length*, ``t = 0`` and ``t = 1`` included
@@ -23,7 +23,7 @@ import torch
 from topoloss.landscapes.base import Landscape
 from topoloss.paths.curves import Bezier, Curve, curve_from_dict
 
-__all__ = ["Path", "evaluate_curve", "evaluate_curves", "exact_losses"]
+__all__ = ["PathRecord", "evaluate_curve", "evaluate_curves", "exact_losses"]
 
 #: Floats per chunk of points handed to ``landscape.loss`` at once.
 _CHUNK_FLOATS = 1 << 22
@@ -45,7 +45,7 @@ def _num(x: float) -> float | None:
 
 
 @dataclass(frozen=True, eq=False)
-class Path:
+class PathRecord:
     """One optimized path between two minima and its loss profile.
 
     Attributes
@@ -160,10 +160,10 @@ class Path:
     @classmethod
     def from_dict(
         cls, data: Mapping[str, Any], *, tensors: Mapping[str, torch.Tensor] | None = None
-    ) -> Path:
+    ) -> PathRecord:
         """Inverse of :meth:`to_dict`; ``tensors`` overrides tensors stored in ``data``."""
         if data.get("format", "topoloss.Path") != "topoloss.Path":
-            raise ValueError(f"not a Path record: format={data.get('format')!r}")
+            raise ValueError(f"not a path record: format={data.get('format')!r}")
         src: dict[str, Any] = {}
         for key in ("start", "end", "bends"):
             if tensors is not None and key in tensors:
@@ -171,7 +171,7 @@ class Path:
             elif key in data:
                 src[key] = torch.as_tensor(data[key], dtype=torch.float64)
             else:
-                raise ValueError(f"Path record lacks tensor {key!r}; pass tensors=...")
+                raise ValueError(f"PathRecord record lacks tensor {key!r}; pass tensors=...")
         if src["bends"].numel() == 0:
             src["bends"] = src["bends"].reshape(0, src["start"].shape[0])
 
@@ -198,7 +198,7 @@ class Path:
 
     def __repr__(self) -> str:
         return (
-            f"Path({self.u!r} -> {self.v!r}, {self.curve!r}, barrier={self.barrier:.6g}, "
+            f"PathRecord({self.u!r} -> {self.v!r}, {self.curve!r}, barrier={self.barrier:.6g}, "
             f"linear_barrier={self.linear_barrier:.6g})"
         )
 

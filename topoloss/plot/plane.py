@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
     from topoloss.landscapes.base import Landscape
-    from topoloss.paths.record import Path
+    from topoloss.paths.record import PathRecord
 
 __all__ = ["PlaneSlice", "plane_slice", "plot_plane"]
 
@@ -95,7 +95,7 @@ def plane_slice(
 def plot_plane(
     plane: PlaneSlice,
     *,
-    paths: Sequence[Path] = (),
+    paths: Sequence[PathRecord] = (),
     ax: Axes | None = None,
     levels: int = 30,
     log: bool = True,

@@ -10,13 +10,13 @@ import numpy as np
 from matplotlib.axes import Axes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from topoloss.paths.record import Path
+    from topoloss.paths.record import PathRecord
 
 __all__ = ["plot_profiles"]
 
 
 def plot_profiles(
-    paths: Sequence[Path],
+    paths: Sequence[PathRecord],
     *,
     ax: Axes | None = None,
     linear: bool = True,
@@ -27,7 +27,7 @@ def plot_profiles(
 
     Parameters
     ----------
-    paths : sequence of Path
+    paths : sequence of PathRecord
         From :func:`topoloss.connect`.
     ax : matplotlib Axes, optional
     linear : bool

@@ -12,7 +12,7 @@ import json
 import math
 import os
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import Any, Literal
 
 import networkx as nx
@@ -341,7 +341,7 @@ class LandscapeGraph:
         """Read a graph from a JSON file path or a JSON string."""
         text = str(source)
         if not text.lstrip().startswith("{"):
-            p = FilePath(source)
+            p = Path(source)
             if not p.exists():
                 raise FileNotFoundError(f"graph file not found: {p}")
             text = p.read_text()

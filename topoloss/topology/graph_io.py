@@ -31,7 +31,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree
 
@@ -61,7 +61,7 @@ _WRITABLE = ("json", "graphml", "gexf")
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")
 
 
-def _format_of(p: FilePath, fmt: str | None, allowed: tuple[str, ...]) -> str:
+def _format_of(p: Path, fmt: str | None, allowed: tuple[str, ...]) -> str:
     if fmt is None:
         suffix = p.suffix.lower()
         found = GRAPH_FORMATS.get(suffix)
@@ -81,7 +81,7 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
     """
     from topoloss.topology.graph import LandscapeGraph
 
-    p = FilePath(path)
+    p = Path(path)
     if p.is_dir():  # a run directory
         if not (p / "graph.json").exists():
             raise InputError(f"{p} is a directory that holds no graph.json (not a connected run)")
@@ -104,7 +104,7 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
         raise InputError(f"{p}: {exc}") from None
 
 
-def _read_json(p: FilePath, cls: type[LandscapeGraph]) -> LandscapeGraph:
+def _read_json(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
     try:
         data = json.loads(p.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -112,7 +112,7 @@ def _read_json(p: FilePath, cls: type[LandscapeGraph]) -> LandscapeGraph:
     return cls.from_dict(data)
 
 
-def _csv_rows(p: FilePath) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(p: Path) -> Iterator[tuple[int, list[str]]]:
     with open(p, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             line = line.split("#", 1)[0].strip()
@@ -120,7 +120,7 @@ def _csv_rows(p: FilePath) -> Iterator[tuple[int, list[str]]]:
                 yield lineno, line.split(",")
 
 
-def _read_csv(p: FilePath) -> np.ndarray:
+def _read_csv(p: Path) -> np.ndarray:
     """``n`` rows of ``n + 1`` numbers; ``#`` starts a comment; an empty cell is NaN."""
     rows: list[list[float]] = []
     try:
@@ -150,7 +150,7 @@ def _read_csv(p: FilePath) -> np.ndarray:
     return table
 
 
-def _read_npz(p: FilePath, cls: type[LandscapeGraph]) -> LandscapeGraph:
+def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
     try:
         with np.load(p, allow_pickle=False) as data:
             missing = [k for k in ("losses", "barriers") if k not in data]
@@ -165,7 +165,7 @@ def _read_npz(p: FilePath, cls: type[LandscapeGraph]) -> LandscapeGraph:
     return cls.from_barriers(losses, barriers, names=names)
 
 
-def _read_xml(p: FilePath, fmt: str, cls: type[LandscapeGraph]) -> LandscapeGraph:
+def _read_xml(p: Path, fmt: str, cls: type[LandscapeGraph]) -> LandscapeGraph:
     try:
         g = nx.read_graphml(p) if fmt == "graphml" else nx.read_gexf(p)
     except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError) as exc:
@@ -201,7 +201,7 @@ def write_graph(
     """Write ``graph`` to ``path`` (atomically); see :meth:`LandscapeGraph.write`."""
     from topoloss._io import atomic_write_text
 
-    p = FilePath(path)
+    p = Path(path)
     fmt = _format_of(p, format, _WRITABLE)
     if fmt == "json":
         graph.to_json(p)
