@@ -16,7 +16,6 @@ result is stored the moment it arrives, whatever the executor.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from topoloss._validate import finite_or_none
 from topoloss.config import StudyConfig
 from topoloss.engine.executors import PairTask, make_executor
 from topoloss.engine.planners import make_planner
@@ -76,12 +76,11 @@ class Analysis:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary: minima, paths (without tensors), barcode and TO-score."""
-        score = self.to_score
         return {
             "minima": self.minima.to_dict(points=self.minima.dim <= POINT_ATTR_MAX_DIM),
             "paths": [p.to_dict(tensors=False) for p in self.paths],
             "barcode": self.barcode.to_dict(),
-            "to_score": score if math.isfinite(score) else None,
+            "to_score": finite_or_none(self.to_score),
             "connected": self.barcode.n_components == 1,
         }
 

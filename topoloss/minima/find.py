@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from topoloss._schedules import cosine_scheduler
-from topoloss._validate import frozen_array
-from topoloss.errors import Diverged
+from topoloss._validate import check_choice, check_int, check_number, frozen_array
+from topoloss.errors import Diverged, InputError
 from topoloss.landscapes.base import Landscape
 
 __all__ = ["Minima", "as_minima", "find_minima"]
@@ -260,22 +260,17 @@ def find_minima(
         On invalid options, a landscape without box and no ``starts``, a non-finite
         loss during descent, or if no minimum is left.
     """
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer={optimizer!r}; expected 'adam' or 'sgd'")
-    if boundary not in ("drop", "keep"):
-        raise ValueError(f"boundary={boundary!r}; expected 'drop' or 'keep'")
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise ValueError(f"max_steps={max_steps!r}; expected a positive integer")
-    if not (grad_tol > 0):
-        raise ValueError(f"grad_tol={grad_tol!r}; expected a positive number")
+    check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    check_choice(boundary, "boundary", ("drop", "keep"))
+    check_int(max_steps, "max_steps", low=1)
+    check_number(grad_tol, "grad_tol", low=0, strict=True)
     box = _box(landscape)
     if starts is not None:
         x0 = landscape.as_points(starts, name="starts")
     else:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n={n!r}; expected a positive integer")
+        check_int(n, "n", low=1)
         if box is None:
-            raise ValueError(
+            raise InputError(
                 f"{type(landscape).__name__} has no box (low/high); pass starts=... explicitly"
             )
         low, high = box
