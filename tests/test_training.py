@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
+from topoloss.errors import Diverged
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.find import Minima
 from topoloss.minima.train import (
@@ -118,7 +119,7 @@ def test_train_minima_init_and_errors(land):
         train_minima(land, optimizer="lbfgs", progress=False)
     with pytest.raises(ValueError, match="epochs"):
         train_minima(land, epochs=0, progress=False)
-    with pytest.raises(ValueError, match="seed 2 diverged"):
+    with pytest.raises(Diverged, match="seed 2 diverged"):
         train_minima(land, seeds=[2], epochs=2, lr=1e30, progress=False)
 
 

@@ -136,7 +136,7 @@ class MinimaConfig(_Section):
     checkpoints: tuple[str, ...] = _opt((), "checkpoint files (.pt/.safetensors) to load instead of training")
     epochs: int = _opt(20, "training epochs per minimum")
     optimizer: str = _opt("sgd", "training optimizer", choices=OPTIMIZERS)
-    lr: float = _opt(0.05, "training learning rate")
+    lr: float | None = _opt(None, "training learning rate (default: 0.05 for SGD, 1e-3 for Adam)")
     momentum: float = _opt(0.9, "SGD momentum of training")
     weight_decay: float = _opt(0.0, "L2 penalty of the training optimizer")
     schedule: str = _opt("constant", "learning-rate schedule of training", choices=TRAIN_SCHEDULES)
@@ -159,7 +159,7 @@ class MinimaConfig(_Section):
         object.__setattr__(self, "checkpoints", tuple(str(c) for c in ckpts))
         check_int(self.epochs, "epochs", low=1)
         check_choice(self.optimizer, "optimizer", OPTIMIZERS)
-        check_number(self.lr, "lr", low=0, strict=True)
+        _optional_number(self.lr, "lr", low=0, strict=True)
         check_number(self.momentum, "momentum", low=0, high=1)
         check_number(self.weight_decay, "weight_decay", low=0)
         check_choice(self.schedule, "schedule", TRAIN_SCHEDULES)
@@ -168,7 +168,7 @@ class MinimaConfig(_Section):
         check_int(self.n_minima, "n_minima", low=1)
 
     def training_options(self) -> dict[str, Any]:
-        """Keywords of :func:`topoloss.train_minima`."""
+        """The training keywords of :func:`topoloss.train_minima` (all but ``seeds``)."""
         keys = ("epochs", "optimizer", "lr", "momentum", "weight_decay", "schedule", "lr_end", "cycles")
         return {k: getattr(self, k) for k in keys}
 

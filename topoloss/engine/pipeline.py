@@ -151,13 +151,13 @@ def _train_into(store: Run | None, landscape: Landscape, config: StudyConfig, pr
 
     spec = config.minima
     if store is None:
-        return train_minima(landscape, seeds=spec.seeds, progress=progress, **spec.training_options())
+        return train_minima(landscape, config=spec, progress=progress)
     names = [f"seed{s}" for s in spec.seeds]
     done = store.minimum_parts()
     todo = [s for s, name in zip(spec.seeds, names) if name not in done]
     if todo:
-        train_minima(landscape, seeds=todo, progress=progress, on_minimum=store.save_minimum_part,
-                     **spec.training_options())
+        train_minima(landscape, config=spec, seeds=tuple(todo), progress=progress,
+                     on_minimum=store.save_minimum_part)
         done = store.minimum_parts()
     missing = [n for n in names if n not in done]
     if missing:

@@ -15,16 +15,20 @@ import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from topoloss._io import atomic_write_bytes
+from topoloss.errors import Diverged, InputError
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.find import Minima
+
+if TYPE_CHECKING:
+    from topoloss.config import MinimaConfig
 
 __all__ = ["TrainedMinima", "learning_rate", "load_minima", "save_checkpoints", "save_minimum", "train_minima"]
 
@@ -146,18 +150,11 @@ def _initial(landscape: Landscape, init: Any, seed: int, index: int) -> torch.Te
 def train_minima(
     landscape: Landscape,
     *,
-    seeds: Iterable[int] = range(4),
-    epochs: int = 10,
-    optimizer: Optimizer = "sgd",
-    lr: float | None = None,
-    momentum: float = 0.9,
-    weight_decay: float = 0.0,
-    schedule: Schedule = "constant",
-    lr_end: float | None = None,
-    cycles: int = 4,
+    config: MinimaConfig | None = None,
     init: torch.Tensor | Callable[[int], torch.Tensor] | None = None,
     progress: bool = True,
     on_minimum: Callable[[TrainedMinima], None] | None = None,
+    **options: Any,
 ) -> TrainedMinima:
     """Train one minimum per seed with mini-batch SGD or Adam.
 
@@ -169,24 +166,9 @@ def train_minima(
     ----------
     landscape : Landscape
         Usually a :class:`~topoloss.ModelLandscape`.
-    seeds : iterable of int, default=range(4)
-        One minimum per seed, named ``f"seed{seed}"``.
-    epochs : int, default=10
-        Passes over the training set (``landscape.batches_per_epoch`` steps each).
-    optimizer : {"sgd", "adam"}, default="sgd"
-        SGD with ``momentum`` (the paper's setting), or Adam.
-    lr : float, optional
-        Base learning rate; default 0.05 for SGD, 1e-3 for Adam.
-    momentum : float, default=0.9
-        SGD momentum (ignored by Adam).
-    weight_decay : float, default=0.0
-        L2 penalty of the optimizer (not part of the landscape's loss).
-    schedule : {"constant", "annealing", "cyclical", "cosine"}, default="constant"
-        See :func:`learning_rate`; updated every step.
-    lr_end : float, optional
-        Smallest learning rate of the schedule; default ``lr / 100``.
-    cycles : int, default=4
-        Cycles of the ``cyclical`` schedule.
+    config : MinimaConfig, optional
+        The training options; default :class:`~topoloss.config.MinimaConfig()` (the
+        defaults of the CLI and of config files too).
     init : Tensor (m, P) or callable, optional
         Starting points, one row per seed, or ``init(seed) -> (P,)``.
     progress : bool, default=True
@@ -196,6 +178,14 @@ def train_minima(
         trained, e.g. to save it before the next seed starts. Each seed's result
         depends on that seed alone, so training seeds in separate calls gives the
         same minima.
+    **options
+        Fields of :class:`~topoloss.config.MinimaConfig` that replace those of
+        ``config``: ``seeds`` (one minimum per seed, named ``f"seed{seed}"``),
+        ``epochs`` (passes over the training set), ``optimizer`` (``"sgd"`` with
+        ``momentum``, the paper's setting, or ``"adam"``), ``lr`` (default 0.05 for SGD,
+        1e-3 for Adam), ``momentum``, ``weight_decay`` (of the optimizer, not part of
+        the landscape's loss), ``schedule`` (see :func:`learning_rate`, updated every
+        step), ``lr_end`` and ``cycles``.
 
     Returns
     -------
@@ -205,26 +195,20 @@ def train_minima(
 
     Raises
     ------
-    ValueError
-        For a bad option, or when training from a seed diverges (naming the seed and
-        the epoch).
+    InputError
+        For a bad option (naming it).
+    Diverged
+        When training from a seed diverges (naming the seed and the epoch).
     """
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs=}")
-    if optimizer not in ("sgd", "adam"):
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    if schedule not in _SCHEDULES:
-        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
-    base = (0.05 if optimizer == "sgd" else 1e-3) if lr is None else float(lr)
-    if not base > 0:
-        raise ValueError(f"lr must be positive, got {lr=}")
-    if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
-        raise ValueError(f"cycles must be a positive integer, got {cycles=}")
+    from topoloss.config import MinimaConfig
+
+    cfg = (config if config is not None else MinimaConfig()).replace(**options)
+    seeds = list(cfg.seeds)
+    epochs, optimizer, momentum, weight_decay = cfg.epochs, cfg.optimizer, cfg.momentum, cfg.weight_decay
+    schedule, lr_end, cycles = cfg.schedule, cfg.lr_end, cfg.cycles
+    base = (0.05 if optimizer == "sgd" else 1e-3) if cfg.lr is None else float(cfg.lr)
     if isinstance(init, torch.Tensor) and (init.ndim != 2 or len(init) != len(seeds)):
-        raise ValueError(f"init must hold one row per seed ({len(seeds)}), got shape {tuple(init.shape)}")
+        raise InputError(f"init must hold one row per seed ({len(seeds)}), got shape {tuple(init.shape)}")
     dev = landscape.device
     cuda = [dev.index or 0] if dev.type == "cuda" else []
     per_epoch = landscape.batches_per_epoch
@@ -255,7 +239,7 @@ def train_minima(
                     bar.update()
                 mean = float(running) / per_epoch
                 if not math.isfinite(mean):
-                    raise ValueError(
+                    raise Diverged(
                         f"training from seed {seed} diverged in epoch {epoch} (mean mini-batch "
                         f"loss {mean}); lower lr={base}")
                 bar.set_postfix(loss=f"{mean:.4g}")
