@@ -44,7 +44,7 @@ def test_every_key_has_a_row_with_its_help(ref):
             assert row is not None, f"[{section}] {f.name} has no row"
             assert f.metadata["help"], f"[{section}] {f.name} has no help text"
             assert ref._cell(f.metadata["help"]) in row
-    assert "| `lr` | number | `0.05` | `--lr` (train) |" in text  # [minima] lr: a flag of `train` only
+    assert "| `lr` | number (optional) | unset | `--lr` (train) |" in text  # [minima] lr: a flag of `train` only
     assert "| `checkpoints` | list of strings | `[]` | none |" in text
 
 
