@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
 import torch
@@ -130,12 +130,14 @@ class Curve(ABC):
         return torch.baddbmm(ends, mid.expand(a.shape[0], *mid.shape[-2:]), bends)
 
     def spec(self) -> str:
-        """The specification as a spec string (inverse: :func:`make_curve`).
+        """The specification as a spec string, options at their defaults left out
+        (inverse: :func:`make_curve`).
 
-        >>> Bezier(bends=2).spec()
-        'bezier:bends=2'
+        >>> Bezier(bends=2).spec(), Chain().spec(), Chain(points=3, spring=0.5).spec()
+        ('bezier:bends=2', 'chain', 'chain:points=3,spring=0.5')
         """
-        options = ",".join(f"{k}={v}" for k, v in asdict(self).items())  # type: ignore[call-overload]
+        options = ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)  # type: ignore[arg-type]
+                           if getattr(self, f.name) != f.default)
         return f"{self.kind}:{options}" if options else self.kind
 
     def to_dict(self) -> dict[str, Any]:
