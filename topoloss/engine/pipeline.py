@@ -245,6 +245,8 @@ def _optimize(
     planner = make_planner(config.paths.pairs)
     executor = make_executor(config.execution.executor)
     task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
+    if hasattr(planner, "bind"):  # adaptive planners measure cheap bounds on the landscape
+        planner.bind(task)
     known = _stored_paths(store, minima, say)
 
     def record(path: PathRecord) -> None:
