@@ -191,8 +191,8 @@ def test_adaptive_on_a_small_network_within_the_noise_floor():
 
     train, test = digits()
     land = tl.ModelLandscape(lambda: fcn(64, 10, depth=1, width=8), train, test_data=test)
-    minima = tl.train_minima(land, seeds=range(8), epochs=4, progress=False)
-    kw = dict(minima=minima, curve=tl.Bezier(bends=1), epochs=3, seed=0, progress=False)
+    minima = tl.train_minima(land, seeds=range(8), epochs=2, progress=False)
+    kw = dict(minima=minima, curve=tl.Bezier(bends=1), epochs=2, seed=0, progress=False)
     every = tl.analyze(land, pairs="all", **kw)
     adaptive = tl.analyze(land, pairs="adaptive", **kw)
     assert len(adaptive.paths) <= 3 * len(minima)
