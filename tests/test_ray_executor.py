@@ -97,7 +97,7 @@ def test_a_killed_ray_driver_resumes_without_recomputing(cluster, tmp_path):
         proc.wait()
     run = Run(run_dir)
     finished, _ = run.finished_paths()
-    assert 2 <= len(finished)
+    assert len(finished) >= 2
     stored = {p.pair: p.barrier for p in finished}
     result = tl.run_study(run, progress=False)
     total = len(result.paths)

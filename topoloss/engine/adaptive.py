@@ -26,7 +26,7 @@ makes the same decisions, because the planner only looks at paths it planned its
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 

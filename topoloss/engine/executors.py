@@ -92,4 +92,6 @@ def make_executor(execution: str | ExecutionConfig) -> Executor:
         execution = ExecutionConfig(executor=execution)
     factory = EXECUTORS.get(execution.executor)
     names, var_kw = accepted_kwargs(factory)
-    return factory(execution=execution) if "execution" in names or var_kw else factory()
+    if "execution" in names or var_kw:
+        return factory(execution=execution)  # type: ignore[call-arg]
+    return factory()
