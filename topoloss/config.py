@@ -268,10 +268,22 @@ class ExecutionConfig(_Section):
     _name = "execution"
     executor: str = _opt("serial", "where pairs run",
                          registry=_registered("topoloss.engine.executors", "EXECUTORS"))
+    address: str | None = _opt(None, "Ray cluster to join (executor ray): auto for the one started with "
+                               "'ray start' here, HOST:PORT for a head node; default a new local cluster")
+    num_cpus: float | None = _opt(None, "CPUs per pair task (executor ray; fractions allowed; default 1, "
+                                  "0 with a GPU)")
+    num_gpus: float | None = _opt(None, "GPUs per pair task (executor ray; fractions allowed; default 1 "
+                                  "on a CUDA device, else 0)")
+    max_retries: int = _opt(3, "times a pair task is retried when its worker dies (executor ray)")
 
     def __post_init__(self) -> None:
         if not isinstance(self.executor, str) or not self.executor:
             raise InputError(f"executor={self.executor!r}; expected an executor name")
+        if self.address is not None and (not isinstance(self.address, str) or not self.address):
+            raise InputError(f"address={self.address!r}; expected auto or HOST:PORT")
+        _optional_number(self.num_cpus, "num_cpus", low=0)
+        _optional_number(self.num_gpus, "num_gpus", low=0)
+        check_int(self.max_retries, "max_retries", low=0)
 
 
 _SECTIONS: dict[str, type[_Section]] = {

@@ -6,8 +6,11 @@ directory: the engine (the driver) stores each result, so resuming works the sam
 whatever the executor. Pairs are seeded per pair, so every executor gives the same
 paths.
 
-Built in: ``serial`` (this process, one group of pairs after another). Register more
-with :func:`register_executor`.
+Built in: ``serial`` (this process, one group of pairs after another) and ``ray``
+(each pair a Ray task on a local or remote cluster, :mod:`topoloss.engine.ray_executor`;
+needs ``pip install topoloss[ray]``). Register more with :func:`register_executor`; a
+factory that takes an ``execution`` argument receives the study's
+:class:`~topoloss.config.ExecutionConfig`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from topoloss._registry import Registry
-from topoloss.config import EvaluationConfig, PathConfig
+from topoloss.config import EvaluationConfig, ExecutionConfig, PathConfig
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima
 from topoloss.paths.optimize import optimize_pairs
@@ -70,9 +73,25 @@ def register_executor(name: str, factory: Callable[[], Executor], *, replace: bo
     EXECUTORS.register(name, factory, replace=replace)
 
 
+def _ray(execution: ExecutionConfig | None = None) -> Executor:
+    from topoloss.engine.ray_executor import RayExecutor
+
+    return RayExecutor(execution)
+
+
 register_executor("serial", SerialExecutor)
+register_executor("ray", _ray)
 
 
-def make_executor(name: str) -> Executor:
-    """A fresh executor by name."""
-    return EXECUTORS.get(name)()
+def make_executor(execution: str | ExecutionConfig) -> Executor:
+    """A fresh executor by name, or the one an :class:`~topoloss.config.ExecutionConfig` names
+    (passed on to factories that take an ``execution`` argument)."""
+    from topoloss._specs import accepted_kwargs
+
+    if isinstance(execution, str):
+        execution = ExecutionConfig(executor=execution)
+    factory = EXECUTORS.get(execution.executor)
+    names, var_kw = accepted_kwargs(factory)
+    if "execution" in names or var_kw:
+        return factory(execution=execution)  # type: ignore[call-arg]
+    return factory()

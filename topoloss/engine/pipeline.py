@@ -242,8 +242,10 @@ def _optimize(
 ) -> tuple[list[PathRecord], int, int]:
     """Plan, run and store paths until the planner is done: ``(paths, computed, reused)``."""
     planner = make_planner(config.paths.pairs)
-    executor = make_executor(config.execution.executor)
+    executor = make_executor(config.execution)
     task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
+    if hasattr(planner, "bind"):  # adaptive planners measure cheap bounds on the landscape
+        planner.bind(task)
     known = _stored_paths(store, minima, say)
 
     def record(path: PathRecord) -> None:

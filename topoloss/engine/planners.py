@@ -6,8 +6,12 @@ static planners name every pair at once:
 
 - ``all``: every pair (the barcode of the complete graph);
 - ``mst``: the Euclidean minimum spanning tree of the minima (N−1 pairs);
-- ``nearest``: each minimum with its nearest neighbour (may leave the graph
-  disconnected);
+- ``nearest``: each minimum with its nearest neighbour, plus the shortest Euclidean
+  edges that join the components this leaves (a Euclidean minimum spanning tree of
+  the components), so the graph is always connected;
+- ``adaptive``: :class:`~topoloss.engine.adaptive.AdaptivePlanner`, a barcode-aware
+  planner that reaches the all-pairs barcode with O(N) paths (SPEC §11); options as a
+  spec, e.g. ``adaptive:budget=2,points=11``;
 - an explicit list of pairs of minima names or indices.
 
 Register a static strategy with :func:`register_pairs` (a function of the minima) or a
@@ -22,6 +26,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from topoloss._registry import Registry
+from topoloss._specs import check_kwargs, parse_spec
+from topoloss.engine.adaptive import AdaptivePlanner
 from topoloss.errors import InputError
 from topoloss.minima.find import Minima
 from topoloss.paths.record import PathRecord
@@ -119,26 +125,62 @@ def _mst_pairs(minima: Minima) -> list[tuple[int, int]]:
 
 
 def _nearest_pairs(minima: Minima) -> list[tuple[int, int]]:
+    """Each minimum with its nearest neighbour, then the shortest edges joining components.
+
+    The nearest-neighbour graph alone can fall apart (three clusters of minima give three
+    components and an infinite barcode); Kruskal's algorithm on the Euclidean distances,
+    started from those components, adds the fewest and shortest edges that connect them.
+    """
     d = minima.distances()
     np.fill_diagonal(d, np.inf)
-    if len(minima) < 2:
+    n = len(minima)
+    if n < 2:
         return []
     near = np.argmin(d, axis=1)
-    return sorted({(int(min(i, j)), int(max(i, j))) for i, j in enumerate(near)})
+    pairs = {(int(min(i, j)), int(max(i, j))) for i, j in enumerate(near)}
+    owner = list(range(n))
+
+    def root(k: int) -> int:
+        while owner[k] != k:
+            owner[k] = owner[owner[k]]
+            k = owner[k]
+        return k
+
+    for i, j in pairs:
+        owner[root(i)] = root(j)
+    iu, ju = np.triu_indices(n, k=1)
+    for k in np.lexsort((ju, iu, d[iu, ju])):
+        i, j = int(iu[k]), int(ju[k])
+        if root(i) != root(j):
+            owner[root(i)] = root(j)
+            pairs.add((i, j))
+    return sorted(pairs)
 
 
 register_pairs("all", _all_pairs)
 register_pairs("mst", _mst_pairs)
 register_pairs("nearest", _nearest_pairs)
+register_planner("adaptive", AdaptivePlanner)
 
 
 def make_planner(pairs: str | Sequence[tuple[Hashable, Hashable]] | Planner) -> Planner:
-    """A fresh planner for ``pairs``: a registered name, explicit pairs, or a planner."""
+    """A fresh planner for ``pairs``: a registered name (with options as a spec, e.g.
+    ``adaptive:budget=2``), explicit pairs, or a planner.
+
+    Examples
+    --------
+    >>> make_planner("adaptive:budget=2")
+    AdaptivePlanner(budget=2.0, points=11, batch=None)
+    """
     if isinstance(pairs, str):
-        if pairs not in PLANNERS:
+        name, options = (pairs, {}) if pairs in PLANNERS else parse_spec(pairs, example="adaptive:budget=3")
+        if name not in PLANNERS:
             raise InputError(f"pairs={pairs!r}: unknown pair strategy; expected one of "
                              f"{', '.join(PLANNERS.names())} or a list of pairs of minima")
-        return PLANNERS.get(pairs)()
+        factory = PLANNERS.get(name)
+        if options:
+            check_kwargs(f"pair strategy {name!r}", factory, options)
+        return factory(**options)
     if hasattr(pairs, "next_pairs"):
         return pairs  # type: ignore[return-value]
     return StaticPlanner(list(pairs))  # type: ignore[arg-type]

@@ -1,0 +1,108 @@
+"""The Ray executor on a local two-CPU cluster: same paths as serial, killed workers and drivers."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ray = pytest.importorskip("ray")
+
+import topoloss as tl  # noqa: E402
+from topoloss.analytic import AnalyticLandscape, get_landscape  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class DiesOnce(AnalyticLandscape):
+    """Himmelblau whose first objective call in any process kills that process (once,
+    marked by a file): a worker dying mid-task on its first attempt."""
+
+    def __init__(self, marker: str) -> None:
+        base = get_landscape("himmelblau")
+        self.__dict__.update(base.__dict__)
+        self.marker = marker
+
+    def objective(self, points, batch=None):
+        if not os.path.exists(self.marker):
+            Path(self.marker).write_text(str(os.getpid()))
+            os._exit(1)
+        return super().objective(points, batch)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}})
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+OPTIONS = dict(steps=60, n_minima=16, seed=3, group=1, progress=False)
+
+
+def test_ray_gives_the_serial_barriers_even_when_a_worker_dies(cluster, tmp_path):
+    land = get_landscape("himmelblau")
+    serial = tl.analyze(land, **OPTIONS)
+    far = tl.analyze(land, executor="ray", **OPTIONS)
+    assert [p.pair for p in far.paths] == [p.pair for p in serial.paths]
+    assert [p.barrier for p in far.paths] == [p.barrier for p in serial.paths]  # bit-identical
+    for a, b in zip(far.paths, serial.paths):
+        assert torch.equal(a.bends, b.bends)
+    # a worker killed by its first task: Ray retries the task, the path is the same
+    marker = tmp_path / "died"
+    dying = tl.analyze(DiesOnce(str(marker)), minima=serial.minima, executor="ray",
+                       **{k: v for k, v in OPTIONS.items() if k != "n_minima"})
+    assert marker.exists() and int(marker.read_text()) != os.getpid()
+    assert [p.barrier for p in dying.paths] == [p.barrier for p in serial.paths]
+    np.testing.assert_array_equal(dying.barcode.intervals, serial.barcode.intervals)
+
+
+DRIVER = """
+import sys
+import time
+import topoloss as tl
+from topoloss.analytic import get_landscape
+from topoloss.engine.store import Run
+
+land = get_landscape("himmelblau")
+config = tl.StudyConfig().with_options(landscape="himmelblau", steps=60, n_minima=16, seed=3, group=1,
+                                       executor="ray", address=sys.argv[2], num_cpus=1)
+tl.run_pipeline(land, config, store=Run(sys.argv[1], config.to_dict(), new=True), progress=False,
+                on_path=lambda p: time.sleep(0.5))
+"""
+
+
+def test_a_killed_ray_driver_resumes_without_recomputing(cluster, tmp_path):
+    from topoloss.engine.store import Run
+
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(DRIVER), str(run_dir), cluster], env=env)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list(run_dir.glob("paths/*"))) < 2 and proc.poll() is None:
+            time.sleep(0.1)
+        assert proc.poll() is None, "the driver finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    run = Run(run_dir)
+    finished, _ = run.finished_paths()
+    assert len(finished) >= 2
+    stored = {p.pair: p.barrier for p in finished}
+    result = tl.run_study(run, progress=False)
+    total = len(result.paths)
+    assert len(finished) < total
+    assert (result.computed_paths, result.reused_paths) == (total - len(finished), len(finished))
+    assert {p.pair: p.barrier for p in result.paths if p.pair in stored} == stored
+    serial = tl.analyze(get_landscape("himmelblau"), **OPTIONS)
+    assert [p.barrier for p in result.paths] == [p.barrier for p in serial.paths]
