@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from tqdm.auto import tqdm
 
 from topoloss._schedules import cosine_scheduler
 from topoloss.config import EvaluationConfig, PathConfig, steps_for
-from topoloss.errors import Diverged, InputError
+from topoloss.errors import Diverged, InputError, TopolossWarning
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
@@ -259,6 +260,50 @@ _TRAINERS: dict[str, Callable[[Landscape, Curve, list[_Job], _Options, Any], _Tr
 }
 
 
+def _record(
+    job: _Job,
+    curve: Curve,
+    trained: tuple[torch.Tensor, np.ndarray],
+    profile: tuple[np.ndarray, np.ndarray],
+    straight: tuple[np.ndarray, np.ndarray],
+    linear: bool,
+    lr: float,
+    *,
+    seconds: tuple[float, float],
+) -> PathRecord:
+    """The record of one pair, with the straight-segment rule applied.
+
+    If the optimized curve peaks above the straight segment (a path between the same
+    minima that needs no optimization), the optimization failed: the record's barrier
+    becomes the straight segment's (``fallback="straight"``) and a
+    :class:`~topoloss.errors.TopolossWarning` names the pair and the learning rate. The
+    straight profile is kept when ``linear`` is true or a fallback happened.
+    """
+    t, y = profile
+    lin_t, lin_y = straight
+    top = int(np.argmax(y))
+    barrier, t_max, fallback = float(y[top]), float(t[top]), None
+    lin_top = int(np.argmax(lin_y)) if lin_y.size and np.isfinite(lin_y).all() else None
+    if lin_top is not None and barrier > float(lin_y[lin_top]):
+        fallback = "straight"
+        warnings.warn(
+            f"the optimized path between {job.u!r} and {job.v!r} peaks at {barrier:.6g}, above the "
+            f"straight segment's {float(lin_y[lin_top]):.6g}: the optimization failed (lr={lr:.3g}); "
+            f"the straight segment's barrier is used; try a smaller lr",
+            TopolossWarning, stacklevel=3,
+        )
+        barrier, t_max = float(lin_y[lin_top]), float(lin_t[lin_top])
+    keep = linear or fallback is not None
+    return PathRecord(
+        u=job.u, v=job.v, start=job.a, end=job.b, curve=curve, bends=trained[0],
+        t=t, losses=y, barrier=barrier, t_max=t_max,
+        linear_t=lin_t if keep else np.empty(0), linear_losses=lin_y if keep else np.empty(0),
+        linear_barrier=float(lin_y.max()) if keep else math.nan,
+        history=trained[1], seconds_optimize=seconds[0], seconds_evaluate=seconds[1],
+        seed=job.seed, fallback=fallback,
+    )
+
+
 # ---------------------------------------------------------------------- public API
 def resolve_options(landscape: Landscape, minima: Minima, paths: PathConfig, n_pairs: int) -> _Options:
     """The concrete optimizer settings of ``paths`` on this landscape (automatic values filled)."""
@@ -355,8 +400,8 @@ def optimize_pairs(
                 trained = _TRAINERS[curve.training](landscape, curve, chunk, opts, bar)
                 t1 = time.perf_counter()
             items = [(curve, job.a, job.b, bends) for job, (bends, _) in zip(chunk, trained)]
-            if linear:
-                items += [_straight(job.a, job.b) for job in chunk]
+            # the straight segment is always evaluated: it is a path too, and the check below needs it
+            items += [_straight(job.a, job.b) for job in chunk]
             expected = len(items) * (n_eval + refine * _REFINE_POINTS)  # about; chains add knots
             with tqdm(total=expected, desc=f"evaluating {label}", unit="point", leave=False,
                       disable=not progress) as bar:
@@ -370,18 +415,9 @@ def optimize_pairs(
                         f"loss is not finite on the optimized path between {job.u!r} and {job.v!r} "
                         f"(lr={opts.lr:.3g}); try a smaller lr"
                     )
-                top = int(np.argmax(y))
-                lin_t, lin_y = profiles[len(chunk) + k] if linear else (np.empty(0), np.empty(0))
-                path = PathRecord(
-                    u=job.u, v=job.v, start=job.a, end=job.b, curve=curve, bends=trained[k][0],
-                    t=t, losses=y, barrier=float(y[top]), t_max=float(t[top]),
-                    linear_t=lin_t, linear_losses=lin_y,
-                    linear_barrier=float(lin_y.max()) if linear else math.nan,
-                    history=trained[k][1],
-                    seconds_optimize=(t1 - t0) / len(chunk),
-                    seconds_evaluate=(t2 - t1) / len(chunk),
-                    seed=job.seed,
-                )
+                lin_t, lin_y = profiles[len(chunk) + k]
+                path = _record(job, curve, trained[k], (t, y), (lin_t, lin_y), linear, opts.lr,
+                               seconds=((t1 - t0) / len(chunk), (t2 - t1) / len(chunk)))
                 results.append(path)
                 if on_path is not None:
                     on_path(path)
