@@ -304,6 +304,11 @@ class ModelLandscape(Landscape):
             if not isinstance(value, Tensor):
                 raise ValueError(  # noqa: TRY004 - bad file content, reported with the file
                     f"{source}: key {key!r} holds {type(value).__name__}, not a tensor")
+            if value.is_meta:
+                raise ValueError(f"{source}: key {key!r} is a meta-device tensor (shape only, no values)")
+            if key in self._alias and not value.is_floating_point():
+                raise ValueError(f"{source}: parameter {key!r} has dtype {str(value.dtype).removeprefix('torch.')}; "
+                                 f"expected a real floating-point tensor")
             want = self._state_shapes[key]
             if tuple(value.shape) != want:
                 kind = "buffer" if key in self._buffers else "parameter"
