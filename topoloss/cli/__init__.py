@@ -114,6 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except MemoryError:
             print(f"topoloss {args.command}: failed: out of memory (use smaller sizes)", file=sys.stderr)
             return EXIT_FAILURE
+        except RuntimeError as exc:  # torch reports a failed allocation as a RuntimeError
+            text = str(exc)
+            if "can't allocate memory" not in text and "out of memory" not in text.lower():
+                raise
+            first = text.strip().splitlines()[0][:200]
+            print(f"topoloss {args.command}: failed: out of memory (use smaller sizes): {first}", file=sys.stderr)
+            return EXIT_FAILURE
         except KeyboardInterrupt:
             print(f"topoloss {args.command}: interrupted", file=sys.stderr)
             return 130

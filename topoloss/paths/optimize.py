@@ -15,6 +15,7 @@ seeded stream, so the result is the same as optimizing the pairs one by one.
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Hashable, Sequence
@@ -32,9 +33,9 @@ from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
 from topoloss.paths.curves import Chain, Curve
-from topoloss.paths.record import _REFINE_POINTS, PathRecord, _straight, evaluate_curves
+from topoloss.paths.record import _ARC_POINTS_PER_EVAL, _REFINE_POINTS, PathRecord, _straight, evaluate_curves
 
-__all__ = ["optimize_pairs", "resolve_options"]
+__all__ = ["check_memory", "memory_limit", "optimize_pairs", "resolve_options"]
 
 #: The cosine schedule decays the learning rate to this fraction of ``lr``.
 _FINAL_LR = 0.01
@@ -42,6 +43,9 @@ _FINAL_LR = 0.01
 _CHECK_EVERY = 32
 #: Full-batch landscapes with at most this many coordinates optimize pairs together.
 _GROUP_MAX_DIM = 4096
+#: Tensors of the size of the bends an optimizer holds: the bends, their gradient, and
+#: Adam's two moments (SGD with momentum: one), plus one for the curve points of a step.
+_OPTIMIZER_COPIES = {"adam": 5, "sgd": 4}
 
 
 # ---------------------------------------------------------------------- optimization
@@ -82,6 +86,63 @@ class _Options:
     weight_decay: float
     jitter: float
     group: int
+
+
+def memory_limit(device: torch.device | str = "cpu") -> int:
+    """Bytes a single request may use: the device's total memory (physical RAM on CPU).
+
+    Requests estimated above this are refused before anything is allocated
+    (:func:`check_memory`). ``0`` when the size cannot be found (then nothing is refused).
+    """
+    dev = torch.device(device)
+    if dev.type == "cuda" and torch.cuda.is_available():
+        return int(torch.cuda.get_device_properties(dev.index or 0).total_memory)
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 0
+
+
+def _gb(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"
+
+
+def check_memory(landscape: Landscape, paths: PathConfig, evaluation: EvaluationConfig, group: int) -> None:
+    """Refuse a request whose main tensors alone would not fit in memory (one line naming the option).
+
+    The estimate counts 8 bytes per float64 (4 for float32) and:
+
+    - optimization: ``group × n_bends × P`` floats, times :data:`_OPTIMIZER_COPIES`
+      (bends, gradient, optimizer state, curve points);
+    - evaluation: ``8 × n_eval`` arc-length parameters and positions, and the
+      ``n_eval`` points of one curve, ``P`` floats each, evaluated in chunks.
+
+    Raises
+    ------
+    InputError
+        Naming ``curve`` or ``n_eval`` with the estimate and the limit
+        (:func:`memory_limit`).
+    """
+    limit = memory_limit(landscape.device)
+    if limit <= 0:
+        return
+    item = torch.empty(0, dtype=landscape.dtype).element_size()
+    dim = int(landscape.dim)
+    factor = _OPTIMIZER_COPIES.get(paths.optimizer, 5)
+    need = float(group) * int(paths.curve.n_bends) * dim * item * factor
+    if need > limit:
+        raise InputError(
+            f"curve={paths.curve.spec()} (--curve) needs about {_gb(need)} to optimize {group} pair(s) of "
+            f"{dim} parameters ({paths.curve.n_bends} bends x {dim} x {item} bytes x {factor}), more than "
+            f"the {_gb(limit)} of memory here; use fewer bends"
+        )
+    n_eval = int(evaluation.n_eval)
+    need = float(n_eval) * (_ARC_POINTS_PER_EVAL * 3 * 8 + 4 * 8)
+    if need > limit:
+        raise InputError(
+            f"n_eval={n_eval} (--n-eval) needs about {_gb(need)} for the evaluation grid, more than the "
+            f"{_gb(limit)} of memory here; use a smaller n_eval"
+        )
 
 
 def _make_optimizer(param: torch.Tensor, opts: _Options) -> torch.optim.Optimizer:
@@ -136,6 +197,9 @@ def _train_sampled(
     """
     a = torch.stack([job.a for job in jobs])
     b = torch.stack([job.b for job in jobs])
+    if curve.n_bends == 0:  # the straight segment itself: nothing to optimize
+        bar.update(opts.steps)
+        return [(a.new_zeros(0, a.shape[1]), np.empty(0)) for _ in jobs]
     batches = landscape.batches(generator=torch.Generator().manual_seed(jobs[0].seed))
     n_jobs, t_batch = len(jobs), opts.t_batch
     clamp = landscape.clamp if landscape.box is not None else None
@@ -380,6 +444,7 @@ def optimize_pairs(
         raise InputError(f"curve family {curve.kind!r} has training={curve.training!r}; expected one of "
                          f"{', '.join(_TRAINERS)}")
     opts = resolve_options(landscape, minima, paths, len(pairs))
+    check_memory(landscape, paths, evaluation, min(opts.group, max(1, len(pairs))))
     n_eval, refine, linear = evaluation.n_eval, evaluation.refine, evaluation.linear
     points = minima.points.to(landscape.device, landscape.dtype)
     jobs = [
