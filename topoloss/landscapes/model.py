@@ -221,7 +221,7 @@ class ModelLandscape(Landscape):
                 value = self.loss_fn(self.model(x), y)
         except Exception as exc:  # noqa: BLE001 - report any shape/dtype failure as such
             raise ValueError(
-                f"the model and loss cannot be applied to the data (input shape "
+                f"the model {type(self.model).__name__} and its loss cannot be applied to the data (input shape "
                 f"{tuple(x.shape[1:])}, target shape {tuple(y.shape[1:])}): {exc}"
             ) from None
         if not isinstance(value, Tensor) or value.numel() != 1:

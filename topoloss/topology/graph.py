@@ -80,6 +80,7 @@ class LandscapeGraph:
         InputError
             If ``loss`` is NaN or infinite, or ``name`` is already a minimum.
         """
+        name = _unwrap(name)  # numpy scalars as plain Python values (names, messages)
         loss = check_number(_unwrap(loss), f"loss of minimum {name!r}")
         if name in self._g:
             raise InputError(f"minimum {name!r} already exists")
@@ -97,6 +98,7 @@ class LandscapeGraph:
             If ``u`` or ``v`` is not a minimum, ``u == v``, or ``barrier`` is NaN,
             infinite or below the loss of either endpoint.
         """
+        u, v = _unwrap(u), _unwrap(v)
         for node in (u, v):
             if node not in self._g:
                 raise InputError(f"unknown minimum {node!r}; add it with add_minimum first")
