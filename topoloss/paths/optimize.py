@@ -43,6 +43,11 @@ _FINAL_LR = 0.01
 _CHECK_EVERY = 32
 #: Full-batch landscapes with at most this many coordinates optimize pairs together.
 _GROUP_MAX_DIM = 4096
+#: Relative tolerance of the straight-segment rule: a curve peaking above its straight
+#: segment by more than ``_STRAIGHT_TOL * max(1, |straight barrier|)`` is a failed
+#: optimization. Below it the two agree to evaluation accuracy (a curve that converged
+#: onto an optimal straight segment) and the curve is kept.
+_STRAIGHT_TOL = 1e-6
 #: Tensors of the size of the bends an optimizer holds: the bends, their gradient, and
 #: Adam's two moments (SGD with momentum: one), plus one for the curve points of a step.
 _OPTIMIZER_COPIES = {"adam": 5, "sgd": 4}
@@ -338,7 +343,8 @@ def _record(
     """The record of one pair, with the straight-segment rule applied.
 
     If the optimized curve peaks above the straight segment (a path between the same
-    minima that needs no optimization), the optimization failed: the record's barrier
+    minima that needs no optimization) by more than :data:`_STRAIGHT_TOL` (relative),
+    the optimization failed: the record's barrier
     becomes the straight segment's (``fallback="straight"``) and a
     :class:`~topoloss.errors.TopolossWarning` names the pair and the learning rate. The
     straight profile is kept when ``linear`` is true or a fallback happened.
@@ -348,12 +354,12 @@ def _record(
     top = int(np.argmax(y))
     barrier, t_max, fallback = float(y[top]), float(t[top]), None
     lin_top = int(np.argmax(lin_y)) if lin_y.size and np.isfinite(lin_y).all() else None
-    if lin_top is not None and barrier > float(lin_y[lin_top]):
+    if lin_top is not None and barrier > (lin := float(lin_y[lin_top])) + _STRAIGHT_TOL * max(1.0, abs(lin)):
         fallback = "straight"
         warnings.warn(
             f"the optimized path between {job.u!r} and {job.v!r} peaks at {barrier:.6g}, above the "
-            f"straight segment's {float(lin_y[lin_top]):.6g}: the optimization failed (lr={lr:.3g}); "
-            f"the straight segment's barrier is used; try a smaller lr",
+            f"straight segment's {lin:.6g}: the optimization failed (lr={lr:.3g}); "
+            f"the straight segment's barrier is used; try a smaller lr or more steps",
             TopolossWarning, stacklevel=3,
         )
         barrier, t_max = float(lin_y[lin_top]), float(lin_t[lin_top])

@@ -80,11 +80,12 @@ class PathRecord:
         The seed this path's randomness was drawn from.
     fallback : str or None
         ``None`` normally. ``"straight"`` when the optimized curve peaked higher than
-        the straight segment between the same minima: the straight segment is itself a
+        the straight segment between the same minima (by more than a relative ``1e-6``,
+        evaluation accuracy): the straight segment is itself a
         path, so the optimization failed, and ``barrier``/``t_max`` are the straight
         segment's (``linear_barrier``). ``t``/``losses``/``bends`` still describe the
         failed curve, ``curve_barrier`` its peak. The rule: an edge is never higher than
-        the best path evaluated for its pair.
+        the best path evaluated for its pair (up to that tolerance).
     """
 
     u: Hashable
