@@ -10,6 +10,7 @@ diverging optimizations (the edge is never above the straight segment).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -28,8 +29,8 @@ import topoloss as tl
 from topoloss.cli import main
 from topoloss.engine.specs import make_landscape
 from topoloss.engine.store import Run
-from topoloss.paths.record import evaluate_curve
 from topoloss.errors import InputError, TopolossWarning
+from topoloss.paths.record import evaluate_curve
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--model", "fcn:depth=1,width=4", "--data", "digits"]
@@ -564,11 +565,8 @@ def small_fs(tmp_path):
 def test_full_disk(capsys, finished, unchanged, small_fs, target):
     """ENOSPC while writing: one line naming the file, exit 1, no partial file left."""
     (small_fs / "filler").write_bytes(b"x" * (256 * 1024 - 4096))
-    with open(small_fs / "filler", "ab") as fh:  # fill the last blocks
-        try:
-            fh.write(b"x" * 65536)
-        except OSError:
-            pass
+    with contextlib.suppress(OSError), open(small_fs / "filler", "ab") as fh:  # fill the last blocks
+        fh.write(b"x" * 65536)
     out = small_fs / "out.json"
     if target == "json":
         rc, _, err = _cli(capsys, "barcode", finished, "--json", out)

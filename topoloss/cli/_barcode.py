@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Compute the loss barcode (0-dimensional persistence) and TO-score of a "
             "landscape graph. GRAPH is a JSON graph written by topoloss, an NPZ file with "
             "arrays 'losses' (n,) and 'barriers' (n, n), a CSV of n rows "
-            "'loss, barrier_1, ..., barrier_n' (an empty cell or inf = no path; NaN, -inf and text are errors), or GraphML / GEXF "
+            "'loss, barrier_1, ..., barrier_n' (an empty cell or inf = no path; NaN, -inf and "
+            "text are errors), or GraphML / GEXF "
             "with node attribute 'loss' and edge attribute 'barrier'."
         ),
     )

@@ -146,11 +146,9 @@ def _cell(p: Path, lineno: int, col: int, cell: str) -> float:
     else:
         what = "a barrier"
     try:
-        value = float(cell)
+        value = float(cell) if cell else math.nan
     except ValueError:
-        value = math.nan if not cell else None  # type: ignore[assignment]
-        if value is None:
-            raise InputError(f"{p}: line {lineno}, column {col}: {cell!r} is not a number") from None
+        raise InputError(f"{p}: line {lineno}, column {col}: {cell!r} is not a number") from None
     if not math.isfinite(value):
         missing = "" if col == 1 else "; a missing path is an empty cell or inf"
         raise InputError(f"{p}: line {lineno}, column {col}: {cell!r} is not allowed as {what} "
@@ -191,7 +189,7 @@ def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
     except InputError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:  # not a zip, truncated, ...
-        raise InputError(f"{p}: unreadable NPZ file: {exc or type(exc).__name__}") from None
+        raise InputError(f"{p}: unreadable NPZ file: {str(exc) or type(exc).__name__}") from None
     try:
         b = np.asarray(barriers, dtype=float)
     except (TypeError, ValueError):
