@@ -394,6 +394,14 @@ def test_one_checkpoint_warns_trivial(tmp_path, capsys, finished):
     assert "warning: one checkpoint" in err and "trivial" in err and "Traceback" not in err
 
 
+def test_one_minimum_graph_warns_trivial(tmp_path, capsys):
+    path = tmp_path / "one.csv"
+    path.write_text("0.5, 0\n")
+    rc, out, err = _cli(capsys, "barcode", path)
+    assert rc == 0 and "TO-score (bottleneck): 0" in out
+    assert f"warning: {path} holds one minimum" in err and "trivial" in err and len(err.strip().splitlines()) == 1
+
+
 # ---------------------------------------------------------------------- options
 #: (id, extra flags of `analyze himmelblau`, exit code, words of the message)
 BAD_OPTIONS = [

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 
 from topoloss.cli import emit_json
+from topoloss.errors import TopolossWarning
 from topoloss.topology.barcode import loss_barcode
 from topoloss.topology.graph import LandscapeGraph
 from topoloss.topology.score import barcode_summary, to_score
@@ -14,6 +16,9 @@ __all__ = ["register"]
 
 def _run(args: argparse.Namespace) -> int:
     graph = LandscapeGraph.read(args.graph)
+    if len(graph) == 1:
+        warnings.warn(f"{args.graph} holds one minimum: its barcode is trivial (one infinite bar, TO-score 0)",
+                      TopolossWarning, stacklevel=1)
     bc = loss_barcode(graph)
     if args.json and emit_json(args.json, barcode_summary(bc)):
         return 0
