@@ -31,7 +31,7 @@ def test_barcode_reads_every_format(tmp_path, capsys, fmt):
         np.savez(src, losses=LOSSES, barriers=BARRIERS)
     elif fmt == "csv":
         src = tmp_path / "g.csv"
-        src.write_text("# loss, barriers\n0, 0, 3, 5\n1, 3, 0, inf\n2, 5, nan, 0\n")
+        src.write_text("# loss, barriers\n0, 0, 3, 5\n1, 3, 0, inf\n2, 5, inf, 0\n")
     else:
         src = tmp_path / "run"
         Run(src, {"model": "x"}).save_graph(g)

@@ -70,7 +70,7 @@ def test_read_graphml_and_gexf_written_by_networkx(tmp_path):
 
 def test_csv_npz_json_read_like_from_barriers(tmp_path):
     (tmp_path / "g.csv").write_text(
-        "# loss, barriers\n0, 0, 3, 5, 2\n1, 3, 0, inf,\n2, 5, nan, 0, inf # far\n\n0.5, 2, , inf, 0\n"
+        "# loss, barriers\n0, 0, 3, 5, 2\n1, 3, 0, inf,\n2, 5, inf, 0, inf # far\n\n0.5, 2, , inf, 0\n"
     )
     np.savez(tmp_path / "g.npz", losses=LOSSES, barriers=BARRIERS, names=["a", "b", "c", "d"])
     LandscapeGraph.from_barriers(LOSSES, BARRIERS).to_json(tmp_path / "g.json")

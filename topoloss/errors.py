@@ -11,11 +11,15 @@ class                     meaning                                     CLI exit
 ========================  ==========================================  =========
 
 Anything else is a bug and keeps its traceback.
+
+:class:`TopolossWarning` (a ``UserWarning``) marks a result that is valid but needs
+attention, e.g. an optimized path that ended higher than its straight segment; the CLI
+prints it as one line ``topoloss CMD: warning: ...``.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigMismatch", "CorruptResult", "Diverged", "InputError", "TopolossError"]
+__all__ = ["ConfigMismatch", "CorruptResult", "Diverged", "InputError", "TopolossError", "TopolossWarning"]
 
 
 class TopolossError(Exception):
@@ -36,3 +40,7 @@ class Diverged(TopolossError, ArithmeticError):
 
 class CorruptResult(TopolossError):
     """A result file cannot be read back (the message names the file). Exit code 1."""
+
+
+class TopolossWarning(UserWarning):
+    """A result that is valid but needs attention (the message names what and why)."""

@@ -8,8 +8,13 @@ the parser default. The options of a study are generated from :mod:`topoloss.con
 - exit 2: bad input (:class:`~topoloss.errors.InputError`, ``ValueError``, ``KeyError``,
   a missing file);
 - exit 1: the computation failed (:class:`~topoloss.errors.Diverged`,
-  :class:`~topoloss.errors.CorruptResult`, an I/O error);
+  :class:`~topoloss.errors.CorruptResult`, an I/O error such as a full disk, a file-size
+  limit or a read-only filesystem, named with its file);
+- exit 0 after a closed pipe (``topoloss barcode RUN | head -1``);
 - anything else is a bug and keeps its traceback.
+
+A :class:`~topoloss.errors.TopolossWarning` is printed as one line
+``topoloss CMD: warning: ...``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from topoloss import __version__
 
@@ -43,6 +50,10 @@ def emit_json(target: str, data: object) -> bool:
     import json
 
     text = json.dumps(data, indent=1)
+    if target != "-" and os.path.isdir(target):
+        from topoloss.errors import InputError
+
+        raise InputError(f"--json {target}: is a directory; give a file name (or no FILE for stdout)")
     if target == "-":
         print(text)
         return True
@@ -75,28 +86,66 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_USAGE
-    from topoloss.errors import CorruptResult, Diverged
+    from topoloss.errors import CorruptResult, Diverged, TopolossWarning
 
     if "" not in sys.path:  # `module:attr` specs name code importable from the working directory
         sys.path.insert(0, "")
-    try:
-        return int(args.func(args) or EXIT_OK)
-    except (Diverged, CorruptResult) as exc:
-        print(f"topoloss {args.command}: failed: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"topoloss {args.command}: error: {msg}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:  # e.g. `topoloss barcode RUN | head -1`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    except OSError as exc:
-        print(f"topoloss {args.command}: failed: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print(f"topoloss {args.command}: interrupted", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TopolossWarning)
+        warnings.showwarning = _one_line_warning(args.command, warnings.showwarning)
+        try:
+            return int(args.func(args) or EXIT_OK)
+        except (Diverged, CorruptResult) as exc:
+            print(f"topoloss {args.command}: failed: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        except (ValueError, FileNotFoundError, KeyError) as exc:
+            msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            print(f"topoloss {args.command}: error: {msg}", file=sys.stderr)
+            return EXIT_USAGE
+        except RecursionError:
+            print(f"topoloss {args.command}: error: an input file is nested too deeply to be read", file=sys.stderr)
+            return EXIT_USAGE
+        except BrokenPipeError:  # e.g. `topoloss barcode RUN | head -1`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
+        except OSError as exc:
+            print(f"topoloss {args.command}: failed: {_os_error(exc)}", file=sys.stderr)
+            return EXIT_FAILURE
+        except MemoryError:
+            print(f"topoloss {args.command}: failed: out of memory (use smaller sizes)", file=sys.stderr)
+            return EXIT_FAILURE
+        except RuntimeError as exc:  # torch reports a failed allocation as a RuntimeError
+            text = str(exc)
+            if "can't allocate memory" not in text and "out of memory" not in text.lower():
+                raise
+            first = text.strip().splitlines()[0][:200]
+            print(f"topoloss {args.command}: failed: out of memory (use smaller sizes): {first}", file=sys.stderr)
+            return EXIT_FAILURE
+        except KeyboardInterrupt:
+            print(f"topoloss {args.command}: interrupted", file=sys.stderr)
+            return 130
+
+
+def _os_error(exc: OSError) -> str:
+    """An I/O error as one line naming the file and what went wrong (``No space left on device``, ...)."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return what
+    target = f" -> {exc.filename2}" if exc.filename2 is not None else ""
+    return f"{exc.filename}{target}: {what}"
+
+
+def _one_line_warning(command: str, default: Any) -> Any:
+    from topoloss.errors import TopolossWarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, TopolossWarning):
+            print(f"topoloss {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
 
 
 if __name__ == "__main__":  # pragma: no cover

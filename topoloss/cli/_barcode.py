@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 
 from topoloss.cli import emit_json
+from topoloss.errors import TopolossWarning
 from topoloss.topology.barcode import loss_barcode
 from topoloss.topology.graph import LandscapeGraph
 from topoloss.topology.score import barcode_summary, to_score
@@ -14,6 +16,9 @@ __all__ = ["register"]
 
 def _run(args: argparse.Namespace) -> int:
     graph = LandscapeGraph.read(args.graph)
+    if len(graph) == 1:
+        warnings.warn(f"{args.graph} holds one minimum: its barcode is trivial (one infinite bar, TO-score 0)",
+                      TopolossWarning, stacklevel=1)
     bc = loss_barcode(graph)
     if args.json and emit_json(args.json, barcode_summary(bc)):
         return 0
@@ -31,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Compute the loss barcode (0-dimensional persistence) and TO-score of a "
             "landscape graph. GRAPH is a JSON graph written by topoloss, an NPZ file with "
             "arrays 'losses' (n,) and 'barriers' (n, n), a CSV of n rows "
-            "'loss, barrier_1, ..., barrier_n' (inf or nan = no path), or GraphML / GEXF "
+            "'loss, barrier_1, ..., barrier_n' (an empty cell or inf = no path; NaN, -inf and "
+            "text are errors), or GraphML / GEXF "
             "with node attribute 'loss' and edge attribute 'barrier'."
         ),
     )

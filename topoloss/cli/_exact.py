@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import warnings
 
-from topoloss.errors import InputError
+from topoloss.errors import InputError, TopolossWarning
 from topoloss.topology.score import to_score
 
 __all__ = ["register"]
@@ -34,6 +35,9 @@ def _run(args: argparse.Namespace) -> int:
     gm = exact_minima(land, resolution=args.resolution)
     min_length = artifact_length(gm.barcode) if args.min_length is None else args.min_length
     bc = drop_short_bars(gm.barcode, min_length)
+    if len(bc) == 1:
+        warnings.warn(f"{land.name} has one minimum at this resolution: its barcode is trivial (TO-score 0)",
+                      TopolossWarning, stacklevel=1)
     dropped = len(gm.barcode) - len(bc)
     keep = [int(n) for n in bc.names]  # type: ignore[call-overload]
     if args.json:

@@ -221,7 +221,7 @@ class ModelLandscape(Landscape):
                 value = self.loss_fn(self.model(x), y)
         except Exception as exc:  # noqa: BLE001 - report any shape/dtype failure as such
             raise ValueError(
-                f"the model and loss cannot be applied to the data (input shape "
+                f"the model {type(self.model).__name__} and its loss cannot be applied to the data (input shape "
                 f"{tuple(x.shape[1:])}, target shape {tuple(y.shape[1:])}): {exc}"
             ) from None
         if not isinstance(value, Tensor) or value.numel() != 1:
@@ -304,6 +304,11 @@ class ModelLandscape(Landscape):
             if not isinstance(value, Tensor):
                 raise ValueError(  # noqa: TRY004 - bad file content, reported with the file
                     f"{source}: key {key!r} holds {type(value).__name__}, not a tensor")
+            if value.is_meta:
+                raise ValueError(f"{source}: key {key!r} is a meta-device tensor (shape only, no values)")
+            if key in self._alias and not value.is_floating_point():
+                raise ValueError(f"{source}: parameter {key!r} has dtype {str(value.dtype).removeprefix('torch.')}; "
+                                 f"expected a real floating-point tensor")
             want = self._state_shapes[key]
             if tuple(value.shape) != want:
                 kind = "buffer" if key in self._buffers else "parameter"

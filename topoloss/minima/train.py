@@ -12,6 +12,7 @@ import io
 import math
 import os
 import pickle
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from topoloss._io import atomic_write_bytes
-from topoloss.errors import Diverged, InputError
+from topoloss._io import atomic_write_bytes, check_file
+from topoloss.errors import Diverged, InputError, TopolossWarning
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.find import Minima
@@ -255,8 +256,7 @@ def train_minima(
 
 # ---------------------------------------------------------------- checkpoints
 def _read_checkpoint(path: Path) -> Any:
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
+    check_file(path, "checkpoint")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
@@ -264,6 +264,13 @@ def _read_checkpoint(path: Path) -> Any:
             return load_file(str(path), device="cpu")
         except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types
             raise ValueError(f"{path}: not a readable safetensors file ({exc})") from None
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+    if not head:
+        raise ValueError(f"{path}: empty file, not a PyTorch checkpoint")
+    if head != b"PK" and head[:1] != b"\x80":  # neither torch.save's zip archive nor a pickle
+        raise ValueError(f"{path}: not a PyTorch checkpoint (neither a zip archive nor a pickle; "
+                         f"starts with {head!r})")
     try:
         return torch.load(path, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError:
@@ -271,9 +278,15 @@ def _read_checkpoint(path: Path) -> Any:
             f"{path}: refusing to load: it holds pickled objects other than tensors and "
             f"plain containers (torch.load(weights_only=True) rejected it); re-save it as "
             f"a plain state dict or .safetensors") from None
-    except (RuntimeError, EOFError, OSError, ValueError, AttributeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({first})") from None
+    except Exception as exc:  # noqa: BLE001 - torch.load on a corrupt file raises almost anything
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, cut to 160 characters, or its type."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first if len(first) <= 160 else first[:157] + "..."
 
 
 def _names_for(paths: Sequence[Path]) -> tuple[str, ...]:
@@ -320,6 +333,9 @@ def load_minima(landscape: ModelLandscape, files: PathLike | Iterable[PathLike])
         raise ValueError("files must name at least one checkpoint")
     names = _names_for(paths)
     points = [landscape.flatten(_read_checkpoint(p), source=str(p)) for p in paths]
+    if len(paths) == 1:
+        warnings.warn(f"one checkpoint ({paths[0]}) gives one minimum: its barcode is trivial "
+                      f"(one infinite bar, TO-score 0); pass two or more", TopolossWarning, stacklevel=2)
     measured = [_measure(landscape, point, name) for point, name in zip(points, names)]
     return _record(points, [m[0] for m in measured], names, 0, [m[1] for m in measured])
 

@@ -15,7 +15,9 @@ seeded stream, so the result is the same as optimizing the pairs one by one.
 from __future__ import annotations
 
 import math
+import os
 import time
+import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,14 +28,14 @@ from tqdm.auto import tqdm
 
 from topoloss._schedules import cosine_scheduler
 from topoloss.config import EvaluationConfig, PathConfig, steps_for
-from topoloss.errors import Diverged, InputError
+from topoloss.errors import Diverged, InputError, TopolossWarning
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
 from topoloss.paths.curves import Chain, Curve
-from topoloss.paths.record import _REFINE_POINTS, PathRecord, _straight, evaluate_curves
+from topoloss.paths.record import _ARC_POINTS_PER_EVAL, _REFINE_POINTS, PathRecord, _straight, evaluate_curves
 
-__all__ = ["optimize_pairs", "resolve_options"]
+__all__ = ["check_memory", "memory_limit", "optimize_pairs", "resolve_options"]
 
 #: The cosine schedule decays the learning rate to this fraction of ``lr``.
 _FINAL_LR = 0.01
@@ -41,6 +43,14 @@ _FINAL_LR = 0.01
 _CHECK_EVERY = 32
 #: Full-batch landscapes with at most this many coordinates optimize pairs together.
 _GROUP_MAX_DIM = 4096
+#: Relative tolerance of the straight-segment rule: a curve peaking above its straight
+#: segment by more than ``_STRAIGHT_TOL * max(1, |straight barrier|)`` is a failed
+#: optimization. Below it the two agree to evaluation accuracy (a curve that converged
+#: onto an optimal straight segment) and the curve is kept.
+_STRAIGHT_TOL = 1e-6
+#: Tensors of the size of the bends an optimizer holds: the bends, their gradient, and
+#: Adam's two moments (SGD with momentum: one), plus one for the curve points of a step.
+_OPTIMIZER_COPIES = {"adam": 5, "sgd": 4}
 
 
 # ---------------------------------------------------------------------- optimization
@@ -81,6 +91,63 @@ class _Options:
     weight_decay: float
     jitter: float
     group: int
+
+
+def memory_limit(device: torch.device | str = "cpu") -> int:
+    """Bytes a single request may use: the device's total memory (physical RAM on CPU).
+
+    Requests estimated above this are refused before anything is allocated
+    (:func:`check_memory`). ``0`` when the size cannot be found (then nothing is refused).
+    """
+    dev = torch.device(device)
+    if dev.type == "cuda" and torch.cuda.is_available():
+        return int(torch.cuda.get_device_properties(dev.index or 0).total_memory)
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 0
+
+
+def _gb(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"
+
+
+def check_memory(landscape: Landscape, paths: PathConfig, evaluation: EvaluationConfig, group: int) -> None:
+    """Refuse a request whose main tensors alone would not fit in memory (one line naming the option).
+
+    The estimate counts 8 bytes per float64 (4 for float32) and:
+
+    - optimization: ``group × n_bends × P`` floats, times :data:`_OPTIMIZER_COPIES`
+      (bends, gradient, optimizer state, curve points);
+    - evaluation: ``8 × n_eval`` arc-length parameters and positions, and the
+      ``n_eval`` points of one curve, ``P`` floats each, evaluated in chunks.
+
+    Raises
+    ------
+    InputError
+        Naming ``curve`` or ``n_eval`` with the estimate and the limit
+        (:func:`memory_limit`).
+    """
+    limit = memory_limit(landscape.device)
+    if limit <= 0:
+        return
+    item = torch.empty(0, dtype=landscape.dtype).element_size()
+    dim = int(landscape.dim)
+    factor = _OPTIMIZER_COPIES.get(paths.optimizer, 5)
+    need = float(group) * int(paths.curve.n_bends) * dim * item * factor
+    if need > limit:
+        raise InputError(
+            f"curve={paths.curve.spec()} (--curve) needs about {_gb(need)} to optimize {group} pair(s) of "
+            f"{dim} parameters ({paths.curve.n_bends} bends x {dim} x {item} bytes x {factor}), more than "
+            f"the {_gb(limit)} of memory here; use fewer bends"
+        )
+    n_eval = int(evaluation.n_eval)
+    need = float(n_eval) * (_ARC_POINTS_PER_EVAL * 3 * 8 + 4 * 8)
+    if need > limit:
+        raise InputError(
+            f"n_eval={n_eval} (--n-eval) needs about {_gb(need)} for the evaluation grid, more than the "
+            f"{_gb(limit)} of memory here; use a smaller n_eval"
+        )
 
 
 def _make_optimizer(param: torch.Tensor, opts: _Options) -> torch.optim.Optimizer:
@@ -135,6 +202,9 @@ def _train_sampled(
     """
     a = torch.stack([job.a for job in jobs])
     b = torch.stack([job.b for job in jobs])
+    if curve.n_bends == 0:  # the straight segment itself: nothing to optimize
+        bar.update(opts.steps)
+        return [(a.new_zeros(0, a.shape[1]), np.empty(0)) for _ in jobs]
     batches = landscape.batches(generator=torch.Generator().manual_seed(jobs[0].seed))
     n_jobs, t_batch = len(jobs), opts.t_batch
     clamp = landscape.clamp if landscape.box is not None else None
@@ -259,6 +329,51 @@ _TRAINERS: dict[str, Callable[[Landscape, Curve, list[_Job], _Options, Any], _Tr
 }
 
 
+def _record(
+    job: _Job,
+    curve: Curve,
+    trained: tuple[torch.Tensor, np.ndarray],
+    profile: tuple[np.ndarray, np.ndarray],
+    straight: tuple[np.ndarray, np.ndarray],
+    linear: bool,
+    lr: float,
+    *,
+    seconds: tuple[float, float],
+) -> PathRecord:
+    """The record of one pair, with the straight-segment rule applied.
+
+    If the optimized curve peaks above the straight segment (a path between the same
+    minima that needs no optimization) by more than :data:`_STRAIGHT_TOL` (relative),
+    the optimization failed: the record's barrier
+    becomes the straight segment's (``fallback="straight"``) and a
+    :class:`~topoloss.errors.TopolossWarning` names the pair and the learning rate. The
+    straight profile is kept when ``linear`` is true or a fallback happened.
+    """
+    t, y = profile
+    lin_t, lin_y = straight
+    top = int(np.argmax(y))
+    barrier, t_max, fallback = float(y[top]), float(t[top]), None
+    lin_top = int(np.argmax(lin_y)) if lin_y.size and np.isfinite(lin_y).all() else None
+    if lin_top is not None and barrier > (lin := float(lin_y[lin_top])) + _STRAIGHT_TOL * max(1.0, abs(lin)):
+        fallback = "straight"
+        warnings.warn(
+            f"the optimized path between {job.u!r} and {job.v!r} peaks at {barrier:.6g}, above the "
+            f"straight segment's {lin:.6g}: the optimization failed (lr={lr:.3g}); "
+            f"the straight segment's barrier is used; try a smaller lr or more steps",
+            TopolossWarning, stacklevel=3,
+        )
+        barrier, t_max = float(lin_y[lin_top]), float(lin_t[lin_top])
+    keep = linear or fallback is not None
+    return PathRecord(
+        u=job.u, v=job.v, start=job.a, end=job.b, curve=curve, bends=trained[0],
+        t=t, losses=y, barrier=barrier, t_max=t_max,
+        linear_t=lin_t if keep else np.empty(0), linear_losses=lin_y if keep else np.empty(0),
+        linear_barrier=float(lin_y.max()) if keep else math.nan,
+        history=trained[1], seconds_optimize=seconds[0], seconds_evaluate=seconds[1],
+        seed=job.seed, fallback=fallback,
+    )
+
+
 # ---------------------------------------------------------------------- public API
 def resolve_options(landscape: Landscape, minima: Minima, paths: PathConfig, n_pairs: int) -> _Options:
     """The concrete optimizer settings of ``paths`` on this landscape (automatic values filled)."""
@@ -335,6 +450,7 @@ def optimize_pairs(
         raise InputError(f"curve family {curve.kind!r} has training={curve.training!r}; expected one of "
                          f"{', '.join(_TRAINERS)}")
     opts = resolve_options(landscape, minima, paths, len(pairs))
+    check_memory(landscape, paths, evaluation, min(opts.group, max(1, len(pairs))))
     n_eval, refine, linear = evaluation.n_eval, evaluation.refine, evaluation.linear
     points = minima.points.to(landscape.device, landscape.dtype)
     jobs = [
@@ -355,8 +471,8 @@ def optimize_pairs(
                 trained = _TRAINERS[curve.training](landscape, curve, chunk, opts, bar)
                 t1 = time.perf_counter()
             items = [(curve, job.a, job.b, bends) for job, (bends, _) in zip(chunk, trained)]
-            if linear:
-                items += [_straight(job.a, job.b) for job in chunk]
+            # the straight segment is always evaluated: it is a path too, and the check below needs it
+            items += [_straight(job.a, job.b) for job in chunk]
             expected = len(items) * (n_eval + refine * _REFINE_POINTS)  # about; chains add knots
             with tqdm(total=expected, desc=f"evaluating {label}", unit="point", leave=False,
                       disable=not progress) as bar:
@@ -370,18 +486,9 @@ def optimize_pairs(
                         f"loss is not finite on the optimized path between {job.u!r} and {job.v!r} "
                         f"(lr={opts.lr:.3g}); try a smaller lr"
                     )
-                top = int(np.argmax(y))
-                lin_t, lin_y = profiles[len(chunk) + k] if linear else (np.empty(0), np.empty(0))
-                path = PathRecord(
-                    u=job.u, v=job.v, start=job.a, end=job.b, curve=curve, bends=trained[k][0],
-                    t=t, losses=y, barrier=float(y[top]), t_max=float(t[top]),
-                    linear_t=lin_t, linear_losses=lin_y,
-                    linear_barrier=float(lin_y.max()) if linear else math.nan,
-                    history=trained[k][1],
-                    seconds_optimize=(t1 - t0) / len(chunk),
-                    seconds_evaluate=(t2 - t1) / len(chunk),
-                    seed=job.seed,
-                )
+                lin_t, lin_y = profiles[len(chunk) + k]
+                path = _record(job, curve, trained[k], (t, y), (lin_t, lin_y), linear, opts.lr,
+                               seconds=((t1 - t0) / len(chunk), (t2 - t1) / len(chunk)))
                 results.append(path)
                 if on_path is not None:
                     on_path(path)

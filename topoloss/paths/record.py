@@ -61,9 +61,10 @@ class PathRecord:
     t, losses : ndarray, shape (T,)
         Sorted evaluation parameters and the exact loss there (read-only).
     barrier : float
-        ``max(losses)``, the barrier ``B(u, v)`` of this path.
+        The barrier ``B(u, v)`` this record gives the graph: ``max(losses)``, the peak
+        of the optimized curve, unless the optimization failed (see ``fallback``).
     t_max : float
-        Where the barrier is attained.
+        Where the barrier is attained (on the straight segment after a fallback).
     linear_t, linear_losses : ndarray
         The same evaluation on the straight segment (empty if not computed).
     linear_barrier : float
@@ -77,6 +78,14 @@ class PathRecord:
         were optimized together).
     seed : int
         The seed this path's randomness was drawn from.
+    fallback : str or None
+        ``None`` normally. ``"straight"`` when the optimized curve peaked higher than
+        the straight segment between the same minima (by more than a relative ``1e-6``,
+        evaluation accuracy): the straight segment is itself a
+        path, so the optimization failed, and ``barrier``/``t_max`` are the straight
+        segment's (``linear_barrier``). ``t``/``losses``/``bends`` still describe the
+        failed curve, ``curve_barrier`` its peak. The rule: an edge is never higher than
+        the best path evaluated for its pair (up to that tolerance).
     """
 
     u: Hashable
@@ -96,6 +105,7 @@ class PathRecord:
     seconds_optimize: float = 0.0
     seconds_evaluate: float = 0.0
     seed: int = 0
+    fallback: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("t", "losses", "linear_t", "linear_losses", "history"):
@@ -111,6 +121,13 @@ class PathRecord:
         object.__setattr__(self, "barrier", float(self.barrier))
         object.__setattr__(self, "t_max", float(self.t_max))
         object.__setattr__(self, "linear_barrier", float(self.linear_barrier))
+        if self.fallback not in (None, "straight"):
+            raise ValueError(f"fallback={self.fallback!r}; expected None or 'straight'")
+
+    @property
+    def curve_barrier(self) -> float:
+        """The peak of the optimized curve, ``max(losses)`` (above ``barrier`` after a fallback)."""
+        return float(np.max(self.losses))
 
     @property
     def pair(self) -> tuple[Hashable, Hashable]:
@@ -152,6 +169,7 @@ class PathRecord:
             "seconds_optimize": self.seconds_optimize,
             "seconds_evaluate": self.seconds_evaluate,
             "seed": self.seed,
+            "fallback": self.fallback,
         }
         if tensors:
             out.update({k: v.cpu().tolist() for k, v in self.tensors().items()})
@@ -193,13 +211,15 @@ class PathRecord:
             seconds_optimize=float(data.get("seconds_optimize", 0.0)),
             seconds_evaluate=float(data.get("seconds_evaluate", 0.0)),
             seed=int(data.get("seed", 0)),
+            fallback=data.get("fallback"),
             **src,
         )
 
     def __repr__(self) -> str:
         return (
             f"PathRecord({self.u!r} -> {self.v!r}, {self.curve!r}, barrier={self.barrier:.6g}, "
-            f"linear_barrier={self.linear_barrier:.6g})"
+            f"linear_barrier={self.linear_barrier:.6g}"
+            + (f", fallback={self.fallback!r})" if self.fallback else ")")
         )
 
 

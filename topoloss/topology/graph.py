@@ -27,6 +27,12 @@ __all__ = ["LandscapeGraph"]
 _BELOW_TOL = 1e-9
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _unwrap(value: Any) -> Any:
     """A 0-d numpy array or torch tensor as its Python scalar; anything else unchanged."""
     if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
@@ -74,6 +80,7 @@ class LandscapeGraph:
         InputError
             If ``loss`` is NaN or infinite, or ``name`` is already a minimum.
         """
+        name = _unwrap(name)  # numpy scalars as plain Python values (names, messages)
         loss = check_number(_unwrap(loss), f"loss of minimum {name!r}")
         if name in self._g:
             raise InputError(f"minimum {name!r} already exists")
@@ -91,6 +98,7 @@ class LandscapeGraph:
             If ``u`` or ``v`` is not a minimum, ``u == v``, or ``barrier`` is NaN,
             infinite or below the loss of either endpoint.
         """
+        u, v = _unwrap(u), _unwrap(v)
         for node in (u, v):
             if node not in self._g:
                 raise InputError(f"unknown minimum {node!r}; add it with add_minimum first")
@@ -152,6 +160,9 @@ class LandscapeGraph:
             raise InputError(f"names has {len(names)} entries for {n} losses")
         if len(set(names)) != n:
             raise InputError("names must be distinct")
+        if np.isneginf(barriers).any():
+            i, j = np.argwhere(np.isneginf(barriers))[0]
+            raise InputError(f"barriers[{i}, {j}] is -inf; a missing path is inf or nan")
         b = np.where(np.isnan(barriers), np.inf, barriers)
         if not np.array_equal(b, b.T):
             i, j = np.argwhere(b != b.T)[0]
@@ -293,18 +304,22 @@ class LandscapeGraph:
         for u, v, data in graph.edges(data=True):
             if barrier not in data:
                 raise InputError(f"edge ({u!r}, {v!r}) has no {barrier!r} attribute")
-            paths = data.get("paths")
-            if isinstance(paths, list) and paths and all(isinstance(p, dict) for p in paths):
-                for rec in paths:
-                    rec = dict(rec)
-                    g.add_path(u, v, rec.pop("barrier", data[barrier]), **rec)
-                # the edge's own barrier may be lower than every record
-                own = check_number(_unwrap(data[barrier]), f"barrier between {u!r} and {v!r}")
-                g._g.edges[u, v]["barrier"] = min(g._g.edges[u, v]["barrier"], own)
-            else:
-                extra = {k: val for k, val in data.items() if k not in (barrier, "paths")}
-                g.add_path(u, v, data[barrier], **extra)
+            g._add_edge_data(u, v, data, barrier)
         return g
+
+    def _add_edge_data(self, u: Hashable, v: Hashable, data: Mapping[str, Any], barrier: str = "barrier") -> None:
+        """Add one stored edge (its ``barrier`` and, if any, its ``paths`` records)."""
+        paths = data.get("paths")
+        if isinstance(paths, list) and paths and all(isinstance(p, dict) for p in paths):
+            for rec in paths:
+                rec = dict(rec)
+                self.add_path(u, v, rec.pop("barrier", data[barrier]), **rec)
+            # the edge's own barrier may be lower than every record
+            own = check_number(_unwrap(data[barrier]), f"barrier between {u!r} and {v!r}")
+            self._g.edges[u, v]["barrier"] = min(self._g.edges[u, v]["barrier"], own)
+        else:
+            extra = {k: val for k, val in data.items() if k not in (barrier, "paths")}
+            self.add_path(u, v, data[barrier], **extra)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (networkx node-link format, numpy values as lists)."""
@@ -313,19 +328,54 @@ class LandscapeGraph:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LandscapeGraph:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (networkx node-link data: ``nodes`` and ``edges``).
+
+        A node listed twice is an error. An edge whose ``barrier`` is ``null`` or
+        ``Infinity`` means "no path" and is skipped; NaN or ``-Infinity`` is an error. A
+        pair listed more than once keeps the lowest barrier, and every listing's path
+        records (the same rule as :meth:`add_path`).
+
+        Raises
+        ------
+        InputError
+            Naming the node or edge (its position in the list) that is malformed.
+        """
         if not isinstance(data, Mapping) or "nodes" not in data:
             raise InputError("not a LandscapeGraph dict: missing 'nodes'")
-        payload = {k: v for k, v in data.items() if k not in ("format", "version")}
-        edges_key = "edges" if "edges" in payload else "links"
-        payload.setdefault("directed", False)
-        payload.setdefault("multigraph", False)
-        payload.setdefault("graph", {})
-        try:
-            g = nx.node_link_graph(payload, edges=edges_key)
-        except (KeyError, TypeError) as exc:
-            raise InputError(f"malformed graph data: {exc}") from None
-        return cls.from_networkx(g)
+        edges_key = "edges" if "edges" in data else "links"
+        nodes, edges = data["nodes"], data.get(edges_key, [])
+        if not isinstance(nodes, list) or not isinstance(edges, list):
+            raise InputError(f"malformed graph data: 'nodes' and {edges_key!r} must be lists")
+        g = cls()
+        first: dict[Hashable, int] = {}
+        for k, node in enumerate(nodes):
+            if not isinstance(node, Mapping) or "id" not in node or "loss" not in node:
+                raise InputError(f"nodes[{k}]: expected an object with 'id' and 'loss', got {_short(node)}")
+            name = node["id"]
+            if not isinstance(name, Hashable):
+                raise InputError(f"nodes[{k}]: id {_short(name)} is not a valid node name")
+            if name in first:
+                raise InputError(f"nodes[{k}]: node {name!r} is listed twice (also nodes[{first[name]}])")
+            first[name] = k
+            g.add_minimum(name, node["loss"], **{key: v for key, v in node.items() if key not in ("id", "loss")})
+        for k, edge in enumerate(edges):
+            if not isinstance(edge, Mapping) or not {"source", "target"} <= set(edge):
+                raise InputError(f"{edges_key}[{k}]: expected an object with 'source', 'target' and "
+                                 f"'barrier', got {_short(edge)}")
+            u, v = edge["source"], edge["target"]
+            for node in (u, v):
+                if not isinstance(node, Hashable) or node not in first:
+                    raise InputError(f"{edges_key}[{k}]: unknown minimum {_short(node)}")
+            value = _unwrap(edge.get("barrier"))
+            if value is None or value == "inf" or (isinstance(value, (int, float)) and value == math.inf):
+                continue  # explicit "no path"
+            extra = {key: val for key, val in edge.items() if key not in ("source", "target", "key")}
+            extra["barrier"] = value
+            try:
+                g._add_edge_data(u, v, extra)
+            except InputError as exc:
+                raise InputError(f"{edges_key}[{k}]: {exc}") from None
+        return g
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """Serialize to JSON; also write it atomically to ``path`` if given."""
@@ -347,6 +397,8 @@ class LandscapeGraph:
             text = p.read_text()
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise InputError(f"graph {str(source)[:80]!r} is nested too deeply to be a graph") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON in graph {str(source)[:80]!r}: {exc}") from None
         return cls.from_dict(data)

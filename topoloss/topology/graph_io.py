@@ -14,6 +14,13 @@ format      suffix    write  content
 
 A directory is read as a run directory: its ``graph.json``.
 
+**Missing paths and repeats.** A missing path must be explicit: an empty cell or ``inf``
+in CSV, ``inf`` in NPZ, ``null`` or ``Infinity`` (or no edge) in JSON. Anything else that
+is not a number (a text cell, NaN, ``-inf``) is an error naming the file, row and
+column. A minimum listed twice is an error. A pair of minima listed more than once keeps
+the **lowest** barrier (every listing is kept as a path record), as
+:meth:`LandscapeGraph.add_path` does.
+
 GraphML and GEXF hold only scalar attributes, and node ids as strings. On writing,
 numpy scalars become plain numbers, lists and dicts (a minimum's ``point``, an edge's
 ``paths`` records) become their JSON text, and ``None`` values are left out; on
@@ -30,6 +37,7 @@ import json
 import math
 import os
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -83,12 +91,15 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
 
     p = Path(path)
     if p.is_dir():  # a run directory
-        if not (p / "graph.json").exists():
-            raise InputError(f"{p} is a directory that holds no graph.json (not a connected run)")
+        if not (p / "graph.json").is_file():
+            raise InputError(f"{p} is a directory that holds no graph.json (give a graph file, or a run "
+                             f"directory after `topoloss connect`)")
         p = p / "graph.json"
     fmt = _format_of(p, format, tuple(dict.fromkeys(GRAPH_FORMATS.values())))
-    if not p.is_file():
+    if not p.exists():
         raise InputError(f"graph file not found: {p}")
+    if not p.is_file():
+        raise InputError(f"{p}: not a regular file (a FIFO, socket or device cannot be read as a graph)")
     try:
         if fmt == "json":
             return _read_json(p, LandscapeGraph)
@@ -107,6 +118,8 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
 def _read_json(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
     try:
         data = json.loads(p.read_text())
+    except RecursionError:
+        raise InputError(f"{p}: JSON nested too deeply to be a graph") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"invalid JSON in graph {str(p)!r}: {exc}") from None
     return cls.from_dict(data)
@@ -120,20 +133,35 @@ def _csv_rows(p: Path) -> Iterator[tuple[int, list[str]]]:
                 yield lineno, line.split(",")
 
 
+_MISSING = ("inf", "+inf", "infinity", "+infinity")
+
+
+def _cell(p: Path, lineno: int, col: int, cell: str) -> float:
+    """One CSV cell: a finite number, or ``inf`` for an explicit missing path."""
+    cell = cell.strip()
+    if col == 1:  # the loss
+        what = "the loss"
+    elif not cell or cell.lower() in _MISSING:
+        return math.inf
+    else:
+        what = "a barrier"
+    try:
+        value = float(cell) if cell else math.nan
+    except ValueError:
+        raise InputError(f"{p}: line {lineno}, column {col}: {cell!r} is not a number") from None
+    if not math.isfinite(value):
+        missing = "" if col == 1 else "; a missing path is an empty cell or inf"
+        raise InputError(f"{p}: line {lineno}, column {col}: {cell!r} is not allowed as {what} "
+                         f"(expected a finite number{missing})")
+    return value
+
+
 def _read_csv(p: Path) -> np.ndarray:
-    """``n`` rows of ``n + 1`` numbers; ``#`` starts a comment; an empty cell is NaN."""
+    """``n`` rows of ``n + 1`` cells; ``#`` starts a comment; an empty or ``inf`` barrier is missing."""
     rows: list[list[float]] = []
     try:
         for lineno, cells in _csv_rows(p):
-            row = []
-            for col, cell in enumerate(cells, start=1):
-                cell = cell.strip()
-                try:
-                    row.append(float(cell) if cell else math.nan)
-                except ValueError:
-                    raise InputError(
-                        f"{p}: line {lineno}, column {col}: {cell!r} is not a number"
-                    ) from None
+            row = [_cell(p, lineno, col, cell) for col, cell in enumerate(cells, start=1)]
             if rows and len(row) != len(rows[0]):
                 raise InputError(
                     f"{p}: line {lineno} has {len(row)} columns, the first row {len(rows[0])}"
@@ -160,9 +188,17 @@ def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
             losses, barriers = data["losses"], data["barriers"]
     except InputError:
         raise
-    except (OSError, ValueError, EOFError) as exc:  # not a zip, pickled objects, ...
-        raise InputError(f"{p}: unreadable NPZ file: {exc}") from None
-    return cls.from_barriers(losses, barriers, names=names)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:  # not a zip, truncated, ...
+        raise InputError(f"{p}: unreadable NPZ file: {str(exc) or type(exc).__name__}") from None
+    try:
+        b = np.asarray(barriers, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{p}: array 'barriers' is not numeric (dtype {barriers.dtype})") from None
+    bad = np.isnan(b) | np.isneginf(b)
+    if bad.any():
+        i, j = (int(x) for x in np.argwhere(bad)[0])
+        raise InputError(f"{p}: barriers[{i}, {j}] is {float(b[i, j])}; a missing path is inf")
+    return cls.from_barriers(losses, b, names=names)
 
 
 def _read_xml(p: Path, fmt: str, cls: type[LandscapeGraph]) -> LandscapeGraph:
@@ -170,6 +206,9 @@ def _read_xml(p: Path, fmt: str, cls: type[LandscapeGraph]) -> LandscapeGraph:
         g = nx.read_graphml(p) if fmt == "graphml" else nx.read_gexf(p)
     except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError) as exc:
         raise InputError(f"{p}: unreadable {fmt.upper()} file: {exc}") from None
+    _check_xml_nodes(p)
+    if g.is_multigraph():  # a pair listed twice: the lowest barrier wins, every listing is a record
+        g = _collapse(g)
     if g.is_directed():  # GEXF's default edge type is directed; the file says how it was written
         g = g.to_undirected()
     if fmt == "gexf":
@@ -181,6 +220,36 @@ def _read_xml(p: Path, fmt: str, cls: type[LandscapeGraph]) -> LandscapeGraph:
     if g.number_of_nodes() and all(isinstance(n, str) and _INT.fullmatch(n) for n in g):
         g = nx.relabel_nodes(g, {n: int(n) for n in g}, copy=True)
     return cls.from_networkx(g)
+
+
+def _check_xml_nodes(p: Path) -> None:
+    """A node id listed twice in a GraphML/GEXF file is an error (networkx would merge them)."""
+    seen: set[str] = set()
+    for _, elem in ElementTree.iterparse(p):
+        if elem.tag.rsplit("}", 1)[-1] == "node" and "id" in elem.attrib:
+            name = elem.attrib["id"]
+            if name in seen:
+                raise InputError(f"{p}: node {name!r} is listed twice")
+            seen.add(name)
+        elem.clear()
+
+
+def _collapse(g: nx.MultiGraph) -> nx.Graph:
+    """One edge per pair: the barrier is the lowest listed, each listing becomes a path record."""
+    out = nx.DiGraph() if g.is_directed() else nx.Graph()
+    out.add_nodes_from(g.nodes(data=True))
+    for u, v, data in g.edges(data=True):
+        rec = {k: val for k, val in data.items() if k not in ("id", "key")}
+        if out.has_edge(u, v):
+            out.edges[u, v]["paths"].append(rec)
+        else:
+            out.add_edge(u, v, paths=[rec])
+    for u, v, data in out.edges(data=True):
+        for rec in data["paths"]:
+            if "barrier" not in rec:
+                raise InputError(f"edge ({u!r}, {v!r}) has no 'barrier' attribute")
+        data["barrier"] = min(float(rec["barrier"]) for rec in data["paths"])
+    return out
 
 
 def _scalar_attrs(data: dict[str, Any]) -> dict[str, Any]:
