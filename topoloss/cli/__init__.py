@@ -77,8 +77,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from topoloss.errors import CorruptResult, Diverged
 
-    if "" not in sys.path:  # `module:attr` specs name code importable from the working directory
-        sys.path.insert(0, "")
     try:
         return int(args.func(args) or EXIT_OK)
     except (Diverged, CorruptResult) as exc:
