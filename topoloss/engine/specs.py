@@ -44,10 +44,10 @@ _FORMS = ("name your own code as module:attr (module.py in the working directory
 
 
 def _builtin(head: str, kind: Kind) -> bool:
-    if kind == "model":
-        from topoloss.models._registry import MODELS as registry
-    else:
-        from topoloss.data.spec import DATASETS as registry
+    from topoloss.data.spec import DATASETS
+    from topoloss.models._registry import MODELS
+
+    registry: Any = MODELS if kind == "model" else DATASETS
     return head in registry or head.strip().lower() in registry
 
 
@@ -105,7 +105,7 @@ def _import_file(file: str, spec: str, what: str) -> ModuleType:
     return module
 
 
-def _import_module(name: str, spec: str, what: str) -> ModuleType:
+def _import_module(name: str, spec: str, what: Kind) -> ModuleType:
     top = name.split(".")[0]
     if top not in sys.modules:
         local = importlib.machinery.PathFinder.find_spec(top, [os.getcwd()])
@@ -120,11 +120,12 @@ def _import_module(name: str, spec: str, what: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
+        noun = "dataset" if what == "data" else what
         raise InputError(f"{what} {spec!r}: cannot import module {name!r} ({exc}); it is no registered "
-                         f"{'dataset' if what == 'data' else what} either (registered: {_registered(what)}); {_FORMS}") from None  # type: ignore[arg-type]
+                         f"{noun} either (registered: {_registered(what)}); {_FORMS}") from None
 
 
-def import_object(spec: str, what: str) -> Any:
+def import_object(spec: str, what: Kind) -> Any:
     """The object ``attr`` named by ``"module:attr"`` or ``"path/to/file.py:attr"`` (this imports,
     that is runs, the module)."""
     if ".py:" in spec:

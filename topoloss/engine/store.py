@@ -314,7 +314,7 @@ class Run:
             atomic_write_bytes(file, safetensors.torch.save(
                 {"points": one.points.detach().cpu().contiguous()}, metadata=meta))
 
-    def minimum_parts(self, *, provenance: Mapping[Hashable, str] | None = None) -> dict[Hashable, Minima]:
+    def minimum_parts(self, *, provenance: Mapping[Any, str] | None = None) -> dict[Hashable, Minima]:
         """The minima stored by :meth:`save_minimum_part`, by name (unreadable ones skipped).
 
         With ``provenance`` (name -> expected fingerprint), a part is returned only when
