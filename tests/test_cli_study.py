@@ -37,10 +37,10 @@ def topoloss(*args: str, check: bool = False) -> subprocess.CompletedProcess:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Bytes and modification time of every file below ``folder``."""
+    """Bytes and modification time of every file below ``folder`` (but the writers' lock file)."""
     return {
         str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*")) if p.is_file()
+        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"
     }
 
 

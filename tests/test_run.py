@@ -8,6 +8,7 @@ import torch
 from topoloss.config import StudyConfig
 from topoloss.data import digits
 from topoloss.engine.pipeline import prepare_minima, run_study
+from topoloss.engine.provenance import minimum_fingerprint
 from topoloss.engine.store import ConfigMismatch, Run
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.train import train_minima
@@ -27,7 +28,9 @@ def test_interrupted_training_resumes_with_the_missing_seeds(land, tmp_path):
     run = Run(tmp_path / "b", CONFIG)
     # a run killed after seed 1 finished: only its part is on disk
     options = StudyConfig.from_dict(CONFIG).minima.training_options()
-    train_minima(land, seeds=[1], progress=False, on_minimum=run.save_minimum_part, **options)
+    stamp1 = minimum_fingerprint(StudyConfig.from_dict(CONFIG), 1)
+    train_minima(land, seeds=[1], progress=False, on_minimum=lambda m: run.save_minimum_part(m, provenance=stamp1),
+                 **options)
     part = run.dir / "minima" / "seed1.safetensors"
     stamp = (part.read_bytes(), part.stat().st_mtime_ns)
     resumed = prepare_minima(land, StudyConfig.from_dict(CONFIG), store=run, progress=False)

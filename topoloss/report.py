@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     run : Run
         A run whose paths, graph and barcode are stored (after :func:`~topoloss.engine.pipeline.run_pipeline`).
     landscape : Landscape, optional
-        Used for the plane through three minima; built from the config if omitted.
+        Used for the plane through three minima; built from the config if omitted, unless
+        the config names code to import (``module:attr``): a report never imports code,
+        so the plane is then left out, with a note in the summary.
     plane : bool
         Draw the plane through the three lowest minima (costs a grid of evaluations).
 
@@ -70,6 +73,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     minima = run.load_minima()
     out = run.dir / "report"
     written: list[Path] = []
+    notes: list[str] = []
 
     def figure(name: str, draw: Any, size: tuple[float, float] = (6, 4)) -> None:
         fig = Figure(figsize=size)  # no pyplot: works under any backend, leaves no figure open
@@ -82,12 +86,9 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     figure("disconnectivity", lambda ax: plot_disconnectivity(barcode, ax=ax))
     if paths:
         figure("profiles", lambda ax: plot_profiles(paths, ax=ax))
-    if plane and minima is not None and len(minima) >= 3:
-        if landscape is None:
-            from topoloss.config import StudyConfig
-            from topoloss.engine.specs import make_landscape
-
-            landscape = make_landscape(StudyConfig.from_dict(run.config))
+    if plane and minima is not None and len(minima) >= 3 and landscape is None:
+        landscape = _stored_landscape(run, notes)
+    if plane and minima is not None and len(minima) >= 3 and landscape is not None:
         order = sorted(range(len(minima)), key=lambda i: minima.losses[i])[:3]
         names = [minima.names[i] for i in order]
         sl = plane_slice(landscape, minima.points[order], names=names, resolution=17)
@@ -95,10 +96,25 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
         figure("plane", lambda ax: plot_plane(sl, paths=on_plane, ax=ax), (5.5, 4.5))
 
     summary = barcode_summary(barcode)
-    md = _markdown(run, summary, minima, paths, corrupt, [p.name for p in written])
+    md = _markdown(run, summary, minima, paths, corrupt, [p.name for p in written], notes)
     atomic_write_text(out / "summary.md", md)
     atomic_write_text(out / "summary.html", _html(md, run))
     return written + [out / "summary.md", out / "summary.html"]
+
+
+def _stored_landscape(run: Run, notes: list[str]) -> Any:
+    """The landscape the run's config names, or ``None`` (with a note) when building it would
+    import code: a run directory never makes topoloss run code by itself."""
+    from topoloss.config import StudyConfig
+    from topoloss.engine.specs import make_landscape, user_code
+
+    config = StudyConfig.from_dict(run.config)
+    code = user_code(config)
+    if code:
+        notes.append(f"plane figure left out: the run's config names code to import ({', '.join(code)}), "
+                     "and a report never imports code; pass the landscape to `make_report` to draw it")
+        return None
+    return make_landscape(config)
 
 
 def _fmt(x: Any) -> str:
@@ -119,7 +135,8 @@ def _curve_spec(curve: Any) -> str:
         return "?"
 
 
-def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, figures: list[str]) -> str:
+def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, figures: list[str],
+              notes: Sequence[str] = ()) -> str:
     cfg = run.config
     what = (f"landscape: `{cfg['landscape']}`" if cfg.get("landscape")
             else f"model: `{cfg.get('model', '?')}`, data: `{cfg.get('data', '?')}`")
@@ -134,6 +151,7 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
         f"- **TO-score** (bottleneck): {_fmt(summary.get('to_score'))}; "
         f"1-Wasserstein: {_fmt(summary.get('to_score_wasserstein1'))}; "
         f"connected: {summary.get('connected')}",
+        *[f"- note: {n}" for n in notes],
         "",
         "## Bars",
         "",

@@ -88,8 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from topoloss.errors import CorruptResult, Diverged, TopolossWarning
 
-    if "" not in sys.path:  # `module:attr` specs name code importable from the working directory
-        sys.path.insert(0, "")
     with warnings.catch_warnings():
         warnings.simplefilter("always", TopolossWarning)
         warnings.showwarning = _one_line_warning(args.command, warnings.showwarning)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from topoloss.cli._options import add_config_flags, config_from_args, say
+from topoloss.cli._options import FIRST_KEYS, add_config_flags, config_from_args, say
 from topoloss.errors import InputError
 
 __all__ = ["register"]
@@ -29,7 +29,12 @@ def _run(args: argparse.Namespace) -> int:
     land = get_landscape(args.name)
     if args.plot is not None and land.dim != 2:
         raise InputError(f"--plot needs a two-dimensional landscape; {land.name} has dim={land.dim}")
-    store = Run(args.run, config.to_dict(), new=args.new) if args.run else None
+    from topoloss.engine.executors import make_executor
+    from topoloss.engine.planners import make_planner
+
+    make_planner(config.paths.pairs)  # checked before the run directory is touched
+    make_executor(config.execution.executor)
+    store = Run(args.run, config.to_dict(), new=args.new, keys=FIRST_KEYS) if args.run else None
     progress = not args.quiet and sys.stderr.isatty()
     result = run_pipeline(land, config, store=store, progress=progress, log=lambda m: say(args, m))
     exact = exact_barcode(land, resolution=args.resolution)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from topoloss.cli._options import add_config_flags, config_from_args, finish, run_flags, run_study
+from topoloss.cli._options import (
+    add_config_flags,
+    check_user_code,
+    config_from_args,
+    finish,
+    run_flags,
+    run_study,
+    trust_flag,
+)
 from topoloss.errors import InputError
 
 __all__ = ["register"]
@@ -32,7 +40,10 @@ def _connect(args: argparse.Namespace) -> int:
                              f"({args.run} holds no run)") from None
         base = StudyConfig.from_dict({k: v for k, v in stored.items()
                                       if k not in ("paths", "evaluation", "execution", "seed")})
-    run, result = run_study(args, config_from_args(args, base))
+    config = config_from_args(args, base)
+    if not args.checkpoints:
+        check_user_code(args, config, f"run {args.run}")
+    run, result = run_study(args, config)
     return finish(args, result, run)
 
 
@@ -49,5 +60,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_flags(p, "evaluation")
     add_config_flags(p, "execution")
     run_flags(p)
+    trust_flag(p, "the run directory")
     p.add_argument("--json", action="store_true", help="print the barcode as JSON")
     p.set_defaults(func=_connect)

@@ -19,7 +19,8 @@ from typing import Any
 from topoloss.config import _SECTIONS, StudyConfig
 from topoloss.errors import InputError
 
-__all__ = ["add_config_flags", "config_from_args", "finish", "open_run", "read_config_file", "say"]
+__all__ = ["add_config_flags", "check_user_code", "config_from_args", "finish", "open_run", "read_config_file",
+           "say"]
 
 _PREFIX = "cfg__"
 
@@ -170,21 +171,50 @@ def say(args: argparse.Namespace, msg: str) -> None:
 
 #: Keys a run made by ``topoloss train`` stores: the path keys are added by ``connect``.
 TRAIN_KEYS = ("landscape", "model", "data", "device", "batch_size", "minima")
+#: Keys a study stores when it opens its run; the rest once its pairs are known to be valid.
+FIRST_KEYS = (*TRAIN_KEYS, "seed")
+
+
+def check_user_code(args: argparse.Namespace, config: StudyConfig, source: str) -> None:
+    """Refuse to import code that ``config`` names unless the user gave the same spec on the
+    command line (``--model``/``--data``) or ``--trust``.
+
+    ``config`` came from ``source`` (a run directory or a config file), which someone else
+    may have written: importing a module runs it.
+    """
+    from topoloss.engine.specs import user_code
+
+    if getattr(args, "trust", False):
+        return
+    given = vars(args)
+    untrusted = [spec for spec in user_code(config)
+                 if given.get(f"{_PREFIX}__{spec.split('=', 1)[0]}") != spec.split("=", 1)[1]]
+    if untrusted:
+        flags = " ".join(f"--{spec.replace('=', ' ', 1)}" for spec in untrusted)
+        raise InputError(f"{source} names code to import ({', '.join(untrusted)}), and importing runs it: "
+                         f"give the same spec on the command line ({flags}), or --trust if you trust {source}")
 
 
 def open_run(args: argparse.Namespace, config: StudyConfig, *, keys: tuple[str, ...] | None = None) -> Any:
-    """Validate ``config`` by building its landscape, then open (or create) the run directory.
+    """Validate ``config`` (its landscape, pair strategy and executor), then open (or create)
+    the run directory.
 
-    Returns ``(run, landscape)``. Bad specs fail before ``--run`` is touched.
+    Returns ``(run, landscape)``. Bad specs fail before ``--run`` is touched. With
+    ``keys``, only those keys are stored; otherwise the path options are stored once the
+    engine has checked the pairs against the minima (:meth:`Run.commit`).
     """
+    from topoloss.engine.executors import make_executor
+    from topoloss.engine.planners import make_planner
     from topoloss.engine.specs import make_landscape
     from topoloss.engine.store import Run
 
     landscape = make_landscape(config)
+    make_planner(config.paths.pairs)
+    make_executor(config.execution.executor)
     stored = config.to_dict()
     if keys is not None:
-        stored = {k: v for k, v in stored.items() if k in keys}
-    return Run(args.run, stored, new=args.new), landscape
+        return Run(args.run, {k: v for k, v in stored.items() if k in keys}, new=args.new), landscape
+    return Run(args.run, stored, new=args.new, keys=FIRST_KEYS), landscape
 
 
 def run_study(args: argparse.Namespace, config: StudyConfig) -> tuple[Any, Any]:
@@ -217,3 +247,10 @@ def run_flags(p: argparse.ArgumentParser, *, required: bool = True, default: str
                    + (f" (default {default})" if default else ""))
     p.add_argument("--new", action="store_true", help="move an existing run in RUN_DIR aside and start afresh")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages")
+
+
+def trust_flag(p: argparse.ArgumentParser, source: str) -> None:
+    """``--trust``: allow importing the code that a stored or given config names."""
+    p.add_argument("--trust", action="store_true",
+                   help=f"import the model/data code that {source} names (module:attr, file.py:attr) "
+                        "without repeating it as --model/--data")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from topoloss.cli._options import finish, read_config_file, run_study, say
+from topoloss.cli._options import check_user_code, finish, read_config_file, run_study, say, trust_flag
 
 __all__ = ["register"]
 
@@ -23,7 +23,9 @@ def _run(args: argparse.Namespace) -> int:
         missing = [f for f in minima["checkpoints"] if not Path(f).is_file()]
         if missing:
             raise FileNotFoundError(f"checkpoint not found: {missing[0]}")
-    run, result = run_study(args, StudyConfig.from_dict(data))
+    config = StudyConfig.from_dict(data)
+    check_user_code(args, config, f"config file {args.config}")
+    run, result = run_study(args, config)
     code = finish(args, result, run)
     if not args.no_report:
         from topoloss.report import make_report
@@ -46,4 +48,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-report", action="store_true", help="skip the figures and summary")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages")
     p.add_argument("--json", action="store_true", help="print the barcode as JSON")
+    trust_flag(p, "the config file")
     p.set_defaults(func=_run)

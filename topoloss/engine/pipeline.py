@@ -26,7 +26,8 @@ import torch
 from topoloss._validate import finite_or_none
 from topoloss.config import StudyConfig
 from topoloss.engine.executors import PairTask, make_executor
-from topoloss.engine.planners import make_planner
+from topoloss.engine.planners import make_planner, select_pairs
+from topoloss.engine.provenance import minima_fingerprint, minimum_fingerprint, path_fingerprint
 from topoloss.engine.store import Run
 from topoloss.errors import CorruptResult
 from topoloss.landscapes.base import Landscape
@@ -36,7 +37,8 @@ from topoloss.topology.barcode import Barcode, loss_barcode
 from topoloss.topology.graph import LandscapeGraph
 from topoloss.topology.score import to_score
 
-__all__ = ["Analysis", "analyze", "build_graph", "connect", "prepare_minima", "run_pipeline", "run_study"]
+__all__ = ["Analysis", "analyze", "build_graph", "check_pairs", "connect", "prepare_minima", "run_pipeline",
+           "run_study"]
 
 #: Nodes get a ``point`` attribute (coordinates as a list) up to this dimension.
 POINT_ATTR_MAX_DIM = 64
@@ -144,21 +146,29 @@ def _concat(parts: Sequence[Minima]) -> Minima:
     return Minima(*fields)
 
 
-def _train_into(store: Run | None, landscape: Landscape, config: StudyConfig, progress: bool) -> Minima:
-    """One minimum per seed; with a store each is saved as it finishes and only the
-    missing seeds are trained on a resume."""
+def _train_into(store: Run | None, landscape: Landscape, config: StudyConfig, progress: bool,
+                say: Callable[[str], None]) -> Minima:
+    """One minimum per seed; with a store each is saved as it finishes (with the
+    fingerprint of its training options) and only the missing seeds, or those stored
+    with other options, are trained on a resume."""
     from topoloss.minima.train import train_minima
 
     spec = config.minima
     if store is None:
         return train_minima(landscape, config=spec, progress=progress)
     names = [f"seed{s}" for s in spec.seeds]
-    done = store.minimum_parts()
+    expected = {name: minimum_fingerprint(config, s) for s, name in zip(spec.seeds, names)}
+    done = store.minimum_parts(provenance=expected)
+    other = set(store.minimum_parts()) - set(done)
+    for name in sorted(other & set(names), key=str):
+        say(f"minimum {name} in {store.dir / 'minima'} was made with other options: training it again")
     todo = [s for s, name in zip(spec.seeds, names) if name not in done]
     if todo:
-        train_minima(landscape, config=spec, seeds=tuple(todo), progress=progress,
-                     on_minimum=store.save_minimum_part)
-        done = store.minimum_parts()
+        def save(minimum: Minima) -> None:
+            store.save_minimum_part(minimum, provenance=expected[str(minimum.names[0])])
+
+        train_minima(landscape, config=spec, seeds=tuple(todo), progress=progress, on_minimum=save)
+        done = store.minimum_parts(provenance=expected)
     missing = [n for n in names if n not in done]
     if missing:
         raise CorruptResult(f"minima {missing} could not be read back from {store.dir / 'minima'}")
@@ -172,22 +182,30 @@ def prepare_minima(
     minima: Minima | Any = None,
     store: Run | None = None,
     progress: bool = True,
+    log: Callable[[str], None] | None = None,
 ) -> Minima:
     """The minima of a study: given, stored, loaded from checkpoints, searched or trained.
 
-    In that order: ``minima`` if given; the ones stored in ``store``; the
+    In that order: ``minima`` if given; the ones stored in ``store`` when they were made
+    with the same options (:func:`~topoloss.engine.provenance.minima_fingerprint`; else
+    ``log`` says so and they are made again); the
     ``config.minima.checkpoints`` (recorded in the store with their SHA-256 and checked
     on every later use); on a landscape with a :attr:`~topoloss.Landscape.box` (the
     analytic ones) ``n_minima`` descents from the root ``seed``; otherwise one minimum
     trained per seed.
     """
+    say = log or (lambda msg: None)
     if minima is not None:
         found = as_minima(landscape, minima)
         if store is not None and store.load_minima() is None:
-            store.save_minima(found)
+            store.save_minima(found, provenance="given")
         return found
     stored = store.load_minima() if store is not None else None
     checkpoints = config.minima.checkpoints
+    expected = minima_fingerprint(config)
+    if stored is not None and store is not None and store.minima_provenance() != expected:
+        say(f"minima in {store.dir} were made with other options: making them again")
+        stored = None
     if stored is not None:
         if checkpoints and store is not None:
             store.check_sources(checkpoints)
@@ -199,9 +217,9 @@ def prepare_minima(
     elif landscape.box is not None:
         found = find_minima(landscape, config.minima.n_minima, seed=config.seed)
     else:
-        found = _train_into(store, landscape, config, progress)
+        found = _train_into(store, landscape, config, progress, say)
     if store is not None:
-        store.save_minima(found, sources=checkpoints or None)
+        store.save_minima(found, sources=checkpoints or None, provenance=expected)
     return found
 
 
@@ -215,19 +233,42 @@ def _joins(path: PathRecord, minima: Minima) -> bool:
     return torch.equal(path.start.to(a), a) and torch.equal(path.end.to(b), b)
 
 
-def _stored_paths(store: Run | None, minima: Minima, say: Callable[[str], None]) -> dict[frozenset[int], PathRecord]:
+def _fingerprint(config: StudyConfig, minima: Minima, i: int, j: int) -> str:
+    return path_fingerprint(config, i, j, minima.names[i], minima.names[j], minima.points[i], minima.points[j])
+
+
+def _stored_paths(store: Run | None, minima: Minima, config: StudyConfig,
+                  say: Callable[[str], None]) -> dict[frozenset[int], PathRecord]:
+    """The stored paths made with the options and endpoints ``config`` would use now.
+
+    A file made otherwise (other options, other minima, no fingerprint) is named through
+    ``say`` and left in place until its pair is recomputed, which replaces it atomically.
+    """
     if store is None:
         return {}
-    finished, corrupt = store.finished_paths()
+    finished, corrupt = store.stored_paths()
     for file in corrupt:
         say(f"corrupt path file {file.name}: recomputing it")
     known: dict[frozenset[int], PathRecord] = {}
-    for p in finished:
+    for file, p, stamp in finished:
         if not _joins(p, minima):
-            say(f"path file {store.path_file(p.u, p.v).name} does not join this run's minima: recomputing it")
+            say(f"path file {file.name} does not join this run's minima: recomputing it")
             continue
-        known[frozenset((minima.index(p.u), minima.index(p.v)))] = p
+        i, j = minima.index(p.u), minima.index(p.v)
+        if stamp is None or stamp != _fingerprint(config, minima, i, j):
+            say(f"path file {file.name} was made with other options: recomputing it")
+            continue
+        known[frozenset((i, j))] = p
     return known
+
+
+def check_pairs(config: StudyConfig, minima: Minima) -> None:
+    """Raise :class:`~topoloss.errors.InputError` now if ``config.paths.pairs`` cannot be
+    planned on ``minima`` (e.g. a pair names a minimum that does not exist)."""
+    if not isinstance(config.paths.pairs, str):
+        select_pairs(minima, config.paths.pairs)
+    else:
+        make_planner(config.paths.pairs)
 
 
 def _optimize(
@@ -246,11 +287,12 @@ def _optimize(
     task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
     if hasattr(planner, "bind"):  # adaptive planners measure cheap bounds on the landscape
         planner.bind(task)
-    known = _stored_paths(store, minima, say)
+    known = _stored_paths(store, minima, config, say)
 
     def record(path: PathRecord) -> None:
         if store is not None:
-            store.save_path(path)
+            i, j = minima.index(path.u), minima.index(path.v)
+            store.save_path(path, provenance=_fingerprint(config, minima, i, j))
         if on_path is not None:
             on_path(path)
 
@@ -303,7 +345,12 @@ def run_pipeline(
         Called with each newly optimized :class:`~topoloss.paths.record.PathRecord`.
     """
     say = log or (lambda msg: None)
-    found = prepare_minima(landscape, config, minima=minima, store=store, progress=progress)
+    if store is not None:
+        make_planner(config.paths.pairs)  # an unknown strategy fails before anything is written
+    found = prepare_minima(landscape, config, minima=minima, store=store, progress=progress, log=log)
+    if store is not None:
+        check_pairs(config, found)  # pairs naming unknown minima: no paths options are stored
+        store.commit()
     paths, computed, reused = _optimize(landscape, found, config, store=store, progress=progress,
                                         say=say, on_path=on_path)
     graph = build_graph(found, paths)

@@ -1,17 +1,34 @@
 """From the names in a configuration to objects: the landscape of a study.
 
 ``landscape = "himmelblau"`` names a registered analytic landscape; otherwise ``model``
-(a zoo spec such as ``"fcn:depth=2,width=32"``, or ``"pkg.module:factory"``) and ``data``
-(a registered dataset such as ``"digits"``, or ``"pkg.module:factory"`` returning
-``(train, test)``) make a :class:`~topoloss.ModelLandscape`. A ``module:attr`` spec is
-imported from the Python path as it is; the library never changes ``sys.path``.
+(a zoo spec such as ``"fcn:depth=2,width=32"``) and ``data`` (a registered dataset such
+as ``"digits"``) make a :class:`~topoloss.ModelLandscape`. Both may also name your own
+code (:func:`is_import_spec`):
+
+- ``module:attr``: ``attr`` of a module. The module is looked for first as
+  ``module.py`` (or the package ``module/``) in the working directory, then on the
+  Python path; dotted names (``pkg.mod:attr``) work the same way.
+- ``path/to/file.py:attr``: ``attr`` of that file, imported by its location.
+
+A name that is both registered and importable means the registered one: ``digits:...``
+is always the built-in dataset, whatever ``digits.py`` lies around. Neither form changes
+``sys.path``.
+
+Importing code runs it. :func:`user_code` says which specs of a config would import
+code, so that a caller can refuse to do so for a config it did not get from the user.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import importlib.util
+import os
+import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
 
 from torch import nn
 
@@ -19,43 +36,148 @@ from topoloss.config import StudyConfig
 from topoloss.errors import InputError
 from topoloss.landscapes.base import Landscape
 
-__all__ = ["import_object", "is_import_spec", "make_landscape"]
+__all__ = ["import_object", "is_import_spec", "make_landscape", "user_code"]
+
+Kind = Literal["model", "data"]
+_FORMS = ("name your own code as module:attr (module.py in the working directory, or an importable "
+          "module) or path/to/file.py:attr")
 
 
-def is_import_spec(spec: str) -> bool:
-    """Whether ``spec`` names Python code (``pkg.module:attr``) rather than a registered name."""
-    head, sep, _ = spec.partition(":")
-    return bool(sep) and "." in head and "/" not in head and "\\" not in head
+def _builtin(head: str, kind: Kind) -> bool:
+    from topoloss.data.spec import DATASETS
+    from topoloss.models._registry import MODELS
+
+    registry: Any = MODELS if kind == "model" else DATASETS
+    return head in registry or head.strip().lower() in registry
 
 
-def import_object(spec: str, what: str) -> Any:
-    """The object ``attr`` of ``module`` named by ``"module:attr"``."""
-    module, _, attr = spec.partition(":")
+def _registered(kind: Kind) -> str:
+    if kind == "model":
+        from topoloss.models import available_models as names
+    else:
+        from topoloss.data import available_datasets as names
+    return ", ".join(names())
+
+
+def is_import_spec(spec: str, kind: Kind | None = None) -> bool:
+    """Whether ``spec`` names Python code rather than a registered name.
+
+    ``path/file.py:attr`` always does; ``module:attr`` does when ``module`` is a
+    (dotted) Python name and, with ``kind`` given, not a registered model (resp.
+    dataset) name: a registered name wins.
+
+    Examples
+    --------
+    >>> is_import_spec("mynets:make_net"), is_import_spec("nets/small.py:make")
+    (True, True)
+    >>> is_import_spec("fcn:depth=2", "model"), is_import_spec("digits", "data")
+    (False, False)
+    """
+    if not isinstance(spec, str):
+        return False
+    if ".py:" in spec:
+        return True
+    head, sep, attr = spec.partition(":")
+    if not sep or not all(part.isidentifier() for part in head.split(".")):
+        return False
+    if not all(part.isidentifier() for part in attr.split(".")):
+        return False
+    return kind is None or not _builtin(head, kind)
+
+
+def _import_file(file: str, spec: str, what: str) -> ModuleType:
+    path = Path(file).expanduser()
+    if not path.is_file():
+        raise InputError(f"{what} {spec!r}: file {file} not found")
+    name = f"_topoloss_user_{abs(hash(str(path.resolve())))}_{path.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    found = importlib.util.spec_from_file_location(name, path)
+    if found is None or found.loader is None:
+        raise InputError(f"{what} {spec!r}: cannot import {file}")
+    module = importlib.util.module_from_spec(found)
+    sys.modules[name] = module
     try:
-        obj = importlib.import_module(module)
+        found.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _import_module(name: str, spec: str, what: Kind) -> ModuleType:
+    top = name.split(".")[0]
+    if top not in sys.modules:
+        local = importlib.machinery.PathFinder.find_spec(top, [os.getcwd()])
+        if local is not None and local.loader is not None:
+            module = importlib.util.module_from_spec(local)
+            sys.modules[top] = module
+            try:
+                local.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[top]
+                raise
+    try:
+        return importlib.import_module(name)
     except ImportError as exc:
-        raise InputError(f"cannot import {what} module {module!r} from {spec!r}: {exc}") from None
+        noun = "dataset" if what == "data" else what
+        raise InputError(f"{what} {spec!r}: cannot import module {name!r} ({exc}); it is no registered "
+                         f"{noun} either (registered: {_registered(what)}); {_FORMS}") from None
+
+
+def import_object(spec: str, what: Kind) -> Any:
+    """The object ``attr`` named by ``"module:attr"`` or ``"path/to/file.py:attr"`` (this imports,
+    that is runs, the module)."""
+    if ".py:" in spec:
+        cut = spec.rindex(".py:") + 3
+        source, attr = spec[:cut], spec[cut + 1:]
+        obj: Any = _import_file(source, spec, what)
+    else:
+        source, _, attr = spec.partition(":")
+        obj = _import_module(source, spec, what)
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise InputError(f"{what} {spec!r}: module {module!r} has no attribute {attr!r}")
+            raise InputError(f"{what} {spec!r}: {source} has no attribute {attr!r}")
         obj = getattr(obj, part)
     return obj
+
+
+def user_code(config: StudyConfig) -> list[str]:
+    """The specs of ``config`` that import code (``["model=mynets:make_net", ...]``), in order."""
+    if config.landscape is not None:
+        return []
+    out = []
+    for key in ("model", "data"):
+        value = getattr(config, key)
+        if is_import_spec(value, key):  # type: ignore[arg-type]
+            out.append(f"{key}={value}")
+    return out
+
+
+def _unknown(exc: InputError, spec: str, kind: Kind) -> InputError:
+    head = spec.partition(":")[0]
+    if _builtin(head, kind):
+        return exc
+    return InputError(f"{exc}; or {_FORMS}")
 
 
 def _load_data(spec: str) -> tuple[Any, Any]:
     from topoloss.data import load_dataset
 
-    if is_import_spec(spec):
+    if is_import_spec(spec, "data"):
         made = import_object(spec, "data")
         made = made() if callable(made) else made
         if isinstance(made, tuple) and len(made) == 2 and not hasattr(made[0], "shape"):
             return made
         return made, None
-    return load_dataset(spec)
+    try:
+        return load_dataset(spec)
+    except InputError as exc:
+        raise _unknown(exc, spec, "data") from None
 
 
 def _model_factory(spec: str, train: Any) -> Callable[[], nn.Module]:
-    if is_import_spec(spec):
+    if is_import_spec(spec, "model"):
         factory = import_object(spec, "model")
         if not callable(factory):
             raise InputError(f"model {spec!r} is not callable")
@@ -64,7 +186,10 @@ def _model_factory(spec: str, train: Any) -> Callable[[], nn.Module]:
     from topoloss.models import get_model
 
     info = getattr(train, "info", None) or dataset_info(train)
-    get_model(spec, input_shape=info.input_shape, num_classes=info.num_classes)  # validate now
+    try:
+        get_model(spec, input_shape=info.input_shape, num_classes=info.num_classes)  # validate now
+    except InputError as exc:
+        raise _unknown(exc, spec, "model") from None
     return lambda: get_model(spec, input_shape=info.input_shape, num_classes=info.num_classes)
 
 

@@ -12,17 +12,32 @@ A run directory holds one study::
       report/                figures and the summary (``topoloss report``)
 
 Every file is written atomically (temporary file + rename), so a run killed at any
-moment leaves only complete files. Opening the same directory with the same config
-resumes it; a different config is refused unless ``new=True`` moves the old run aside.
+moment leaves only complete files, and a reader never sees a partial one. Opening the
+same directory with the same config resumes it; a different config is refused unless
+``new=True`` moves the old run aside.
+
+Every path file and every trained minimum records the fingerprint of the options and
+inputs that made it (:mod:`topoloss.engine.provenance`), and the engine reuses it only
+when the fingerprint matches.
+
+A process that writes a run holds an exclusive lock on ``RUN/.lock`` (``flock``; the
+file names the holder). The operating system releases it when the process ends, however
+it ends, so a killed writer leaves no stale lock. A second writer is refused with
+:class:`RunLocked`. Readers take no lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import itertools
 import json
 import os
 import re
+import socket
+import sys
 import time
+import weakref
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,16 +46,17 @@ import safetensors.torch
 import torch
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
-from topoloss.errors import ConfigMismatch, CorruptResult
+from topoloss.errors import ConfigMismatch, CorruptResult, InputError
 from topoloss.minima.find import Minima
 from topoloss.paths.record import PathRecord
 from topoloss.topology.barcode import Barcode
 from topoloss.topology.graph import LandscapeGraph
 
-__all__ = ["ConfigMismatch", "CorruptResult", "Run", "file_sha256"]
+__all__ = ["ConfigMismatch", "CorruptResult", "Run", "RunLocked", "file_sha256"]
 
 PathLike = str | os.PathLike[str]
 _CONFIG = "config.json"
+_LOCK = ".lock"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -68,6 +84,84 @@ def _diff_keys(a: Mapping[str, Any], b: Mapping[str, Any], prefix: str = "") -> 
     return out
 
 
+class RunLocked(InputError):
+    """Another process is writing this run directory (exit code 2)."""
+
+
+class _Lock:
+    """An exclusive ``flock`` on ``DIR/.lock``, shared by every :class:`Run` of this process
+    on that directory and released when the last of them is gone (or the process ends)."""
+
+    _held: weakref.WeakValueDictionary[str, _Lock] = weakref.WeakValueDictionary()
+
+    def __init__(self, fd: int, key: str) -> None:
+        self.fd = fd
+        self.key = key
+        self._finalizer = weakref.finalize(self, os.close, fd)
+
+    def release(self) -> None:
+        if _Lock._held.get(self.key) is self:
+            del _Lock._held[self.key]
+        self._finalizer()
+
+    @classmethod
+    def acquire(cls, directory: Path) -> _Lock:
+        key = os.path.realpath(directory)
+        held = cls._held.get(key)
+        if held is not None and _same_file(held.fd, Path(key) / _LOCK):
+            return held
+        directory.mkdir(parents=True, exist_ok=True)
+        file = directory / _LOCK
+        for _ in range(5):
+            fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise RunLocked(f"{directory} is being written by another process ({_holder(file)}); "
+                                "wait for it to finish, or use another directory") from None
+            if _same_file(fd, file):  # not moved aside (--new) between our open and our lock
+                break
+            os.close(fd)
+        else:  # pragma: no cover - only under a storm of --new on the same directory
+            raise RunLocked(f"{directory} keeps being replaced by another process; try again")
+        command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "python"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}: {command}\n".encode(), 0)
+        lock = cls(fd, key)
+        cls._held[key] = lock
+        return lock
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _holder(file: Path) -> str:
+    try:
+        text = file.read_text(errors="replace").strip()
+    except OSError:
+        text = ""
+    return text.splitlines()[0][:200] if text else "holder unknown"
+
+
+_ASIDE = itertools.count()
+
+
+def _aside_name(directory: Path) -> Path:
+    """A fresh ``DIR.old-<time>-<pid>[-<n>]`` next to ``directory``."""
+    stem = f"{directory.name}.old-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    while True:
+        n = next(_ASIDE)
+        aside = directory.with_name(stem if n == 0 else f"{stem}-{n}")
+        if not aside.exists():
+            return aside
+
+
 class Run:
     """A run directory (see the module docstring for its layout).
 
@@ -82,26 +176,40 @@ class Run:
         only adds top-level keys to the stored one (e.g. ``paths`` after
         ``topoloss train``) extends the run.
     new : bool
-        If the folder holds a run, move it aside to ``DIRECTORY.old-<timestamp>`` and
-        start afresh (instead of resuming it, or refusing a different config).
+        If the folder holds a run, move it aside to ``DIRECTORY.old-<timestamp>-<pid>``
+        and start afresh (instead of resuming it, or refusing a different config).
+    keys : tuple of str, optional
+        Store only these top-level keys of ``config`` now (the whole ``config`` is still
+        checked against the stored one); :meth:`commit` stores the rest. The engine
+        uses this to write the ``paths`` options only once they are known to work.
+
+    Opening with a ``config`` takes the run's lock (see the module docstring); opening
+    without one reads and takes the lock only when something is written.
 
     Raises
     ------
     ConfigMismatch
         The stored config differs from ``config`` and ``new`` is false.
+    RunLocked
+        Another process is writing the run.
     FileNotFoundError
         ``config`` is omitted and the folder holds no run.
     """
 
-    def __init__(self, directory: PathLike, config: Mapping[str, Any] | None = None, *, new: bool = False) -> None:
+    def __init__(self, directory: PathLike, config: Mapping[str, Any] | None = None, *, new: bool = False,
+                 keys: tuple[str, ...] | None = None) -> None:
         self.dir = Path(directory)
-        stored = self._read_config()
+        self._lock: _Lock | None = None
+        self._pending: dict[str, Any] | None = None
         if config is None:
+            stored = self._read_config()
             if stored is None:
                 raise FileNotFoundError(f"{self.dir} is not a topoloss run directory (no {_CONFIG})")
             self.config: dict[str, Any] = stored
             return
         config = dict(json.loads(_canonical(config)))
+        self._lock = _Lock.acquire(self.dir)
+        stored = self._read_config()
         extends = stored is not None and all(
             _canonical({"v": stored[k]}) == _canonical({"v": config.get(k)}) for k in stored
         )
@@ -112,13 +220,36 @@ class Run:
                     f"{self.dir} holds a run with a different configuration ({changes}); "
                     "use a new directory, or --new to move the old run aside"
                 )
-            aside = self.dir.with_name(f"{self.dir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
-            os.replace(self.dir, aside)
+            old = self._lock
+            os.rename(self.dir, _aside_name(self.dir))
+            old.release()
+            self._lock = _Lock.acquire(self.dir)
             stored = None
         self.config = config
-        if stored is None or _canonical(stored) != _canonical(config):
-            self.dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.dir / _CONFIG, json.dumps(config, indent=1, sort_keys=True))
+        now = config if keys is None else {k: v for k, v in config.items() if k in keys}
+        if stored is not None:
+            now = {**stored, **now}
+        if stored is None or _canonical(stored) != _canonical(now):
+            atomic_write_text(self.dir / _CONFIG, json.dumps(now, indent=1, sort_keys=True))
+        if _canonical(now) != _canonical(config):
+            self._pending = config
+
+    def commit(self) -> None:
+        """Store the part of the config held back by ``keys`` (nothing if none is)."""
+        if self._pending is not None:
+            self._write_lock()
+            atomic_write_text(self.dir / _CONFIG, json.dumps(self._pending, indent=1, sort_keys=True))
+            self._pending = None
+
+    def _write_lock(self) -> None:
+        """Take the run's lock before the first write of a run opened for reading."""
+        if self._lock is None:
+            self._lock = _Lock.acquire(self.dir)
+
+    def close(self) -> None:
+        """Release this object's hold on the lock (the lock goes when no :class:`Run` of this
+        process holds it; it also goes when the process ends)."""
+        self._lock = None
 
     def __repr__(self) -> str:
         return f"Run({str(self.dir)!r})"
@@ -138,45 +269,71 @@ class Run:
         """``(minima.json, minima.safetensors)``."""
         return self.dir / "minima.json", self.dir / "minima.safetensors"
 
-    def save_minima(self, minima: Minima, *, sources: Iterable[PathLike] | None = None) -> None:
+    def save_minima(self, minima: Minima, *, sources: Iterable[PathLike] | None = None,
+                    provenance: str | None = None) -> None:
         """Store the minima (points + record), with the SHA-256 of their source files.
 
         ``sources`` are the user's checkpoint files the minima were loaded from; a
-        later :meth:`check_sources` verifies they have not changed.
+        later :meth:`check_sources` verifies they have not changed. ``provenance`` is the
+        fingerprint of what made them (see :meth:`minima_provenance`).
         """
+        self._write_lock()
         meta, tensors = self.dir / "minima.json", self.dir / "minima.safetensors"
         record = {"format": "topoloss.Minima", "type": type(minima).__name__, **minima.to_dict(points=False)}
         if sources is not None:
             record["sources"] = [{"file": str(Path(s).resolve()), "sha256": file_sha256(s)} for s in sources]
+        if provenance is not None:
+            record["provenance"] = provenance
         atomic_write_bytes(tensors, safetensors.torch.save({"points": minima.points.detach().cpu().contiguous()}))
         atomic_write_text(meta, json.dumps(record, indent=1, default=_jsonable))
 
-    def save_minimum_part(self, minimum: Minima) -> None:
+    def minima_provenance(self) -> str | None:
+        """The fingerprint stored with the minima (``None`` if there is none)."""
+        meta = self.minima_files[0]
+        try:
+            value = json.loads(meta.read_text()).get("provenance")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return value if isinstance(value, str) else None
+
+    def save_minimum_part(self, minimum: Minima, *, provenance: str | None = None) -> None:
         """Store one freshly trained minimum as ``minima/<name>.safetensors`` (atomic).
 
         Parts let an interrupted training resume with the seeds that are missing;
-        :meth:`minimum_parts` reads them back.
+        :meth:`minimum_parts` reads them back. ``provenance`` is the fingerprint of the
+        options that trained it (:func:`~topoloss.engine.provenance.minimum_fingerprint`).
         """
+        self._write_lock()
         for i, name in enumerate(minimum.names):
             one = minimum.subset([i])
             record = json.dumps({"type": type(one).__name__, **one.to_dict(points=False)}, default=_jsonable)
+            meta = {"record": record}
+            if provenance is not None:
+                meta["provenance"] = provenance
             file = self.dir / "minima" / f"{_SAFE_NAME.sub('_', str(name))}.safetensors"
             atomic_write_bytes(file, safetensors.torch.save(
-                {"points": one.points.detach().cpu().contiguous()}, metadata={"record": record}))
+                {"points": one.points.detach().cpu().contiguous()}, metadata=meta))
 
-    def minimum_parts(self) -> dict[Hashable, Minima]:
-        """The minima stored by :meth:`save_minimum_part`, by name (unreadable ones skipped)."""
+    def minimum_parts(self, *, provenance: Mapping[Any, str] | None = None) -> dict[Hashable, Minima]:
+        """The minima stored by :meth:`save_minimum_part`, by name (unreadable ones skipped).
+
+        With ``provenance`` (name -> expected fingerprint), a part is returned only when
+        its stored fingerprint equals the expected one for its name.
+        """
         from topoloss.minima.train import TrainedMinima
 
         out: dict[Hashable, Minima] = {}
         for file in sorted((self.dir / "minima").glob("*.safetensors")):
             try:
                 with safetensors.safe_open(str(file), framework="pt") as fh:
-                    record = json.loads((fh.metadata() or {})["record"])
+                    meta = fh.metadata() or {}
+                    record = json.loads(meta["record"])
                     points = fh.get_tensor("points")
                 cls = TrainedMinima if record.get("type") == "TrainedMinima" else Minima
                 one = cls.from_dict(record, points=points)
             except Exception:  # a damaged part is simply trained again
+                continue
+            if provenance is not None and meta.get("provenance") != provenance.get(one.names[0]):
                 continue
             out[one.names[0]] = one
         return out
@@ -230,6 +387,7 @@ class Run:
         PyTorch user can load; files already there are kept). Returns the folder."""
         from topoloss.minima.train import save_minimum
 
+        self._write_lock()
         folder = self.dir / "checkpoints"
         for name, point in zip(minima.names, minima.points):
             file = folder / f"{_SAFE_NAME.sub('_', str(name))}.safetensors"
@@ -242,12 +400,18 @@ class Run:
         """Where the path between minima ``u`` and ``v`` is stored."""
         return self.dir / "paths" / f"{_SAFE_NAME.sub('_', str(u))}--{_SAFE_NAME.sub('_', str(v))}.safetensors"
 
-    def save_path(self, path: PathRecord) -> Path:
-        """Write one finished path (atomic). Returns its file."""
+    def save_path(self, path: PathRecord, *, provenance: str | None = None) -> Path:
+        """Write one finished path (atomic), with the fingerprint of what made it. Returns its file.
+
+        A file already there is replaced only at the moment the new one is complete.
+        """
+        self._write_lock()
         file = self.path_file(path.u, path.v)
         tensors = {k: t.detach().cpu().contiguous() for k, t in path.tensors().items()}
-        record = json.dumps(path.to_dict(tensors=False), default=_jsonable)
-        atomic_write_bytes(file, safetensors.torch.save(tensors, metadata={"record": record}))
+        meta = {"record": json.dumps(path.to_dict(tensors=False), default=_jsonable)}
+        if provenance is not None:
+            meta["provenance"] = provenance
+        atomic_write_bytes(file, safetensors.torch.save(tensors, metadata=meta))
         return file
 
     def load_path(self, u: Hashable, v: Hashable) -> PathRecord | None:
@@ -261,32 +425,38 @@ class Run:
         for a, b in ((u, v), (v, u)):
             file = self.path_file(a, b)
             if file.exists():
-                return self._read_path(file)
+                return self._read_path(file)[0]
         return None
 
-    def _read_path(self, file: Path) -> PathRecord:
+    def _read_path(self, file: Path) -> tuple[PathRecord, str | None]:
         try:
             with safetensors.safe_open(str(file), framework="pt") as fh:
                 meta = fh.metadata() or {}
                 tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is no dict
-            return PathRecord.from_dict(json.loads(meta["record"]), tensors=tensors)
+            return PathRecord.from_dict(json.loads(meta["record"]), tensors=tensors), meta.get("provenance")
         except Exception as exc:  # any failure to read back means the file is unusable
             raise CorruptResult(f"path file {file} is corrupt ({type(exc).__name__}: {exc})") from None
 
-    def finished_paths(self) -> tuple[list[PathRecord], list[Path]]:
-        """All readable stored paths, and the files that could not be read."""
-        good: list[PathRecord] = []
+    def stored_paths(self) -> tuple[list[tuple[Path, PathRecord, str | None]], list[Path]]:
+        """Every readable path file as ``(file, record, fingerprint or None)``, and the unreadable files."""
+        good: list[tuple[Path, PathRecord, str | None]] = []
         bad: list[Path] = []
         for file in sorted((self.dir / "paths").glob("*.safetensors")):
             try:
-                good.append(self._read_path(file))
+                good.append((file, *self._read_path(file)))
             except CorruptResult:
                 bad.append(file)
         return good, bad
 
+    def finished_paths(self) -> tuple[list[PathRecord], list[Path]]:
+        """All readable stored paths, and the files that could not be read."""
+        good, bad = self.stored_paths()
+        return [record for _, record, _ in good], bad
+
     # ------------------------------------------------------------------ results
     def save_graph(self, graph: LandscapeGraph) -> None:
         """Write ``graph.json``."""
+        self._write_lock()
         graph.to_json(self.dir / "graph.json")
 
     def load_graph(self) -> LandscapeGraph | None:
@@ -298,6 +468,7 @@ class Run:
         """Write ``barcode.json``: bars, saddles, TO-scores."""
         from topoloss.topology.score import barcode_summary
 
+        self._write_lock()
         data = barcode_summary(barcode)
         atomic_write_text(self.dir / "barcode.json", json.dumps(data, indent=1, default=_jsonable))
 
