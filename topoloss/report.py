@@ -188,7 +188,8 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
         for name, m in zip(minima.names, metrics):
             lines.append(f"| {name} | " + " | ".join(_fmt(float(v)) for v in m.values()) + " |")
     if paths:
-        lines += ["", "## Paths", "", COLUMNS["Paths"], "", "| pair | barrier | linear barrier | t at max |", "|---|---|---|---|"]
+        lines += ["", "## Paths", "", COLUMNS["Paths"], "",
+                  "| pair | barrier | linear barrier | t at max |", "|---|---|---|---|"]
         for p in paths:
             lines.append(f"| {p.u}–{p.v} | {_fmt(p.barrier)} | {_fmt(p.linear_barrier)} | {p.t_max:.3f} |")
     lines += ["", "## Figures", ""]

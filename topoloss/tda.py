@@ -276,7 +276,7 @@ class BarcodeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Iterable[Barcode | Any], y: Any = None) -> BarcodeFeatures:
         """Check the barcodes and the parameters."""
         if isinstance(self.long_fraction, bool) or not isinstance(self.long_fraction, int | float) \
-                or not 0 <= self.long_fraction:
+                or not self.long_fraction >= 0:
             raise InputError(f"long_fraction={self.long_fraction!r}; expected a number >= 0")
         if self.infinite_value is not None and not math.isfinite(float(self.infinite_value)):
             raise InputError(f"infinite_value={self.infinite_value!r}; expected a finite number or None")

@@ -59,9 +59,12 @@ def plot_profiles(
     for k, p in enumerate(paths):
         color = f"C{k % 10}"
         t, y = np.asarray(p.t, dtype=float), np.asarray(p.losses, dtype=float)
-        chord = (lambda tt, y=y: (1 - tt) * y[0] + tt * y[-1]) if excess and y.size else (lambda tt: 0.0 * tt)
+        y0, y1 = (float(y[0]), float(y[-1])) if excess and y.size else (0.0, 0.0)
+
+        def chord(tt: np.ndarray, y0: float = y0, y1: float = y1) -> np.ndarray:
+            return (1 - tt) * y0 + tt * y1
         ax.plot(t, y - chord(t), color=color, lw=1.5, label=f"{p.u}–{p.v}")
-        ax.plot([p.t_max], [p.barrier - float(chord(np.float64(p.t_max)))], "o", color=color, ms=4)
+        ax.plot([p.t_max], [p.barrier - float(chord(np.array(p.t_max))[()])], "o", color=color, ms=4)
         ys.append(y - chord(t))
         if linear and p.linear_losses.size and not math.isnan(p.linear_barrier):
             lt = np.asarray(p.linear_t, dtype=float)

@@ -105,8 +105,9 @@ def wasserstein_to_ideal(intervals: npt.ArrayLike, *, order: float = 1.0, intern
 
     ``W_p = (sum_i ((d_i - b_i) / 2)^p + |b_ess - b_ideal|^p)^(1/p)``,
 
-    (``order = inf`` gives the bottleneck distance, the largest term), which is what ``gudhi.wasserstein.wasserstein_distance(diagram, ideal, order=p,
-    internal_p=inf, keep_essential_parts=True)`` computes by optimal transport (POT).
+    (``order = inf`` gives the bottleneck distance, the largest term), which is what
+    ``gudhi.wasserstein.wasserstein_distance(diagram, ideal, order=p, internal_p=inf,
+    keep_essential_parts=True)`` computes by optimal transport (POT).
 
     Parameters
     ----------
