@@ -93,7 +93,7 @@ def plot_barcode(
             ax.plot([k, k], [b, d], color="k", lw=width + 2.5, solid_capstyle="butt", zorder=0)
         text = "TO-score = ∞ (disconnected)" if not math.isfinite(value) else \
             f"TO-score = {value:.4g}\n(longest finite bar / 2)"
-        ax.text(0.02, 0.98, text, transform=ax.transAxes, va="top", ha="left", fontsize="small",
+        ax.text(0.98, 0.98, text, transform=ax.transAxes, va="top", ha="right", fontsize="small",
                 bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7", "alpha": 0.9})
     ax.set_xticks(range(len(bc)))
     ax.set_xticklabels([str(n) for n in bc.names] if labels else [""] * len(bc), rotation=90)
