@@ -128,3 +128,12 @@ def test_lr_schedules(tmp_path: Path) -> None:
     for _, mean, std in rows:
         sane_score(float(mean))
         sane_score(float(std))
+
+
+def test_tda_pipeline() -> None:
+    out = run_example("tda_pipeline.py", "--quick")
+    print(out)  # the accuracies, in the test log
+    image = number_after("persistence image + SVM: accuracy", out)
+    table = number_after("feature table + SVM: accuracy", out)
+    assert 0.6 <= image <= 1.0 and 0.6 <= table <= 1.0  # two families: well above chance (0.5)
+    assert "to_score" in out and "40 barcodes (20 rugged, 20 smooth)" in out

@@ -12,10 +12,38 @@ from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss.engine.store import Run
 from topoloss.topology.score import barcode_summary
 
-__all__ = ["FIGURES", "make_report", "save_figure"]
+__all__ = ["CAPTIONS", "COLUMNS", "FIGURES", "make_report", "save_figure"]
 
 #: Figure files of a report, in the order the summary shows them.
 FIGURES = ("barcode", "diagram", "disconnectivity", "profiles", "plane")
+
+#: What each figure shows: its caption in ``summary.md`` and ``summary.html``.
+CAPTIONS = {
+    "barcode": "Loss barcode: one vertical bar per minimum, from its loss (birth) up to the saddle at which "
+               "its basin merges into that of a lower minimum (death). Dashed bars ending in a triangle never "
+               "merge (one per connected component). The TO-score is half the longest finite bar (outlined).",
+    "diagram": "Persistence diagram: each minimum as a point (birth = its loss, death = the saddle loss). Points "
+               "far above the diagonal are deep, isolated basins; infinite bars sit on the dashed top line.",
+    "disconnectivity": "Disconnectivity graph: minima at the bottom, joined where their basins merge, at the "
+                       "height of the saddle.",
+    "profiles": "Loss along the paths against the curve parameter t. Left: the optimized paths alone, on their "
+                "own scale (dot: the barrier, the highest loss on the path). Right: the straight segments "
+                "between the same minima (dashed), usually much higher, with the optimized paths for scale.",
+    "plane": "The loss on the plane through the three lowest minima, with the optimized paths between them "
+             "projected onto it.",
+}
+
+#: What each column of the summary's tables means.
+COLUMNS = {
+    "Bars": "**minimum**: the minimum's name; **loss (birth)**: its loss, where its bar starts; "
+            "**saddle (death)**: the barrier at which its basin merges into a lower one (∞: never, the "
+            "lowest minimum of its component); **length**: death − birth, the depth of its basin; "
+            "**merges into**: the lowest minimum of the component it joins.",
+    "Minima": "The metrics recorded for each trained minimum (e.g. training and test loss and accuracy).",
+    "Paths": "**pair**: the two minima joined; **barrier**: the highest loss on the optimized path; "
+             "**linear barrier**: the highest loss on the straight segment between them; **t at max**: "
+             "where along the path (0 to 1) the barrier is.",
+}
 
 
 def save_figure(fig: Any, path: Path) -> None:
@@ -85,7 +113,12 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     figure("diagram", lambda ax: plot_diagram(barcode, ax=ax))
     figure("disconnectivity", lambda ax: plot_disconnectivity(barcode, ax=ax))
     if paths:
-        figure("profiles", lambda ax: plot_profiles(paths, ax=ax))
+        fig = Figure(figsize=(11, 4))
+        left, right = fig.subplots(1, 2)
+        plot_profiles(paths, ax=left, linear=False, title="optimized paths")
+        plot_profiles(paths, ax=right, legend=False, title="straight segments (dashed) and optimized")
+        save_figure(fig, out / "profiles.png")
+        written.append(out / "profiles.png")
     if plane and minima is not None and len(minima) >= 3 and landscape is None:
         landscape = _stored_landscape(run, notes)
     if plane and minima is not None and len(minima) >= 3 and landscape is not None:
@@ -98,7 +131,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     summary = barcode_summary(barcode)
     md = _markdown(run, summary, minima, paths, corrupt, [p.name for p in written], notes)
     atomic_write_text(out / "summary.md", md)
-    atomic_write_text(out / "summary.html", _html(md, run))
+    atomic_write_text(out / "summary.html", _html(md, run, out))
     return written + [out / "summary.md", out / "summary.html"]
 
 
@@ -155,6 +188,8 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
         "",
         "## Bars",
         "",
+        COLUMNS["Bars"],
+        "",
         "| minimum | loss (birth) | saddle (death) | length | merges into |",
         "|---|---|---|---|---|",
     ]
@@ -166,24 +201,53 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
         )
     metrics = getattr(minima, "metrics", None)
     if metrics:
-        lines += ["", "## Minima", "", "| minimum | " + " | ".join(metrics[0]) + " |",
+        lines += ["", "## Minima", "", COLUMNS["Minima"], "", "| minimum | " + " | ".join(metrics[0]) + " |",
                   "|---|" + "---|" * len(metrics[0])]
         for name, m in zip(minima.names, metrics):
             lines.append(f"| {name} | " + " | ".join(_fmt(float(v)) for v in m.values()) + " |")
     if paths:
-        lines += ["", "## Paths", "", "| pair | barrier | linear barrier | t at max |", "|---|---|---|---|"]
+        lines += ["", "## Paths", "", COLUMNS["Paths"], "",
+                  "| pair | barrier | linear barrier | t at max |", "|---|---|---|---|"]
         for p in paths:
             lines.append(f"| {p.u}–{p.v} | {_fmt(p.barrier)} | {_fmt(p.linear_barrier)} | {p.t_max:.3f} |")
-    lines += ["", "## Figures", ""] + [f"![{f}]({f})" for f in figures]
+    lines += ["", "## Figures", ""]
+    for f in figures:
+        lines += [f"![{f}]({f})", "", f"*{CAPTIONS.get(Path(f).stem, f)}*", ""]
     return "\n".join(lines) + "\n"
 
 
-def _html(md: str, run: Run) -> str:
+def _inline(text: str) -> str:
+    """Markdown inline markup to HTML: `code`, **bold**, *italic*; everything else escaped."""
+    import re
+
+    out = html.escape(text)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+    return re.sub(r"(?<![*\w])\*([^*]+)\*(?![*\w])", r"<em>\1</em>", out)
+
+
+def _image(folder: Path | None, src: str) -> str:
+    """An ``<img>`` with the PNG embedded as base64 (the page needs no folder beside it)."""
+    import base64
+
+    alt = html.escape(src)
+    if folder is None or not (folder / src).is_file():
+        return f'<p class="missing">figure {alt} is missing</p>'
+    data = base64.b64encode((folder / src).read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{alt}">'
+
+
+def _html(md: str, run: Run, folder: Path | None = None) -> str:
+    """``summary.md`` as one self-contained HTML page: figures embedded, captions under them."""
     body: list[str] = []
     in_table = False
-    for line in md.splitlines():
+    lines = md.splitlines()
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        k += 1
         if line.startswith("|"):
-            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
+            cells = [_inline(c.strip()) for c in line.strip("|").split("|")]
             if set("".join(cells)) <= set("-"):
                 continue
             if not in_table:
@@ -197,17 +261,29 @@ def _html(md: str, run: Run) -> str:
             body.append("</table>")
             in_table = False
         if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+            body.append(f"<h1>{_inline(line[2:])}</h1>")
         elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+            body.append(f"<h2>{_inline(line[3:])}</h2>")
         elif line.startswith("- "):
-            body.append(f"<p>{html.escape(line[2:]).replace('**', '')}</p>")
+            body.append(f"<p>{_inline(line[2:])}</p>")
         elif line.startswith("!["):
             src = line[line.index("(") + 1 : -1]
-            body.append(f'<img src="{html.escape(src)}" alt="{html.escape(src)}" style="max-width:48%">')
+            caption = ""
+            while k < len(lines) and not lines[k].strip():
+                k += 1
+            if k < len(lines) and lines[k].startswith("*") and not lines[k].startswith("**"):
+                caption = lines[k].strip().strip("*")
+                k += 1
+            body.append(f"<figure>{_image(folder, src)}<figcaption>{_inline(caption)}</figcaption></figure>")
+        elif line.strip():
+            body.append(f'<p class="note">{_inline(line)}</p>')
     if in_table:
         body.append("</table>")
-    style = "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}" \
-            "td,th{border:1px solid #ccc;padding:2px 8px}"
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto;padding:0 1em}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
+             "code{background:#f2f2f2;padding:0 3px;border-radius:3px}"
+             "p.note{color:#444;font-size:0.92em;max-width:900px}"
+             "figure{margin:1.2em 0}figure img{max-width:100%}"
+             "figcaption{color:#333;font-size:0.92em;max-width:900px}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>topoloss report {html.escape(run.dir.name)}"
             f"</title><style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")

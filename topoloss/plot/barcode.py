@@ -34,13 +34,15 @@ def plot_barcode(
     groups: Mapping[Hashable, str] | None = None,
     ax: Axes | None = None,
     labels: bool = False,
+    score: bool = True,
     title: str | None = "loss barcode",
 ) -> Axes:
     """Draw the loss barcode in the paper's style: a vertical bar per minimum.
 
     Bars run from the minimum's loss (birth) up to the saddle that merges it (death),
     sorted by birth; infinite bars are dashed and end in a triangle above the highest
-    saddle.
+    saddle. With ``score`` the TO-score is written in the corner and the longest finite
+    bar (which sets it: TO = its length / 2) is outlined.
 
     Parameters
     ----------
@@ -52,6 +54,8 @@ def plot_barcode(
         Where to draw; a new figure if omitted.
     labels : bool
         Write each minimum's name under its bar.
+    score : bool
+        Show the TO-score (bottleneck) and outline the longest finite bar.
     title : str or None
         Axes title.
 
@@ -78,6 +82,19 @@ def plot_barcode(
         ax.plot([x], [b], marker="_", color="k", ms=1.5 * width + 4)
         if not math.isfinite(d):  # an essential bar: it never dies
             ax.plot([x], [top], marker="^", color=color, ms=width + 4)
+    if score:
+        from topoloss.topology.score import to_score
+
+        value = to_score(bc)
+        lengths = np.where(np.isfinite(bc.intervals[:, 1]), bc.lengths, -np.inf)
+        if len(bc) and np.isfinite(lengths).any() and lengths.max() > 0:
+            k = int(np.argmax(lengths))
+            b, d = bc.intervals[k]
+            ax.plot([k, k], [b, d], color="k", lw=width + 2.5, solid_capstyle="butt", zorder=0)
+        text = "TO-score = ∞ (disconnected)" if not math.isfinite(value) else \
+            f"TO-score = {value:.4g}\n(longest finite bar / 2)"
+        ax.text(0.98, 0.98, text, transform=ax.transAxes, va="top", ha="right", fontsize="small",
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7", "alpha": 0.9})
     ax.set_xticks(range(len(bc)))
     ax.set_xticklabels([str(n) for n in bc.names] if labels else [""] * len(bc), rotation=90)
     ax.set_xlabel("minima (sorted by loss)")
@@ -121,6 +138,11 @@ def plot_comparison(
 ) -> Axes:
     """Compare a number across runs (e.g. depth 2, 3, 4, 6, 8): mean ± std over repeats.
 
+    Each repeat is a grey dot; the mean is a circle with the sample standard deviation
+    as error bar (none for a single repeat). Infinite values (a disconnected run's
+    TO-score) are drawn as red triangles on a line above the finite ones, and a group
+    with one is marked ``∞`` instead of a mean.
+
     Parameters
     ----------
     scores : mapping
@@ -134,12 +156,26 @@ def plot_comparison(
     for k, v in zip(labels, vals):
         if v.size == 0:
             raise ValueError(f"run {k!r} has no values")
-    means = [float(np.mean(v)) for v in vals]
-    errs = [float(np.std(v, ddof=1)) if v.size > 1 else 0.0 for v in vals]
     x = np.arange(len(labels))
+    every = np.concatenate(vals)
+    finite = every[np.isfinite(every)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    top = hi + 0.15 * (hi - lo or max(abs(hi), 1.0))
+    ok = [bool(np.isfinite(v).all()) for v in vals]
+    means = np.array([float(np.mean(v)) if good else np.nan for v, good in zip(vals, ok)])
+    errs = np.array([float(np.std(v, ddof=1)) if good and v.size > 1 else 0.0 for v, good in zip(vals, ok)])
     ax.errorbar(x, means, yerr=errs, fmt="o-", capsize=4)
+    marked = False
     for xi, v in zip(x, vals):
-        ax.scatter(np.full(v.size, xi), v, s=8, color="0.5", zorder=0)
+        fin = np.isfinite(v)
+        ax.scatter(np.full(int(fin.sum()), xi), v[fin], s=8, color="0.5", zorder=0)
+        if (~fin).any():
+            ax.scatter(np.full(int((~fin).sum()), xi), np.full(int((~fin).sum()), top), marker="^", s=40,
+                       color="C3", label=None if marked else "∞ (disconnected)")
+            marked = True
+    if marked:
+        ax.axhline(top, color="0.6", lw=0.8, ls="--")
+        ax.legend(fontsize="small")
     ax.set_xticks(x)
     ax.set_xticklabels(labels)
     ax.set_ylabel(ylabel)
@@ -155,6 +191,9 @@ def plot_barcodes(
     title: str | None = "loss barcodes",
 ) -> Axes:
     """Several barcodes side by side (e.g. one per depth), one colour per label.
+
+    Infinite bars are dashed and end in a triangle above every finite value, as in
+    :func:`plot_barcode`.
 
     Parameters
     ----------
@@ -182,11 +221,15 @@ def plot_barcodes(
         for bc in bcs:
             for b, d in bc.sorted().intervals:
                 ax.plot([x, x], [b, d if math.isfinite(d) else top], color=f"C{g % 10}", lw=3,
-                        solid_capstyle="butt")
+                        solid_capstyle="butt", ls="-" if math.isfinite(d) else (0, (2, 1)))
+                if not math.isfinite(d):
+                    ax.plot([x], [top], marker="^", color=f"C{g % 10}", ms=6)
                 x += 1
             x += 0.5
         centers.append((first + x - 1.5) / 2)
         x += 1.5
+    ax.plot([], [], color="0.4", ls=(0, (2, 1)), marker="^", label="infinite bar (never merges)")
+    ax.legend(fontsize="small", loc="lower right")
     ax.set_xticks(centers)
     ax.set_xticklabels(list(groups))
     ax.set_ylabel("loss")

@@ -21,9 +21,16 @@ def plot_profiles(
     ax: Axes | None = None,
     linear: bool = True,
     legend: bool | None = None,
+    excess: bool = False,
     title: str | None = "loss along paths",
 ) -> Axes:
     """Draw the loss along every path against ``t``, optimized (solid) vs linear (dashed).
+
+    Straight segments often climb far higher than optimized paths (on networks about 1
+    against 0.06), which squashes the optimized curves flat: pass ``linear=False`` for
+    a panel of the optimized paths alone, or ``excess=True`` to draw each profile minus
+    the chord between its endpoints' losses (``L(t) - ((1 - t) L(0) + t L(1))``), the
+    height a path climbs above its ends.
 
     Parameters
     ----------
@@ -34,6 +41,8 @@ def plot_profiles(
         Also draw each straight segment's profile, where it was evaluated.
     legend : bool, optional
         Label each pair; default only for up to 10 paths.
+    excess : bool
+        Draw the excess over the chord between the endpoints' losses instead of the loss.
 
     Returns
     -------
@@ -46,14 +55,26 @@ def plot_profiles(
     if len(paths) == 0:
         raise ValueError("no paths to plot")
     legend = len(paths) <= 10 if legend is None else legend
+    ys: list[np.ndarray] = []
     for k, p in enumerate(paths):
         color = f"C{k % 10}"
-        ax.plot(p.t, p.losses, color=color, lw=1.5, label=f"{p.u}–{p.v}")
-        ax.plot([p.t_max], [p.barrier], "o", color=color, ms=4)
+        t, y = np.asarray(p.t, dtype=float), np.asarray(p.losses, dtype=float)
+        y0, y1 = (float(y[0]), float(y[-1])) if excess and y.size else (0.0, 0.0)
+
+        def chord(tt: np.ndarray, y0: float = y0, y1: float = y1) -> np.ndarray:
+            return (1 - tt) * y0 + tt * y1
+        ax.plot(t, y - chord(t), color=color, lw=1.5, label=f"{p.u}–{p.v}")
+        ax.plot([p.t_max], [p.barrier - float(chord(np.array(p.t_max))[()])], "o", color=color, ms=4)
+        ys.append(y - chord(t))
         if linear and p.linear_losses.size and not math.isnan(p.linear_barrier):
-            ax.plot(p.linear_t, p.linear_losses, color=color, lw=1, ls="--", alpha=0.7)
+            lt = np.asarray(p.linear_t, dtype=float)
+            ly = np.asarray(p.linear_losses, dtype=float) - chord(lt)
+            ax.plot(lt, ly, color=color, lw=1, ls="--", alpha=0.7)
+            ys.append(ly)
+    if excess:
+        ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set_xlabel("t")
-    ax.set_ylabel("loss")
+    ax.set_ylabel("loss above the endpoints' chord" if excess else "loss")
     ax.set_xlim(0, 1)
     if linear:
         ax.plot([], [], color="0.4", ls="--", label="straight segment")
@@ -61,10 +82,9 @@ def plot_profiles(
         ax.legend(fontsize="x-small", ncol=2)
     if title:
         ax.set_title(title)
-    lo = min(float(np.min(p.losses)) for p in paths)
-    hi = max(float(np.max(p.losses)) for p in paths)
-    if linear:
-        hi = max([hi] + [float(np.max(p.linear_losses)) for p in paths if p.linear_losses.size])
+    finite = [y[np.isfinite(y)] for y in ys if np.isfinite(y).any()]
+    lo = min(float(y.min()) for y in finite) if finite else 0.0
+    hi = max(float(y.max()) for y in finite) if finite else 1.0
     pad = 0.05 * (hi - lo or 1.0)
     ax.set_ylim(lo - pad, hi + pad)
     return ax

@@ -17,16 +17,52 @@ value does not depend on the choice).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 import gudhi
 import numpy as np
 
+from topoloss.errors import InputError
 from topoloss.topology.graph import LandscapeGraph
 
-__all__ = ["Bar", "Barcode", "loss_barcode"]
+__all__ = ["Bar", "Barcode", "Essential", "essential_policy", "loss_barcode"]
+
+#: The policy for essential (infinite) bars in conversions: keep ``inf``, drop the rows,
+#: cap at the largest finite death (``"max"``) or cap at a given value.
+Essential: TypeAlias = Literal["keep", "drop", "max"] | float
+
+_RECORD_COLUMNS = ("minimum", "birth", "death", "length", "essential", "saddle_u", "saddle_v", "merges_into")
+
+
+def essential_policy(intervals: np.ndarray, essential: Essential = "keep") -> np.ndarray:
+    """Apply an essential-bar policy (see :meth:`Barcode.to_diagram`) to ``(n, 2)`` intervals.
+
+    Raises
+    ------
+    InputError
+        An unknown policy, or a cap that is NaN or infinite.
+    """
+    iv = np.array(intervals, dtype=float, copy=True).reshape(-1, 2)
+    inf = ~np.isfinite(iv[:, 1])
+    if isinstance(essential, str):
+        if essential == "keep":
+            return iv
+        if essential == "drop":
+            return iv[~inf]
+        if essential == "max":
+            finite = iv[~inf, 1]
+            cap = float(finite.max()) if finite.size else -math.inf
+            iv[inf, 1] = np.maximum(cap, iv[inf, 0])
+            return iv
+        raise InputError(f"essential={essential!r}; expected 'keep', 'drop', 'max' or a finite number")
+    if isinstance(essential, bool) or not isinstance(essential, int | float | np.floating | np.integer) \
+            or not math.isfinite(float(essential)):
+        raise InputError(f"essential={essential!r}; expected 'keep', 'drop', 'max' or a finite number")
+    iv[inf, 1] = np.maximum(float(essential), iv[inf, 0])
+    return iv
 
 
 @dataclass(frozen=True)
@@ -177,14 +213,135 @@ class Barcode:
         )
 
     # ------------------------------------------------------------------ formats
-    def to_diagram(self) -> np.ndarray:
-        """``(n, 2)`` float array with ``inf`` deaths: the format of persim and
-        :func:`gudhi.bottleneck_distance`."""
-        return np.array(self.intervals)
+    def to_diagram(self, essential: Essential = "keep") -> np.ndarray:
+        """The bars as an ``(n, 2)`` float array ``[birth, death]``, rows in node order.
+
+        Parameters
+        ----------
+        essential : {"keep", "drop", "max"} or float
+            What to do with the essential (infinite) bars, which most vectorizations
+            reject (``gudhi.representations``, persim's images):
+
+            - ``"keep"``: death ``inf`` (persim's distances, :func:`gudhi.bottleneck_distance`,
+              ``gudhi.wasserstein.wasserstein_distance(..., keep_essential_parts=True)``);
+            - ``"drop"``: remove those rows;
+            - ``"max"``: death = the largest finite death (the birth when no bar is
+              finite), so the bar stays but has a finite length;
+            - a float ``cap``: death = ``max(cap, birth)``.
+
+        Returns
+        -------
+        ndarray of shape (k, 2)
+            A new array (``k = n`` except for ``"drop"``).
+
+        Examples
+        --------
+        >>> bc = loss_barcode(LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]]))
+        >>> bc.to_diagram().tolist(), bc.to_diagram("drop").tolist()
+        ([[0.0, inf], [1.0, 3.0]], [[1.0, 3.0]])
+        >>> bc.to_diagram("max").tolist(), bc.to_diagram(10).tolist()
+        ([[0.0, 3.0], [1.0, 3.0]], [[0.0, 10.0], [1.0, 3.0]])
+        """
+        return essential_policy(self.intervals, essential)
+
+    def to_persistence(self, essential: Essential = "keep") -> list[tuple[int, tuple[float, float]]]:
+        """GUDHI's persistence list ``[(0, (birth, death)), ...]`` under an ``essential`` policy
+        (see :meth:`to_diagram`)."""
+        return [(0, (float(b), float(d))) for b, d in self.to_diagram(essential)]
+
+    def to_giotto(self, essential: Essential = "drop") -> np.ndarray:
+        """giotto-tda's format: a ``(1, k, 3)`` array of ``[birth, death, homology dimension]``.
+
+        giotto-tda's diagrams have no infinite points, so the default policy drops the
+        essential bars (``"keep"`` is refused). For several barcodes, padded to one
+        shape, use :func:`topoloss.tda.to_giotto`.
+
+        Raises
+        ------
+        InputError
+            ``essential="keep"``.
+        """
+        if isinstance(essential, str) and essential == "keep":
+            raise InputError("giotto-tda diagrams cannot hold infinite deaths: use essential='drop', 'max' or a cap")
+        d = self.to_diagram(essential)
+        return np.concatenate([d, np.zeros((d.shape[0], 1))], axis=1)[None]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per bar: ``minimum``, ``birth``, ``death`` (``inf`` kept), ``length``,
+        ``essential``, ``saddle_u``, ``saddle_v``, ``merges_into`` (``None`` where absent)."""
+        rows = []
+        for bar in self.bars():
+            rows.append({
+                "minimum": bar.name,
+                "birth": bar.birth,
+                "death": bar.death,
+                "length": bar.length,
+                "essential": not math.isfinite(bar.death),
+                "saddle_u": None if bar.saddle is None else bar.saddle[0],
+                "saddle_v": None if bar.saddle is None else bar.saddle[1],
+                "merges_into": bar.merges_into,
+            })
+        return rows
+
+    def to_frame(self) -> Any:
+        """The bars as a :class:`pandas.DataFrame` (columns of :meth:`to_records`; ``inf``
+        deaths kept).
+
+        Raises
+        ------
+        ImportError
+            pandas is not installed (it is optional: ``pip install pandas``).
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("Barcode.to_frame needs pandas: pip install pandas") from exc
+        return pd.DataFrame.from_records(self.to_records(), columns=list(_RECORD_COLUMNS))
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The bars as CSV text (columns of :meth:`to_records`; ``inf`` written as ``inf``,
+        an absent saddle as an empty field), readable by R's ``read.csv`` and
+        ``pandas.read_csv``. Written to ``path`` too when given.
+
+        Examples
+        --------
+        >>> bc = loss_barcode(LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]]))
+        >>> print(bc.to_csv().strip())
+        minimum,birth,death,length,essential,saddle_u,saddle_v,merges_into
+        0,0.0,inf,inf,True,,,
+        1,1.0,3.0,2.0,False,1,0,0
+        """
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(_RECORD_COLUMNS)
+        for row in self.to_records():
+            w.writerow(["" if row[c] is None else repr(row[c]) if isinstance(row[c], float) else row[c]
+                        for c in _RECORD_COLUMNS])
+        text = buf.getvalue()
+        if path is not None:
+            from topoloss._io import atomic_write_text
+
+            atomic_write_text(path, text)
+        return text
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """:meth:`to_dict` as JSON text (``null`` for ``inf``); written to ``path`` too when given."""
+        import json
+
+        text = json.dumps(self.to_dict(), indent=1, default=str)
+        if path is not None:
+            from topoloss._io import atomic_write_text
+
+            atomic_write_text(path, text)
+        return text
 
     def to_gudhi(self) -> list[tuple[int, tuple[float, float]]]:
-        """GUDHI's persistence list: ``[(0, (birth, death)), ...]``."""
-        return [(0, (float(b), float(d))) for b, d in self.intervals]
+        """GUDHI's persistence list: ``[(0, (birth, death)), ...]`` (``inf`` kept; see
+        :meth:`to_persistence` for the other policies)."""
+        return self.to_persistence("keep")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: ``intervals`` as ``[birth, death]`` with ``None`` for ``inf``."""

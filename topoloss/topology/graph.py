@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -177,6 +177,56 @@ class LandscapeGraph:
         keep = np.isfinite(b[iu, ju])
         for i, j in zip(iu[keep], ju[keep]):
             g.add_path(names[i], names[j], float(b[i, j]))
+        return g
+
+    @classmethod
+    def from_paths(cls, minima: Any, paths: Iterable[Any], *, points: bool | None = None) -> LandscapeGraph:
+        """The landscape graph of minima and optimized paths (SPEC §4).
+
+        Equal to adding every minimum (``add_minimum(name, loss)``) and then every path
+        (``add_path(u, v, barrier, path=record.to_dict(tensors=False))``) by hand, as
+        :func:`topoloss.engine.pipeline.build_graph` does.
+
+        Parameters
+        ----------
+        minima : Minima
+            Any object with ``names`` and ``losses`` (and ``points`` for ``points=True``):
+            one node per minimum, in that order.
+        paths : iterable of PathRecord
+            Any objects with ``u``, ``v`` and ``barrier``; a ``to_dict(tensors=False)``
+            method, when present, gives the record stored on the edge under ``path``.
+        points : bool, optional
+            Store each minimum's coordinates as node attribute ``point`` (a list);
+            default: when there are at most 64 coordinates.
+
+        Raises
+        ------
+        InputError
+            A path joins a minimum that is not in ``minima``, or a barrier is invalid.
+
+        Examples
+        --------
+        >>> from types import SimpleNamespace as NS
+        >>> m = NS(names=("a", "b"), losses=[0.0, 0.5])
+        >>> g = LandscapeGraph.from_paths(m, [NS(u="a", v="b", barrier=1.0)])
+        >>> g.barrier("a", "b"), g.loss("b")
+        (1.0, 0.5)
+        """
+        names = list(minima.names)
+        losses = [float(_unwrap(x)) for x in minima.losses]
+        pts = getattr(minima, "points", None)
+        if points is None:
+            points = pts is not None and len(pts) > 0 and int(np.prod(np.shape(pts[0]))) <= 64
+        g = cls()
+        for k, (name, loss) in enumerate(zip(names, losses)):
+            attrs: dict[str, Any] = {}
+            if points and pts is not None:
+                p = pts[k]
+                attrs["point"] = (p.cpu().tolist() if hasattr(p, "cpu") else np.asarray(p).tolist())
+            g.add_minimum(name, loss, **attrs)
+        for path in paths:
+            extra = {"path": path.to_dict(tensors=False)} if hasattr(path, "to_dict") else {}
+            g.add_path(path.u, path.v, path.barrier, **extra)
         return g
 
     # ------------------------------------------------------------------ access

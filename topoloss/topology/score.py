@@ -28,6 +28,7 @@ def to_score(
     *,
     metric: Literal["bottleneck", "wasserstein"] = "bottleneck",
     order: float = 1.0,
+    internal_p: float = math.inf,
 ) -> float:
     """Topological Obstructions score of a loss barcode.
 
@@ -35,6 +36,11 @@ def to_score(
     metric) this is ``max_i (d_i - b_i) / 2`` over the finite bars; with the
     ``order``-Wasserstein distance (``internal_p = inf``), order 1 gives
     ``sum_i (d_i - b_i) / 2``.
+
+    With another ground metric ``internal_p = q`` a finite bar's distance to the diagonal
+    is ``2^(1/q) (d - b) / 2`` instead of ``(d - b) / 2``: ``internal_p=2`` matches
+    ``persim.wasserstein`` (L2), which gives ``√2`` times the default score. The
+    conventions of each tool are tabulated in ``docs/tda.md``.
 
     Parameters
     ----------
@@ -45,6 +51,9 @@ def to_score(
         GUDHI, the Wasserstein distance in closed form (:func:`wasserstein_to_ideal`).
     order : float
         Order of the Wasserstein distance (ignored for the bottleneck).
+    internal_p : float
+        The ground metric ``L_q`` between diagram points, ``1 <= q <= inf``; default ``inf``
+        (GUDHI's bottleneck and ``gudhi.wasserstein`` default; persim's ``bottleneck``).
 
     Returns
     -------
@@ -57,21 +66,36 @@ def to_score(
     >>> g = LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]])
     >>> to_score(loss_barcode(g))
     1.0
+    >>> round(to_score(loss_barcode(g), metric="wasserstein", internal_p=2), 6)  # persim.wasserstein
+    1.414214
     """
     if not isinstance(barcode, Barcode):
         raise TypeError(f"expected a Barcode, got {type(barcode).__name__}")
     check_choice(metric, "metric", ("bottleneck", "wasserstein"))
     order = check_number(order, "order", low=1.0)
+    internal_p = _check_internal_p(internal_p)
     if barcode.n_components > 1:
         return math.inf
     if metric == "bottleneck":
-        return float(gudhi.bottleneck_distance(barcode.to_diagram(), ideal_diagram(barcode), e=0.0))
-    return wasserstein_to_ideal(barcode.intervals, order=order)
+        if internal_p == math.inf:
+            return float(gudhi.bottleneck_distance(barcode.to_diagram(), ideal_diagram(barcode), e=0.0))
+        return wasserstein_to_ideal(barcode.intervals, order=math.inf, internal_p=internal_p)
+    return wasserstein_to_ideal(barcode.intervals, order=order, internal_p=internal_p)
 
 
-def wasserstein_to_ideal(intervals: npt.ArrayLike, *, order: float = 1.0) -> float:
-    """``order``-Wasserstein distance (``internal_p = inf``) from a diagram to the ideal
-    one-bar diagram ``{[min birth, +inf)}``, in closed form (SPEC §6).
+def _check_internal_p(internal_p: float) -> float:
+    try:
+        q = float(internal_p)
+    except (TypeError, ValueError):
+        raise InputError(f"internal_p={internal_p!r}; expected a number >= 1 or inf") from None
+    if math.isnan(q) or q < 1:
+        raise InputError(f"internal_p={internal_p!r}; expected a number >= 1 or inf")
+    return q
+
+
+def wasserstein_to_ideal(intervals: npt.ArrayLike, *, order: float = 1.0, internal_p: float = math.inf) -> float:
+    """``order``-Wasserstein distance (ground metric ``L_internal_p``, default ``L∞``) from a
+    diagram to the ideal one-bar diagram ``{[min birth, +inf)}``, in closed form (SPEC §6).
 
     The ideal diagram has no finite point, so every finite bar ``[b, d]`` is matched to
     the diagonal at its L∞ distance ``(d - b) / 2``; the one essential bar is matched to
@@ -81,15 +105,18 @@ def wasserstein_to_ideal(intervals: npt.ArrayLike, *, order: float = 1.0) -> flo
 
     ``W_p = (sum_i ((d_i - b_i) / 2)^p + |b_ess - b_ideal|^p)^(1/p)``,
 
-    which is what ``gudhi.wasserstein.wasserstein_distance(diagram, ideal, order=p,
-    internal_p=inf, keep_essential_parts=True)`` computes by optimal transport (POT).
+    (``order = inf`` gives the bottleneck distance, the largest term), which is what
+    ``gudhi.wasserstein.wasserstein_distance(diagram, ideal, order=p, internal_p=inf,
+    keep_essential_parts=True)`` computes by optimal transport (POT).
 
     Parameters
     ----------
     intervals : array_like, shape (n, 2)
         ``[birth, death]`` rows, ``death = inf`` for essential bars; finite births.
     order : float
-        The order ``p >= 1`` (finite).
+        The order ``p >= 1``; ``inf`` for the bottleneck distance.
+    internal_p : float
+        Ground metric ``L_q``: a bar's distance to the diagonal is ``2^(1/q) (d - b) / 2``.
 
     Returns
     -------
@@ -103,12 +130,19 @@ def wasserstein_to_ideal(intervals: npt.ArrayLike, *, order: float = 1.0) -> flo
     iv = np.asarray(intervals, dtype=float).reshape(-1, 2)
     if iv.shape[0] == 0:
         raise InputError("empty barcode")
-    order = check_number(order, "order", low=1.0)
+    order = float(order)
+    if not order >= 1:
+        raise InputError(f"order={order!r}; expected a number >= 1 or inf")
+    q = _check_internal_p(internal_p)
     essential = ~np.isfinite(iv[:, 1])
     if int(essential.sum()) != 1:
         return math.inf
     half = (iv[~essential, 1] - iv[~essential, 0]) / 2.0
+    if q != math.inf:
+        half = half * 2.0 ** (1.0 / q)
     shift = abs(float(iv[essential, 0][0]) - float(iv[:, 0].min()))
+    if order == math.inf:
+        return float(max(float(half.max()) if half.size else 0.0, shift))
     cost = float(np.sum(half**order)) + shift**order
     return float(cost ** (1.0 / order))
 
