@@ -256,3 +256,14 @@ def test_analytic_minima_searched_on_a_boxed_landscape_and_trained_elsewhere():
 
     found = prepare_minima(land, config, progress=False)
     assert len(found) == 4 and np.all(found.losses < 1e-6)
+
+
+def test_the_run_records_which_pairs_were_planned_and_why(tmp_path):
+    for pairs, reason in (("all", "strategy 'all'"), ("adaptive", ("tree round", "verification"))):
+        config = StudyConfig(landscape="six-hump-camel").with_options(steps=30, n_minima=8, pairs=pairs)
+        run = Run(tmp_path / pairs, config.to_dict())
+        result = run_study(run, progress=False)
+        plan = run.load_plan()
+        assert plan is not None
+        assert [(p["u"], p["v"]) for p in plan] == [(path.u, path.v) for path in result.paths]
+        assert all(p["reason"].startswith(reason) for p in plan), plan

@@ -58,7 +58,7 @@ _LAZY: dict[str, str] = {
     "Run": "topoloss.engine.store",
     "make_report": "topoloss.report",
 }
-_SUBPACKAGES = ("analytic", "data", "models", "plot", "errors", "config")
+_SUBPACKAGES = ("analytic", "data", "models", "plot", "errors", "config", "tda", "stats")
 
 __all__ = [
     "Bar",

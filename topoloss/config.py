@@ -252,7 +252,8 @@ class EvaluationConfig(_Section):
     _name = "evaluation"
     n_eval: int = _opt(61, "points of the evaluation grid along each path")
     refine: int = _opt(2, "refinement rounds around the highest point")
-    linear: bool = _opt(True, "also evaluate the straight segment of each pair")
+    linear: bool = _opt(True, "store the straight segment's loss profile with each path (it is always "
+                        "evaluated: a path is never kept above its straight segment)")
 
     def __post_init__(self) -> None:
         check_int(self.n_eval, "n_eval", low=2)
@@ -308,8 +309,10 @@ class StudyConfig(_Section):
                                  "instead of model + data",
                                  registry=_registered("topoloss.analytic", "available_landscapes"))
     model: str = _opt("fcn:depth=2,width=32", "zoo model spec, e.g. fcn:depth=2,width=32, CNN-2-16-BN, "
-                      "or pkg.module:factory", registry=_registered("topoloss.models", "available_models"))
-    data: str = _opt("digits", "dataset spec, e.g. digits, moons, mnist:ROOT, or pkg.module:factory",
+                      "or module:factory / path/to/file.py:factory",
+                      registry=_registered("topoloss.models", "available_models"))
+    data: str = _opt("digits", "dataset spec, e.g. digits, moons, mnist:ROOT, or module:factory / "
+                     "path/to/file.py:factory returning (train, test)",
                      registry=_registered("topoloss.data", "available_datasets"))
     device: str = _opt("cpu", "torch device, e.g. cpu or cuda")
     batch_size: int = _opt(128, "mini-batch size")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from topoloss._io import check_file
 from topoloss.cli._options import (
     add_config_flags,
     check_user_code,
@@ -27,9 +28,8 @@ def _connect(args: argparse.Namespace) -> int:
         given = vars(args)
         if "cfg____model" not in given or "cfg____data" not in given:
             raise InputError("--model and --data are required with checkpoint files")
-        missing = [f for f in args.checkpoints if not Path(f).is_file()]
-        if missing:
-            raise FileNotFoundError(f"checkpoint not found: {missing[0]}")
+        for f in args.checkpoints:
+            check_file(f, "checkpoint")
         base = StudyConfig(minima=MinimaConfig(checkpoints=tuple(str(Path(f).resolve())
                                                                  for f in args.checkpoints)))
     else:

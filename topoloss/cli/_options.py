@@ -41,8 +41,11 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 
 def parse_pairs(text: str) -> Any:
-    """A strategy name, or ``a-b,a-c`` (or ``a:b``) pairs of minima names."""
-    if "-" not in text and ":" not in text:
+    """A pair strategy (``adaptive``, ``adaptive:budget=2``), or ``a-b,a-c`` (or ``a:b``)
+    pairs of minima names."""
+    from topoloss.engine.planners import PLANNERS
+
+    if text.split(":", 1)[0].strip().lower() in PLANNERS or ("-" not in text and ":" not in text):
         return text
     return [tuple(p.split("-", 1) if "-" in p else p.split(":", 1)) for p in text.split(",")]
 
@@ -233,9 +236,10 @@ def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
 
     if getattr(args, "json", None):
         emit_json("-", barcode_summary(result.barcode))
-    elif not args.quiet:
-        print(result.barcode)
-        print(f"TO-score (bottleneck): {result.to_score:.6g}")
+    else:
+        if not args.quiet:
+            print(result.barcode)
+        print(f"TO-score (bottleneck): {result.to_score:.6g}")  # the result line, also with -q
     say(args, f"paths: {result.computed_paths} computed, {result.reused_paths} reused; results in {run.dir}")
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from topoloss._io import check_file
 from topoloss.cli._options import check_user_code, finish, read_config_file, run_study, say, trust_flag
 
 __all__ = ["register"]
@@ -20,9 +21,8 @@ def _run(args: argparse.Namespace) -> int:
     if isinstance(minima, dict) and isinstance(minima.get("checkpoints"), list):
         base = Path(args.config).resolve().parent
         minima["checkpoints"] = [str((base / str(f)).resolve()) for f in minima["checkpoints"]]
-        missing = [f for f in minima["checkpoints"] if not Path(f).is_file()]
-        if missing:
-            raise FileNotFoundError(f"checkpoint not found: {missing[0]}")
+        for f in minima["checkpoints"]:
+            check_file(f, "checkpoint")
     config = StudyConfig.from_dict(data)
     check_user_code(args, config, f"config file {args.config}")
     run, result = run_study(args, config)

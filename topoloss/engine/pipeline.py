@@ -96,35 +96,11 @@ class Analysis:
 def build_graph(
     minima: Minima, paths: Sequence[PathRecord], *, points: bool | None = None
 ) -> LandscapeGraph:
-    """The landscape graph of minima and paths (SPEC §4).
-
-    Parameters
-    ----------
-    minima : Minima
-        One node per minimum (in their order), weighted by its loss.
-    paths : sequence of PathRecord
-        One edge record per path: ``barrier`` plus ``path`` (the record's
-        :meth:`PathRecord.to_dict` without tensors); the edge keeps the lowest barrier.
-    points : bool, optional
-        Store each minimum's coordinates as node attribute ``point`` (a list);
-        default: when the dimension is at most 64.
-
-    Raises
-    ------
-    ValueError
-        If a path joins a minimum not in ``minima``.
-    """
+    """The landscape graph of minima and paths (SPEC §4): :meth:`LandscapeGraph.from_paths`,
+    with node coordinates stored up to :data:`POINT_ATTR_MAX_DIM` dimensions by default."""
     if points is None:
         points = minima.dim <= POINT_ATTR_MAX_DIM
-    graph = LandscapeGraph()
-    for k, name in enumerate(minima.names):
-        attrs: dict[str, Any] = {}
-        if points:
-            attrs["point"] = minima.points[k].cpu().tolist()
-        graph.add_minimum(name, float(minima.losses[k]), **attrs)
-    for path in paths:
-        graph.add_path(path.u, path.v, path.barrier, path=path.to_dict(tensors=False))
-    return graph
+    return LandscapeGraph.from_paths(minima, paths, points=points)
 
 
 # ---------------------------------------------------------------------- minima
@@ -309,7 +285,12 @@ def _optimize(
             for (i, j), path in zip(todo, executor.run(task, todo, progress=progress, on_path=record)):
                 known[frozenset((i, j))] = path
             computed += len(todo)
-    return [known[frozenset(p)] for p in planner.planned()], computed, reused
+    planned = planner.planned()
+    reasons = getattr(planner, "reasons", None)
+    if store is not None and callable(reasons):
+        why = reasons()
+        store.save_plan([(minima.names[i], minima.names[j], why.get((i, j), "")) for i, j in planned])
+    return [known[frozenset(p)] for p in planned], computed, reused
 
 
 def run_pipeline(

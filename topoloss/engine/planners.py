@@ -68,10 +68,13 @@ class StaticPlanner:
     ----------
     pairs : callable or sequence of pairs
         A strategy ``minima -> pairs`` or explicit pairs of names or indices.
+    name : str, optional
+        The strategy's registered name (for :meth:`reasons`).
     """
 
-    def __init__(self, pairs: PairStrategy | Sequence[tuple[Hashable, Hashable]]) -> None:
+    def __init__(self, pairs: PairStrategy | Sequence[tuple[Hashable, Hashable]], *, name: str | None = None) -> None:
         self._pairs = pairs
+        self._name = name
         self._planned: list[tuple[int, int]] | None = None
 
     def next_pairs(self, minima: Minima, known: Known) -> list[tuple[int, int]]:
@@ -83,6 +86,11 @@ class StaticPlanner:
 
     def planned(self) -> list[tuple[int, int]]:
         return list(self._planned or [])
+
+    def reasons(self) -> dict[tuple[int, int], str]:
+        """Why each pair was planned: the static strategy (or the explicit list) named it."""
+        why = f"strategy {self._name!r}" if self._name else "listed explicitly"
+        return {pair: why for pair in self.planned()}
 
 
 #: Planner factories by name (``() -> Planner``): see :func:`register_planner`.
@@ -107,7 +115,7 @@ def register_pairs(name: str, strategy: PairStrategy, *, replace: bool = False) 
     """
     if not callable(strategy):
         raise InputError(f"pair strategy {name!r} must be callable, got {strategy!r}")
-    register_planner(name, lambda: StaticPlanner(strategy), replace=replace)
+    register_planner(name, lambda: StaticPlanner(strategy, name=name), replace=replace)
 
 
 def _all_pairs(minima: Minima) -> list[tuple[int, int]]:

@@ -464,6 +464,17 @@ class Run:
         p = self.dir / "graph.json"
         return LandscapeGraph.from_json(p) if p.exists() else None
 
+    def save_plan(self, pairs: list[tuple[Hashable, Hashable, str]]) -> None:
+        """Write ``plan.json``: the planned pairs in order, each with why it was planned."""
+        self._write_lock()
+        data = {"pairs": [{"u": u, "v": v, "reason": why} for u, v, why in pairs]}
+        atomic_write_text(self.dir / "plan.json", json.dumps(data, indent=1, default=_jsonable))
+
+    def load_plan(self) -> list[dict[str, Any]] | None:
+        """The stored plan (``[{"u", "v", "reason"}, ...]``), or ``None``."""
+        p = self.dir / "plan.json"
+        return list(json.loads(p.read_text())["pairs"]) if p.exists() else None
+
     def save_barcode(self, barcode: Barcode) -> None:
         """Write ``barcode.json``: bars, saddles, TO-scores."""
         from topoloss.topology.score import barcode_summary
