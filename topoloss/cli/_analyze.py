@@ -10,14 +10,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from topoloss.cli._options import FIRST_KEYS, add_config_flags, config_from_args, say
+from topoloss.cli._options import (
+    FIRST_KEYS,
+    add_config_flags,
+    config_from_args,
+    landscape_flags,
+    landscape_from_args,
+    say,
+)
 from topoloss.errors import InputError
 
 __all__ = ["register"]
 
 def _run(args: argparse.Namespace) -> int:
     from topoloss._validate import finite_or_none
-    from topoloss.analytic import exact_barcode, get_landscape
+    from topoloss.analytic import exact_barcode
     from topoloss.analytic.compare import artifact_length, compare_to_exact, drop_short_bars
     from topoloss.cli import emit_json
     from topoloss.config import StudyConfig
@@ -25,8 +32,11 @@ def _run(args: argparse.Namespace) -> int:
     from topoloss.engine.store import Run
     from topoloss.topology.score import to_score
 
-    config = config_from_args(args, StudyConfig(landscape=args.name))
-    land = get_landscape(args.name)
+    land = landscape_from_args(args)
+    if args.run and (args.coeffs is not None or args.bounds is not None):
+        raise InputError("--run stores registered landscapes only (--coeffs/--bounds are not part of a "
+                         "run's config): register your function with topoloss.analytic.register_landscape")
+    config = config_from_args(args, StudyConfig(landscape=args.name or "polynomial"))
     if args.plot is not None and land.dim != 2:
         raise InputError(f"--plot needs a two-dimensional landscape; {land.name} has dim={land.dim}")
     from topoloss.engine.executors import make_executor
@@ -90,7 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "TO-score beside the exact barcode of the grid ground truth."
         ),
     )
-    p.add_argument("name", metavar="LANDSCAPE", help="landscape spec, e.g. himmelblau or rastrigin:dim=3")
+    landscape_flags(p)
     add_config_flags(p, "", only=("seed",))
     add_config_flags(p, "minima", only=("n_minima",))
     add_config_flags(p, "paths")

@@ -1,4 +1,4 @@
-"""``topoloss exact``: the exact barcode and TO-score of a built-in analytic landscape."""
+"""``topoloss exact``: the exact barcode and TO-score of an analytic landscape (registered or your own)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import math
 import warnings
 
+from topoloss.cli._options import landscape_flags, landscape_from_args
 from topoloss.errors import InputError, TopolossWarning
 from topoloss.topology.score import to_score
 
@@ -18,20 +19,20 @@ def _point(p) -> list[float] | None:
 
 def _run(args: argparse.Namespace) -> int:
     from topoloss._validate import check_number
-    from topoloss.analytic import LANDSCAPES, available_landscapes, exact_minima, get_landscape
+    from topoloss.analytic import LANDSCAPES, available_landscapes, exact_minima
     from topoloss.analytic.compare import artifact_length, drop_short_bars
     from topoloss.cli import emit_json
     from topoloss.topology.score import barcode_summary
 
-    if args.list or args.name is None:
-        if args.name is None and not args.list:
+    if args.list or (args.name is None and args.coeffs is None):
+        if not args.list:
             raise InputError(f"give a landscape NAME; known: {', '.join(available_landscapes())}")
         for name in available_landscapes():
             print(f"{name:20s} {LANDSCAPES.get(name).description}")
         return 0
     if args.min_length is not None:
         check_number(args.min_length, "--min-length", low=0.0)
-    land = get_landscape(args.name)
+    land = landscape_from_args(args)
     gm = exact_minima(land, resolution=args.resolution)
     min_length = artifact_length(gm.barcode) if args.min_length is None else args.min_length
     bc = drop_short_bars(gm.barcode, min_length)
@@ -76,8 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "minima and the TO-score. --list shows the names."
         ),
     )
-    p.add_argument("name", metavar="NAME", nargs="?", help="built-in landscape (see --list)")
-    p.add_argument("--list", action="store_true", help="list the built-in landscapes and exit")
+    landscape_flags(p)
+    p.add_argument("--list", action="store_true", help="list the registered landscapes and exit")
     p.add_argument(
         "--resolution",
         metavar="R",

@@ -258,3 +258,41 @@ def trust_flag(p: argparse.ArgumentParser, source: str) -> None:
     p.add_argument("--trust", action="store_true",
                    help=f"import the model/data code that {source} names (module:attr, file.py:attr) "
                         "without repeating it as --model/--data")
+
+
+def _box(text: str) -> list[tuple[float, float]]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or len(values) % 2:
+        raise argparse.ArgumentTypeError(f"invalid bounds {text!r}: use LOW,HIGH per variable, "
+                                         "e.g. --bounds=-2,2,-3,3") from None
+    return list(zip(values[::2], values[1::2]))
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid coefficients {text!r}: use e.g. 0,0,-1,0,1") from None
+
+
+def landscape_flags(p: argparse.ArgumentParser) -> None:
+    """The positional landscape spec plus ``--bounds`` and ``--coeffs`` (user landscapes)."""
+    p.add_argument("name", metavar="LANDSCAPE", nargs="?",
+                   help="a registered landscape (see `topoloss exact --list`), e.g. himmelblau or "
+                        "rastrigin:dim=3; or your own as module:attr or path/to/file.py:attr (an "
+                        "AnalyticLandscape, a function returning one, or f(points) with --bounds)")
+    p.add_argument("--bounds", metavar="LOW,HIGH,...", type=_box, default=None,
+                   help="the box of your function (or of --coeffs): LOW,HIGH per variable, written "
+                        "with '=' when it starts with a minus, e.g. --bounds=-2,2,-3,3")
+    p.add_argument("--coeffs", metavar="C0,C1,...", type=_numbers, default=None,
+                   help="a polynomial in one variable, C0 + C1 x + C2 x^2 + ... (instead of LANDSCAPE)")
+
+
+def landscape_from_args(args: argparse.Namespace) -> Any:
+    """The analytic landscape that :func:`landscape_flags` describe."""
+    from topoloss.engine.specs import analytic_landscape
+
+    return analytic_landscape(args.name, bounds=args.bounds, coeffs=args.coeffs)

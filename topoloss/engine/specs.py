@@ -25,7 +25,7 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -36,7 +36,8 @@ from topoloss.config import StudyConfig
 from topoloss.errors import InputError
 from topoloss.landscapes.base import Landscape
 
-__all__ = ["import_object", "is_import_spec", "make_landscape", "user_code"]
+__all__ = [
+    "analytic_landscape", "import_object", "is_import_spec", "make_landscape", "user_code"]
 
 Kind = Literal["model", "data"]
 _FORMS = ("name your own code as module:attr (module.py in the working directory, or an importable "
@@ -204,3 +205,79 @@ def make_landscape(config: StudyConfig) -> Landscape:
     train, test = _load_data(config.data)
     factory = _model_factory(config.model, train)
     return ModelLandscape(factory, train, test_data=test, batch_size=config.batch_size, device=config.device)
+
+
+def analytic_landscape(
+    spec: str | None,
+    *,
+    bounds: Sequence[tuple[float, float]] | None = None,
+    coeffs: Sequence[float] | None = None,
+) -> Any:
+    """An analytic landscape from the command line: a registered spec, user code, or a polynomial.
+
+    Parameters
+    ----------
+    spec : str or None
+        A registered landscape (``"himmelblau"``, ``"rastrigin:dim=3"``); or user code,
+        ``module:attr`` / ``path/to/file.py:attr``, naming an
+        :class:`~topoloss.analytic.AnalyticLandscape`, a function returning one, or a
+        function ``f(points (B, d)) -> (B,)`` of torch tensors (then ``bounds`` is
+        required); ``None`` with ``coeffs``.
+    bounds : sequence of (low, high), optional
+        The box of a user function (one pair per variable), or of the polynomial.
+    coeffs : sequence of float, optional
+        A polynomial in one variable, ``sum_k coeffs[k] x**k``.
+
+    Raises
+    ------
+    InputError
+        Naming what is missing or wrong.
+
+    Examples
+    --------
+    >>> analytic_landscape(None, coeffs=[0, 0, -1, 0, 1], bounds=[(-2, 2)]).dim
+    1
+    """
+    from topoloss.analytic import LANDSCAPES, from_function, get_landscape, polynomial
+    from topoloss.analytic.landscape import AnalyticLandscape
+
+    if coeffs is not None:
+        if spec is not None:
+            raise InputError("give a landscape spec or --coeffs, not both")
+        if bounds is not None and len(bounds) != 1:
+            raise InputError(f"a polynomial has one variable: --bounds takes one LOW,HIGH pair, got {len(bounds)}")
+        if bounds:
+            return polynomial(tuple(float(c) for c in coeffs), (float(bounds[0][0]), float(bounds[0][1])))
+        return polynomial(tuple(float(c) for c in coeffs))
+    if spec is None:
+        raise InputError("give a landscape spec (see `topoloss exact --list`) or --coeffs")
+    head = spec.partition(":")[0].strip().lower()
+    if head in LANDSCAPES or head.replace("_", "-") in LANDSCAPES or not is_import_spec(spec):
+        return get_landscape(spec, **({"bounds": [(float(b[0]), float(b[1])) for b in bounds]} if bounds else {}))
+    obj = import_object(spec, "landscape")  # type: ignore[arg-type]
+    if isinstance(obj, AnalyticLandscape):
+        return obj
+    if not callable(obj):
+        raise InputError(f"landscape {spec!r} is neither an AnalyticLandscape nor a function")
+    if bounds is None:
+        import inspect
+
+        try:
+            required = [q for q in inspect.signature(obj).parameters.values()
+                        if q.default is q.empty and q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            required = []
+        if required:
+            raise InputError(f"landscape {spec!r} is a function of points: give its box with --bounds "
+                             "(LOW,HIGH per variable)")
+        made = obj()
+        if not isinstance(made, AnalyticLandscape):
+            raise InputError(f"landscape {spec!r}: a function of points needs --bounds LOW,HIGH (one per variable)")
+        return made
+    try:
+        return from_function(obj, [(float(b[0]), float(b[1])) for b in bounds], name=spec)
+    except InputError:
+        raise
+    except Exception as exc:  # the user's function failed on a point of its box: say so in one line
+        raise InputError(f"landscape {spec!r} on --bounds with {len(bounds)} variable(s): evaluating it at "
+                         f"the centre of the box failed ({type(exc).__name__}: {exc})") from None
