@@ -177,6 +177,7 @@ for wave in range(0, len(runs), 4):  # 4 races (8 writers) at a time
             if pid == 0:  # a writer: its own process, its own file descriptors
                 err = os.open(f"{run}.{steps}.err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
                 os.dup2(err, 2)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stdout is the parent's report channel
                 code = main(["connect", *ckpts, "--model", "fcn:depth=1,width=8", "--data", "digits",
                              "--run", run, "--steps", steps, "--n-eval", "5", "--refine", "0",
                              "--no-linear", "-q"])
