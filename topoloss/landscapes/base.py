@@ -9,7 +9,7 @@ shape ``(B, P)``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
@@ -101,6 +101,19 @@ class Landscape(ABC):
     def point_metrics(self, point: torch.Tensor) -> dict[str, float]:
         """Extra measurements of one point (e.g. ``test_accuracy``); none by default."""
         return {}
+
+    def objective_grouped(self, points: torch.Tensor, batches: Sequence[Any]) -> torch.Tensor:
+        """:meth:`objective` for a group of pairs at once: ``(G, T, P)`` points, one batch per
+        pair (from each pair's own :meth:`batches` stream), ``-> (G, T)``.
+
+        The default makes one :meth:`objective` call when every batch is ``None`` (a
+        full-batch landscape: all points in one call) and one call per pair otherwise;
+        :class:`~topoloss.ModelLandscape` vectorizes the pairs with ``torch.func.vmap``.
+        """
+        g, t, p = points.shape
+        if all(batch is None for batch in batches):
+            return self.objective(points.reshape(g * t, p), None).reshape(g, t)
+        return torch.stack([self.objective(points[k], batches[k]) for k in range(g)])
 
     def loss_and_grad(self, points: torch.Tensor, batch: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`objective` and its gradient with respect to the points."""

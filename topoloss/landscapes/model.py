@@ -487,6 +487,27 @@ class ModelLandscape(Landscape):
         values = [self.loss_fn(self._forward(self.params(theta), x), y) for theta in rows]
         return values[0].reshape(1) if len(values) == 1 else torch.stack(values)
 
+    def objective_grouped(self, points: Tensor, batches: Sequence[Any]) -> Tensor:
+        """Mini-batch losses of a group of pairs, ``(G, T, P)`` points and one ``(x, y)``
+        batch per pair, ``-> (G, T)``: one vectorized forward and backward
+        (``torch.func.vmap`` over :meth:`params` and ``functional_call``) instead of a loop.
+
+        Models with buffers (BatchNorm updates its running statistics in train mode) and
+        groups of one take the loop of :meth:`Landscape.objective_grouped`.
+        """
+        g = points.shape[0]
+        if g == 1 or self._buffers or any(batch is None for batch in batches):
+            return super().objective_grouped(points, batches)
+        xs = torch.stack([batch[0] for batch in batches]).to(self.device, non_blocking=True)
+        ys = torch.stack([batch[1] for batch in batches]).to(self.device, non_blocking=True)
+        self._set_mode(True)
+
+        def one(theta: Tensor, x: Tensor, y: Tensor) -> Tensor:
+            return self.loss_fn(self._forward(self.params(theta), x), y)
+
+        per_point = torch.func.vmap(one, in_dims=(0, None, None))
+        return torch.func.vmap(per_point, in_dims=(0, 0, 0))(points, xs, ys)
+
     def batches(self, *, generator: torch.Generator | None = None) -> Iterator[tuple[Tensor, Tensor]]:
         """Endless shuffled ``(x, y)`` mini-batches of ``batch_size`` on ``device``.
 

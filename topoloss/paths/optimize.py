@@ -205,7 +205,8 @@ def _train_sampled(
     if curve.n_bends == 0:  # the straight segment itself: nothing to optimize
         bar.update(opts.steps)
         return [(a.new_zeros(0, a.shape[1]), np.empty(0)) for _ in jobs]
-    batches = landscape.batches(generator=torch.Generator().manual_seed(jobs[0].seed))
+    # every pair its own mini-batch stream: a pair's path does not depend on its group
+    streams = [landscape.batches(generator=torch.Generator().manual_seed(job.seed)) for job in jobs]
     n_jobs, t_batch = len(jobs), opts.t_batch
     clamp = landscape.clamp if landscape.box is not None else None
     bends = _initial(curve, jobs, a, b, opts.jitter)
@@ -222,15 +223,15 @@ def _train_sampled(
     history: list[torch.Tensor] = []
     checked = 0
     for step in range(opts.steps):
-        batch = next(batches)
+        batches = [next(stream) for stream in streams]
         opt.zero_grad(set_to_none=True)
         with torch.enable_grad():
-            points = curve.at(a, b, bends, t_all[step]).reshape(n_jobs * t_batch, -1)
-            values = landscape.objective(points, batch).reshape(n_jobs, t_batch)
+            points = curve.at(a, b, bends, t_all[step]).reshape(n_jobs, t_batch, -1)
+            values = landscape.objective_grouped(points, batches)
             per_job = values.mean(dim=1)
             total = per_job.sum()
             if opts.weight_decay:
-                sq = points.pow(2).sum(dim=1).reshape(n_jobs, t_batch).mean(dim=1)
+                sq = points.pow(2).sum(dim=2).mean(dim=1)
                 total = total + opts.weight_decay * sq.sum()
             total.backward()
         summary = per_job.detach()
