@@ -72,7 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "exact",
         help="exact barcode and TO-score of a built-in analytic landscape",
         description=(
-            "Sample an analytic landscape (registered, your own function with --bounds, or a polynomial by --coeffs) on a grid over its box and print its "
+            "Sample an analytic landscape (registered, your own function with --bounds, or a "
+            "polynomial by --coeffs) on a grid over its box and print its "
             "exact loss barcode (0-dimensional lower-star persistence by GUDHI), the grid "
             "minima and the TO-score. --list shows the names."
         ),
