@@ -24,7 +24,7 @@ from functools import partial
 import numpy as np
 
 from topoloss import LandscapeGraph, loss_barcode
-from topoloss.topology.barcode import _persistence_generators
+from topoloss.topology.persistence import _persistence_generators
 
 
 def union_find_deaths(losses: np.ndarray, pairs: np.ndarray, weights: np.ndarray) -> np.ndarray:

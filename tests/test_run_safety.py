@@ -247,7 +247,7 @@ def evil_run(tmp_path) -> Path:
                     [False] * 3)
     run.save_minima(minima)
     from topoloss.engine.pipeline import build_graph
-    from topoloss.topology.barcode import loss_barcode
+    from topoloss.topology.persistence import loss_barcode
 
     graph = build_graph(minima, [])
     run.save_graph(graph)

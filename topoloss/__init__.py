@@ -13,8 +13,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from topoloss.topology.barcode import Bar, Barcode, loss_barcode
+from topoloss.topology.barcode import Bar, Barcode
 from topoloss.topology.graph import LandscapeGraph
+from topoloss.topology.persistence import loss_barcode
 from topoloss.topology.score import ideal_diagram, to_score
 
 __version__ = "0.1.0"

@@ -7,8 +7,8 @@ import warnings
 
 from topoloss.cli import emit_json
 from topoloss.errors import TopolossWarning
-from topoloss.topology.barcode import loss_barcode
 from topoloss.topology.graph import LandscapeGraph
+from topoloss.topology.persistence import loss_barcode
 from topoloss.topology.score import barcode_summary, to_score
 
 __all__ = ["register"]

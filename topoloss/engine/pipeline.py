@@ -33,8 +33,9 @@ from topoloss.errors import CorruptResult
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima, as_minima, find_minima
 from topoloss.paths.record import PathRecord
-from topoloss.topology.barcode import Barcode, loss_barcode
+from topoloss.topology.barcode import Barcode
 from topoloss.topology.graph import LandscapeGraph
+from topoloss.topology.persistence import loss_barcode
 from topoloss.topology.score import to_score
 
 __all__ = ["Analysis", "analyze", "build_graph", "check_pairs", "connect", "prepare_minima", "run_pipeline",

@@ -3,8 +3,9 @@
 This layer needs numpy, networkx and GUDHI only; it never imports torch.
 """
 
-from topoloss.topology.barcode import Bar, Barcode, loss_barcode
+from topoloss.topology.barcode import Bar, Barcode
 from topoloss.topology.graph import LandscapeGraph
+from topoloss.topology.persistence import loss_barcode
 from topoloss.topology.score import (
     barcode_summary,
     ideal_diagram,

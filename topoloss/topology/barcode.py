@@ -22,13 +22,11 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-import gudhi
 import numpy as np
 
 from topoloss.errors import InputError
-from topoloss.topology.graph import LandscapeGraph
 
-__all__ = ["Bar", "Barcode", "Essential", "essential_policy", "loss_barcode"]
+__all__ = ["Bar", "Barcode", "Essential", "essential_policy"]
 
 #: The policy for essential (infinite) bars in conversions: keep ``inf``, drop the rows,
 #: cap at the largest finite death (``"max"``) or cap at a given value.
@@ -236,6 +234,7 @@ class Barcode:
 
         Examples
         --------
+        >>> from topoloss import LandscapeGraph, loss_barcode
         >>> bc = loss_barcode(LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]]))
         >>> bc.to_diagram().tolist(), bc.to_diagram("drop").tolist()
         ([[0.0, inf], [1.0, 3.0]], [[1.0, 3.0]])
@@ -305,6 +304,7 @@ class Barcode:
 
         Examples
         --------
+        >>> from topoloss import LandscapeGraph, loss_barcode
         >>> bc = loss_barcode(LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]]))
         >>> print(bc.to_csv().strip())
         minimum,birth,death,length,essential,saddle_u,saddle_v,merges_into
@@ -384,142 +384,3 @@ class Barcode:
             into = "" if bar.merges_into is None else f" -> {bar.merges_into!r}"
             lines.append(f"  {bar.name!r}: [{bar.birth:.6g}, {bar.death:.6g}]{saddle}{into}")
         return "\n".join(lines)
-
-
-class _UnionFind:
-    """Components whose root is the elder minimum (lowest rank)."""
-
-    def __init__(self, rank: np.ndarray) -> None:
-        self.parent = list(range(len(rank)))
-        self.rank = rank
-
-    def find(self, i: int) -> int:
-        parent = self.parent
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        while parent[i] != root:
-            parent[i], i = root, parent[i]
-        return root
-
-    def union(self, i: int, j: int) -> None:
-        ri, rj = self.find(i), self.find(j)
-        if ri != rj:
-            if self.rank[rj] < self.rank[ri]:
-                ri, rj = rj, ri
-            self.parent[rj] = ri
-
-
-def _persistence_generators(
-    losses: np.ndarray, pairs: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """GUDHI's 0-dim persistence generators of the graph's sublevel filtration.
-
-    GUDHI's own order among simplices of equal filtration value is not the documented
-    tie rule, so the filtration handed to GUDHI is the *rank* of each simplex in the
-    total order (value, dimension, index): vertices by ``(loss, insertion index)``, a
-    vertex before an edge of equal value. Real values are mapped back by the caller.
-
-    Returns ``(regular, essential)``: an ``(k, 3)`` array of (dying vertex, edge u,
-    edge v) and an array of essential (never dying) vertices.
-    """
-    n, m = losses.shape[0], weights.shape[0]
-    values = np.concatenate([losses, weights])
-    dims = np.concatenate([np.zeros(n, dtype=np.int8), np.ones(m, dtype=np.int8)])
-    index = np.concatenate([np.arange(n), np.arange(m)])
-    rank = np.empty(n + m)
-    rank[np.lexsort((index, dims, values))] = np.arange(n + m, dtype=float)
-    st = gudhi.SimplexTree()
-    # One by one: GUDHI 3.13's insert_batch ignores the filtration of 0-simplices.
-    for i in range(n):
-        st.insert([i], rank[i])
-    if m:
-        st.insert_batch(pairs.T.astype(np.int32), rank[n:])
-    st.set_dimension(1)  # so H0 is computed even when there is no edge
-    st.compute_persistence(min_persistence=-1)
-    regular, _, essential, _ = st.flag_persistence_generators()
-    regular = np.asarray(regular, dtype=np.int64).reshape(-1, 3)
-    return regular, np.asarray(essential, dtype=np.int64).reshape(-1)
-
-
-def loss_barcode(graph: LandscapeGraph) -> Barcode:
-    """The loss barcode of a landscape graph (SPEC §4), computed with GUDHI.
-
-    Parameters
-    ----------
-    graph : LandscapeGraph
-        Minima (nodes with ``loss``) and paths (edges with ``barrier``).
-
-    Returns
-    -------
-    Barcode
-        One bar per minimum in node order, zero-length bars included; one infinite bar
-        per connected component. Ties between equal losses: the minimum added first is
-        the elder (see the module docstring).
-
-    Raises
-    ------
-    ValueError
-        If the graph has no minima.
-
-    Examples
-    --------
-    >>> g = LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]])
-    >>> loss_barcode(g).intervals.tolist()
-    [[0.0, inf], [1.0, 3.0]]
-    """
-    if not isinstance(graph, LandscapeGraph):
-        raise TypeError(f"expected a LandscapeGraph, got {type(graph).__name__}")
-    names = graph.nodes
-    n = len(names)
-    if n == 0:
-        raise ValueError("the landscape graph has no minima")
-    losses = graph.losses()
-    pairs, weights = graph.edge_arrays()
-    regular, essential = _persistence_generators(losses, pairs, weights)
-    if regular.shape[0] + essential.shape[0] != n:
-        raise RuntimeError(  # pragma: no cover - a GUDHI contract violation
-            f"GUDHI returned {regular.shape[0] + essential.shape[0]} bars for {n} minima"
-        )
-
-    intervals = np.empty((n, 2))
-    intervals[:, 0] = losses
-    intervals[:, 1] = np.inf
-    saddles: list[tuple[Hashable, Hashable] | None] = [None] * n
-    merges: list[Hashable | None] = [None] * n
-    if regular.shape[0]:
-        death = np.maximum(
-            weights[_edge_lookup(pairs, regular[:, 1:])], losses[regular[:, 0]]
-        )
-        intervals[regular[:, 0], 1] = death
-        # Replay the merges level by level to name the minimum each bar merges into:
-        # the elder of the whole component formed at that level.
-        rank = np.empty(n, dtype=np.int64)
-        rank[np.lexsort((np.arange(n), losses))] = np.arange(n)
-        uf = _UnionFind(rank)
-        order = np.argsort(death, kind="stable")
-        start = 0
-        while start < len(order):
-            stop = start
-            level = death[order[start]]
-            while stop < len(order) and death[order[stop]] == level:
-                _, a, b = regular[order[stop]]
-                uf.union(int(a), int(b))
-                stop += 1
-            for k in order[start:stop]:
-                v, a, b = (int(x) for x in regular[k])
-                saddles[v] = (names[a], names[b])
-                merges[v] = names[uf.find(v)]
-            start = stop
-    return Barcode(tuple(names), intervals, tuple(saddles), tuple(merges))
-
-
-def _edge_lookup(pairs: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Row index in ``pairs`` of each (unordered) edge in ``query``."""
-    n = int(max(pairs.max(), query.max())) + 1
-    key = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1])
-    qkey = np.minimum(query[:, 0], query[:, 1]) * n + np.maximum(query[:, 0], query[:, 1])
-    order = np.argsort(key)
-    pos = np.searchsorted(key[order], qkey)
-    return order[pos]
-
