@@ -96,6 +96,12 @@ def _import_file(file: str, spec: str, what: str) -> ModuleType:
     found = importlib.util.spec_from_file_location(name, path)
     if found is None or found.loader is None:
         raise InputError(f"{what} {spec!r}: cannot import {file}")
+    return _execute(name, found)
+
+
+def _execute(name: str, found: importlib.machinery.ModuleSpec) -> ModuleType:
+    """Import the module ``found`` describes under ``name`` (removed again if it fails)."""
+    assert found.loader is not None
     module = importlib.util.module_from_spec(found)
     sys.modules[name] = module
     try:
@@ -111,13 +117,7 @@ def _import_module(name: str, spec: str, what: Kind) -> ModuleType:
     if top not in sys.modules:
         local = importlib.machinery.PathFinder.find_spec(top, [os.getcwd()])
         if local is not None and local.loader is not None:
-            module = importlib.util.module_from_spec(local)
-            sys.modules[top] = module
-            try:
-                local.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[top]
-                raise
+            _execute(top, local)
     try:
         return importlib.import_module(name)
     except ImportError as exc:
