@@ -5,21 +5,27 @@ small network on digits, runs both planners on the *same* minima and reports the
 run, the seconds, the bottleneck distance between the two barcodes as a fraction of the
 all-pairs barcode's span, and the TO-score ratio.
 
-    PYTHONPATH=. python benchmarks/bench_planner.py --sizes 8 16 32 [--digits-epochs 2]
+    PYTHONPATH=. python benchmarks/bench_planner.py --sizes 8 16 32 [--skip-digits]
+        [--json rows.json] [--plot docs/figures/planner_scaling.png]
 
-Small settings (few path steps) so that each run takes minutes on a loaded 2-core machine.
+The network is the issue's: digits ``fcn`` (depth 2, width 32), minima of
+``--train-epochs`` 20 epochs, Bézier(1) paths of ``--path-epochs`` 40 epochs. ``--plot``
+draws paths run and seconds against N for both planners.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+import warnings
 
 import gudhi
 import numpy as np
 
 import topoloss as tl
 from topoloss.analytic.functions import rastrigin
+from topoloss.errors import TopolossWarning
 from topoloss.minima.find import find_minima
 
 
@@ -45,9 +51,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32])
     ap.add_argument("--steps", type=int, default=100, help="path steps on the analytic landscape")
-    ap.add_argument("--digits-epochs", type=int, default=2, help="training and path epochs on digits")
+    ap.add_argument("--train-epochs", type=int, default=20, help="training epochs of the digits minima")
+    ap.add_argument("--path-epochs", type=int, default=40, help="path epochs on digits")
     ap.add_argument("--skip-digits", action="store_true")
+    ap.add_argument("--json", help="write the rows to this JSON file")
+    ap.add_argument("--plot", help="draw paths and seconds against N to this PNG")
     args = ap.parse_args()
+    warnings.simplefilter("ignore", TopolossWarning)  # straight-segment fallbacks of short runs
+    rows: list[dict] = []
     print("| landscape | N | all: paths | all: s | adaptive: paths | adaptive: s | bottleneck / span | TO ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     land = rastrigin(bounds=(-3.5, 3.5))  # 49 minima
@@ -55,21 +66,55 @@ def main() -> None:
     for n in args.sizes:
         minima = found.subset(range(min(n, len(found))))
         row = compare(land, minima, steps=args.steps, seed=0)
+        rows.append({"landscape": "rastrigin 7×7", "n": len(minima), "row": row})
         print(f"| rastrigin 7×7 | {len(minima)} | {row[0]} | {row[1]:.1f} | {row[2]} | {row[3]:.1f} | "
               f"{row[4]:.2%} | {row[5]:.3f} |", flush=True)
-    if args.skip_digits:
-        return
-    from topoloss.data import digits
-    from topoloss.models import fcn
+    if not args.skip_digits:
+        from topoloss.data import digits
+        from topoloss.models import fcn
 
-    train, test = digits()
-    net = tl.ModelLandscape(lambda: fcn(64, 10, depth=1, width=8), train, test_data=test)
-    trained = tl.train_minima(net, seeds=range(max(args.sizes)), epochs=args.digits_epochs, progress=False)
-    for n in args.sizes:
-        minima = trained.subset(range(n))
-        row = compare(net, minima, curve=tl.Bezier(bends=1), epochs=args.digits_epochs, seed=0)
-        print(f"| digits fcn:depth=1,width=8 | {n} | {row[0]} | {row[1]:.1f} | {row[2]} | {row[3]:.1f} | "
-              f"{row[4]:.2%} | {row[5]:.3f} |", flush=True)
+        train, test = digits()
+        net = tl.ModelLandscape(lambda: fcn(64, 10, depth=2, width=32), train, test_data=test)
+        trained = tl.train_minima(net, seeds=range(max(args.sizes)), epochs=args.train_epochs, progress=False)
+        for n in args.sizes:
+            minima = trained.subset(range(n))
+            row = compare(net, minima, curve=tl.Bezier(bends=1), epochs=args.path_epochs, seed=0)
+            rows.append({"landscape": "digits fcn 2×32", "n": n, "row": row})
+            print(f"| digits fcn:depth=2,width=32 | {n} | {row[0]} | {row[1]:.1f} | {row[2]} | {row[3]:.1f} | "
+                  f"{row[4]:.2%} | {row[5]:.3f} |", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    if args.plot:
+        plot(rows, args.plot)
+
+
+def plot(rows: list[dict], path: str) -> None:
+    """Paths run (left) and seconds (right) against N, all pairs against adaptive."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for name, marker in zip(sorted({r["landscape"] for r in rows}), "os^"):
+        mine = [r for r in rows if r["landscape"] == name]
+        n = [r["n"] for r in mine]
+        for col, (ax, ylabel) in enumerate(zip(axes, ("optimized paths", "seconds to a barcode"))):
+            ax.plot(n, [r["row"][col] for r in mine], marker=marker, color="C0", label=f"all pairs, {name}")
+            ax.plot(n, [r["row"][col + 2] for r in mine], marker=marker,
+                    color="C1", label=f"adaptive, {name}")
+            ax.set_xlabel("minima N")
+            ax.set_ylabel(ylabel)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+    nn = np.array(sorted({r["n"] for r in rows}), dtype=float)
+    axes[0].plot(nn, 3 * nn, "k:", label="3N (the goal's cap)")
+    axes[0].plot(nn, nn * (nn - 1) / 2, "k--", lw=0.8, label="N(N-1)/2")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("pairs='all' against pairs='adaptive'")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":
