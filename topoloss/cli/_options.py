@@ -232,6 +232,7 @@ def run_study(args: argparse.Namespace, config: StudyConfig) -> tuple[Any, Any]:
 def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
     """Print the barcode and TO-score (or the JSON summary) and where the results are."""
     from topoloss.cli import emit_json
+    from topoloss.engine.bar_checks import summarize_checks
     from topoloss.topology.score import barcode_summary
 
     if getattr(args, "json", None):
@@ -240,6 +241,9 @@ def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
         if not args.quiet:
             print(result.barcode)
         print(f"TO-score (bottleneck): {result.to_score:.6g}")  # the result line, also with -q
+    checks = result.bar_checks()
+    if any(not c.certified or c.fallback for c in checks):
+        say(args, summarize_checks(checks))
     say(args, f"paths: {result.computed_paths} computed, {result.reused_paths} reused; results in {run.dir}")
     return 0
 

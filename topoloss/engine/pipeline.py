@@ -25,6 +25,7 @@ import torch
 
 from topoloss._validate import finite_or_none
 from topoloss.config import StudyConfig
+from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.engine.executors import PairTask, make_executor
 from topoloss.engine.planners import make_planner, select_pairs
 from topoloss.engine.provenance import minima_fingerprint, minimum_fingerprint, path_fingerprint
@@ -86,6 +87,11 @@ class Analysis:
             "to_score": finite_or_none(self.to_score),
             "connected": self.barcode.n_components == 1,
         }
+
+    def bar_checks(self) -> tuple[BarCheck, ...]:
+        """Per bar: certified or not, and its killing path's fallback (:mod:`~topoloss.engine.bar_checks`)."""
+        fallbacks = [p.pair for p in self.paths if p.fallback is not None]
+        return check_bars(self.graph, self.barcode, fallbacks)
 
     def __str__(self) -> str:
         return (
