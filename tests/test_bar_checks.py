@@ -64,8 +64,8 @@ def test_hand_example_and_fallback():
     assert by[1].death == 0.7 and by[1].certified and not by[1].fallback
     # bar of 2 dies at 1.0 through (0, 1), a fallback; (0, 2) could still lower it
     assert by[2].death == 1.0 and by[2].open_pairs == 1 and by[2].fallback
-    assert summarize_checks(checks) == ("bars certified: 2 of 3; 1 could still be lowered by unconnected "
-                                        "pairs (up to 1 for one bar); 1 killed by a straight-segment fallback")
+    assert summarize_checks(checks) == ("bars certified: 2 of 3; the other 1 could in principle be lowered by "
+                                        "pairs left out (up to 1 for one bar); 1 killed by a straight-segment fallback")
 
 
 def test_disconnected_components_count_the_pairs_between_them():

@@ -137,3 +137,13 @@ def test_tda_pipeline() -> None:
     table = number_after("feature table + SVM: accuracy", out)
     assert 0.6 <= image <= 1.0 and 0.6 <= table <= 1.0  # two families: well above chance (0.5)
     assert "to_score" in out and "40 barcodes (20 rugged, 20 smooth)" in out
+
+
+def test_many_minima(tmp_path: Path) -> None:
+    out = run_example("many_minima.py", "--quick", "--out", str(tmp_path))
+    assert_pngs(tmp_path, "many_minima.png")
+    assert "10 minima, 45 pairs" in out
+    adaptive = re.search(r"adaptive:\s+(\d+) paths", out)
+    assert adaptive and int(adaptive.group(1)) <= 30  # at most 3N paths
+    sane_score(number_after("TO-score ratio (adaptive / all):", out))
+    assert number_after("bottleneck distance / span:", out) >= 0

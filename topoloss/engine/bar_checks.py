@@ -123,6 +123,6 @@ def summarize_checks(checks: Iterable[BarCheck]) -> str:
     open_bars = [c for c in checks if not c.certified]
     fallback = sum(c.fallback for c in checks)
     text = (f"bars certified: {len(checks) - len(open_bars)} of {len(checks)}"
-            + (f"; {len(open_bars)} could still be lowered by unconnected pairs "
+            + (f"; the other {len(open_bars)} could in principle be lowered by pairs left out "
                f"(up to {max(c.open_pairs for c in open_bars)} for one bar)" if open_bars else ""))
     return text + (f"; {fallback} killed by a straight-segment fallback" if fallback else "")
