@@ -22,8 +22,11 @@ import warnings
 
 import gudhi
 import numpy as np
+import torch
 
 import topoloss as tl
+from topoloss.analytic.compare import value_range
+from topoloss.analytic.exact import exact_barriers
 from topoloss.analytic.functions import rastrigin
 from topoloss.errors import TopolossWarning
 from topoloss.minima.find import find_minima
@@ -34,7 +37,7 @@ def _span(barcode: tl.Barcode) -> float:
     return float(v.max() - v.min()) if v.size else 0.0
 
 
-def compare(land, minima, **kw):
+def compare(land, minima, results=False, **kw):
     out = {}
     for pairs in ("all", "adaptive"):
         t0 = time.perf_counter()
@@ -44,7 +47,27 @@ def compare(land, minima, **kw):
     d = gudhi.bottleneck_distance(a.barcode.intervals, b.barcode.intervals)
     span = _span(a.barcode)
     ratio = b.to_score / a.to_score if a.to_score else float("nan")
-    return len(a.paths), ta, len(b.paths), tb, d / span if span else 0.0, ratio
+    row = len(a.paths), ta, len(b.paths), tb, d / span if span else 0.0, ratio
+    return (row, (a, b)) if results else row
+
+
+def analytic(sizes: list[int], steps: int, rows: list[dict]) -> None:
+    """Rastrigin rows, with both barcodes against the exact one of the same minima."""
+    print("| landscape | N | all: paths | all: s | adaptive: paths | adaptive: s | bottleneck / span | TO ratio "
+          "| all vs exact / value range | adaptive vs exact / value range |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    land = rastrigin(bounds=(-3.5, 3.5))  # 49 minima
+    found = find_minima(land, 160, seed=0)
+    for n in sizes:
+        minima = found.subset(range(min(n, len(found))))
+        row, (full, adaptive) = compare(land, minima, results=True, steps=steps, seed=0)
+        exact = tl.LandscapeGraph.from_barriers(minima.losses, exact_barriers(land, minima.points.numpy()))
+        truth = tl.loss_barcode(exact)
+        scale = value_range(truth)
+        off = [gudhi.bottleneck_distance(r.barcode.intervals, truth.intervals) / scale for r in (full, adaptive)]
+        rows.append({"landscape": "rastrigin 7×7", "n": len(minima), "row": row, "exact": off})
+        print(f"| rastrigin 7×7 | {len(minima)} | {row[0]} | {row[1]:.1f} | {row[2]} | {row[3]:.1f} | "
+              f"{row[4]:.2%} | {row[5]:.3f} | {off[0]:.2%} | {off[1]:.2%} |", flush=True)
 
 
 def main() -> None:
@@ -54,21 +77,19 @@ def main() -> None:
     ap.add_argument("--train-epochs", type=int, default=20, help="training epochs of the digits minima")
     ap.add_argument("--path-epochs", type=int, default=40, help="path epochs on digits")
     ap.add_argument("--skip-digits", action="store_true")
+    ap.add_argument("--skip-analytic", action="store_true")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (more threads on a shared "
+                    "machine spin and crawl)")
     ap.add_argument("--json", help="write the rows to this JSON file")
     ap.add_argument("--plot", help="draw paths and seconds against N to this PNG")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore", TopolossWarning)  # straight-segment fallbacks of short runs
     rows: list[dict] = []
+    if not args.skip_analytic:
+        analytic(args.sizes, args.steps, rows)
     print("| landscape | N | all: paths | all: s | adaptive: paths | adaptive: s | bottleneck / span | TO ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    land = rastrigin(bounds=(-3.5, 3.5))  # 49 minima
-    found = find_minima(land, 160, seed=0)
-    for n in args.sizes:
-        minima = found.subset(range(min(n, len(found))))
-        row = compare(land, minima, steps=args.steps, seed=0)
-        rows.append({"landscape": "rastrigin 7×7", "n": len(minima), "row": row})
-        print(f"| rastrigin 7×7 | {len(minima)} | {row[0]} | {row[1]:.1f} | {row[2]} | {row[3]:.1f} | "
-              f"{row[4]:.2%} | {row[5]:.3f} |", flush=True)
     if not args.skip_digits:
         from topoloss.data import digits
         from topoloss.models import fcn
