@@ -78,8 +78,8 @@ def test_disconnected_components_count_the_pairs_between_them():
 
 
 def test_analysis_bar_checks_all_pairs_and_adaptive():
-    land = tl.analytic.get_landscape("gaussian-wells")
-    full = tl.analyze(land, steps=40, n_minima=6, progress=False)
+    land = tl.analytic.get_landscape("rastrigin")  # 9 minima
+    full = tl.analyze(land, steps=40, n_minima=9, progress=False)
     assert all(c.certified for c in full.bar_checks())
     adaptive = tl.analyze(land, minima=full.minima, pairs="adaptive:budget=1", steps=40, progress=False)
     checks = adaptive.bar_checks()

@@ -10,14 +10,22 @@ evaluated path is an upper bound of its pair's ``B*`` (the straight segment too)
    optimized barrier where the pair has a path, else the straight bound) and asks for
    the tree's edges that are not optimized yet; repeats until the tree is made only of
    optimized edges;
-3. **verification rounds**: predicts each remaining pair's optimized barrier from its
+3. **verification rounds**: spends the rest of the budget on the pairs most likely to
+   change the tree. It predicts each remaining pair's optimized barrier from its
    straight bound, ``lo + r (U - lo)`` with ``lo = max(L(a), L(b))`` and ``r`` the
    smallest ratio ``(B̂ - lo) / (U - lo)`` seen on optimized pairs, and asks for the
    pairs whose prediction falls furthest below the current graph minimax ``M̂(a, b)``
-   (a pair with ``lo >= M̂(a, b)`` provably cannot change the barcode and is never
-   asked for); after each round the tree rounds resume if the tree changed;
+   (or least above it); a pair with ``lo >= M̂(a, b)`` provably cannot change the
+   barcode and is never asked for. After each round the tree rounds resume if the tree
+   changed;
 
-until no candidate is left or ``budget × N`` paths are planned. Every planned pair goes
+until no candidate is left or ``budget × N`` paths are planned.
+
+The budget is spent even when every prediction lies above ``M̂``: on networks the
+straight segment predicts an optimized barrier poorly (barriers of 0.6-1.2 against
+about 0.06 optimized on digits), and stopping there left 8 digits minima 14 % of the
+span away from the all-pairs barcode with 11 paths, where spending the budget (24
+paths) gave it exactly (``benchmarks/bench_planner.py``, docs/performance.md). Every planned pair goes
 through the executor like any other (stored, resumable, seeded per pair); a resumed run
 makes the same decisions, because the planner only looks at paths it planned itself.
 :meth:`AdaptivePlanner.reasons` says why each pair was planned.
@@ -239,7 +247,7 @@ class AdaptivePlanner:
         candidates = []
         for i, j in zip(*np.triu_indices(n, k=1)):
             e = (int(i), int(j))
-            if e in planned or lo[e] >= m_hat[e] or predicted[e] >= m_hat[e]:
+            if e in planned or lo[e] >= m_hat[e]:
                 continue
             candidates.append((-(m_hat[e] - predicted[e]), e))
         if not candidates:
@@ -249,7 +257,7 @@ class AdaptivePlanner:
         new = [e for _, e in sorted(candidates)[:size]]
         for e in new:
             self._reasons[e] = (f"verification round {self._verify_round} (predicted {predicted[e]:.6g} "
-                                f"< minimax {m_hat[e]:.6g}, ratio {r:.3g})")
+                                f"{'<' if predicted[e] < m_hat[e] else '>='} minimax {m_hat[e]:.6g}, ratio {r:.3g})")
         return new
 
     def __repr__(self) -> str:
