@@ -51,7 +51,7 @@ def _setup(name: str) -> tuple[AnalyticLandscape, Minima, np.ndarray, float, flo
 @pytest.mark.parametrize("name", LANDSCAPES_2D)
 def test_barriers_are_above_and_close_to_the_exact_ones(name, curve):
     land, minima, exact, span, jump = _setup(name)
-    paths = connect(land, minima, curve=curve, seed=0, progress=False)
+    paths = connect(land, minima, pairs="all", curve=curve, seed=0, progress=False)
     assert len(paths) == len(minima) * (len(minima) - 1) // 2
     excess = []
     for p in paths:

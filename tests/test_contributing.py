@@ -188,7 +188,7 @@ def test_executor_recipe(registered, monkeypatch):
     land = tl.analytic.builtin("himmelblau")
     mine = tl.analyze(land, executor="one-by-one", steps=20, n_minima=8, progress=False)
     serial = tl.analyze(land, steps=20, n_minima=8, progress=False)
-    assert calls == [len(mine.paths)] and len(mine.paths) == len(serial.paths) > 0
+    assert sum(calls) == len(mine.paths) == len(serial.paths) > 0  # one call per planner round
     np.testing.assert_allclose([p.barrier for p in mine.paths], [p.barrier for p in serial.paths],
                                rtol=1e-6, atol=1e-9)
 

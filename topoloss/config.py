@@ -188,7 +188,8 @@ class PathConfig(_Section):
     curve: Curve = _opt(Bezier(bends=3), "curve family and its options, e.g. bezier, bezier:bends=1, "
                         "polychain:bends=2, chain:points=7",
                         registry=_registered("topoloss.paths.curves", "CURVES"))
-    pairs: Any = _opt("all", "which pairs to connect: a pair strategy or pairs of minima like a-b,a-c",
+    pairs: Any = _opt("adaptive", "which pairs to connect: a pair strategy (adaptive: O(N) paths, SPEC §11) "
+                      "or pairs of minima like a-b,a-c",
                       registry=_registered("topoloss.engine.planners", "PLANNERS"))
     epochs: int | None = _opt(None, "passes over the training data per path (exclusive with steps)")
     steps: int | None = _opt(None, "optimizer steps per path (default 400 when epochs is not given)")

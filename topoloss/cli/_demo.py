@@ -17,7 +17,7 @@ def demo_config():  # -> StudyConfig
     from topoloss.config import PathConfig, StudyConfig
     from topoloss.paths.curves import Bezier
 
-    return StudyConfig(paths=PathConfig(curve=Bezier(bends=1), epochs=40))
+    return StudyConfig(paths=PathConfig(curve=Bezier(bends=1), epochs=40, pairs="all"))
 
 
 def _demo(args: argparse.Namespace) -> int:
