@@ -81,3 +81,26 @@ def test_report_of_a_run_is_self_contained(tmp_path):
     assert len(np.unique((img[::4, ::4] * 255).astype(int).reshape(-1, 3), axis=0)) > 200
     blue = (np.abs(img - np.array([0.12, 0.47, 0.71])) < 0.05).all(axis=2)
     assert blue.sum() > 500
+
+
+def test_bars_table_has_the_bar_checks(tmp_path):
+    """The Bars table's 'open pairs' column is the bar checks of the stored graph."""
+    from topoloss.cli import main
+    from topoloss.engine.bar_checks import check_bars
+    from topoloss.engine.store import Run
+
+    run = tmp_path / "run"
+    cfg = tmp_path / "study.toml"
+    cfg.write_text('landscape = "rastrigin"\n[minima]\nn_minima = 9\n[paths]\nsteps = 15\n'
+                   'curve = "bezier:bends=1"\npairs = "adaptive:budget=1"\n')
+    assert main(["run", str(cfg), "--run", str(run), "-q"]) == 0
+    md = (run / "report" / "summary.md").read_text()
+    stored = Run(run)
+    checks = check_bars(stored.load_graph(), stored.load_barcode())
+    bars = md.split("## Bars")[1].split("\n## ")[0]
+    rows = {line.split("|")[1].strip(): line.split("|")[6].strip()
+            for line in bars.splitlines() if line.startswith("| m")}
+    assert len(rows) == 9
+    assert any(c.open_pairs for c in checks)  # 9 paths of 36: some bars are not certified
+    for c in checks:
+        assert rows[c.name].split()[0] == str(c.open_pairs)

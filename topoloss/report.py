@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
+from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.engine.store import Run
 from topoloss.topology.score import barcode_summary
 
@@ -38,7 +39,9 @@ COLUMNS = {
     "Bars": "**minimum**: the minimum's name; **loss (birth)**: its loss, where its bar starts; "
             "**saddle (death)**: the barrier at which its basin merges into a lower one (∞: never, the "
             "lowest minimum of its component); **length**: death − birth, the depth of its basin; "
-            "**merges into**: the lowest minimum of the component it joins.",
+            "**merges into**: the lowest minimum of the component it joins; **open pairs**: pairs left "
+            "out that could still lower its death (0: no further path can change the bar; SPEC §11), "
+            "† when its killing path fell back to the straight segment.",
     "Minima": "The metrics recorded for each trained minimum (e.g. training and test loss and accuracy).",
     "Paths": "**pair**: the two minima joined; **barrier**: the highest loss on the optimized path; "
              "**linear barrier**: the highest loss on the straight segment between them; **t at max**: "
@@ -129,7 +132,10 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
         figure("plane", lambda ax: plot_plane(sl, paths=on_plane, ax=ax), (5.5, 4.5))
 
     summary = barcode_summary(barcode)
-    md = _markdown(run, summary, minima, paths, corrupt, [p.name for p in written], notes)
+    graph = run.load_graph()
+    checks = {} if graph is None else {c.name: c for c in check_bars(
+        graph, barcode, [p.pair for p in paths if p.fallback is not None])}
+    md = _markdown(run, summary, minima, paths, corrupt, [p.name for p in written], notes, checks)
     atomic_write_text(out / "summary.md", md)
     atomic_write_text(out / "summary.html", _html(md, run, out))
     return written + [out / "summary.md", out / "summary.html"]
@@ -169,7 +175,8 @@ def _curve_spec(curve: Any) -> str:
 
 
 def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, figures: list[str],
-              notes: Sequence[str] = ()) -> str:
+              notes: Sequence[str] = (), checks: Mapping[Any, BarCheck] | None = None) -> str:
+    checks = checks or {}
     cfg = run.config
     what = (f"landscape: `{cfg['landscape']}`" if cfg.get("landscape")
             else f"model: `{cfg.get('model', '?')}`, data: `{cfg.get('data', '?')}`")
@@ -190,14 +197,16 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
         "",
         COLUMNS["Bars"],
         "",
-        "| minimum | loss (birth) | saddle (death) | length | merges into |",
-        "|---|---|---|---|---|",
+        "| minimum | loss (birth) | saddle (death) | length | merges into | open pairs |",
+        "|---|---|---|---|---|---|",
     ]
     for b in sorted(summary["bars"], key=lambda b: b["birth"]):
         length = None if b["death"] is None else b["death"] - b["birth"]
+        check = checks.get(b["minimum"])
         lines.append(
             f"| {b['minimum']} | {_fmt(b['birth'])} | {_fmt(b['death'])} | {_fmt(length)} | "
-            f"{_fmt(b['merges_into']) if b['merges_into'] is not None else '—'} |"
+            f"{_fmt(b['merges_into']) if b['merges_into'] is not None else '—'} | "
+            + ("—" if check is None else f"{check.open_pairs}{' †' if check.fallback else ''}") + " |"
         )
     metrics = getattr(minima, "metrics", None)
     if metrics:
