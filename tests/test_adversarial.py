@@ -683,7 +683,7 @@ def test_diverging_optimization_cli(tmp_path, capsys, finished):
     ckpts = sorted(finished.parent.glob("m*.safetensors"))
     run = tmp_path / "run"
     rc, out, err = _cli(capsys, "connect", *TINY, "--steps", "40", "--n-eval", "9", "--refine", "0", "-q",
-                        "--lr", "1e4", "--run", run, *ckpts)
+                        "--lr", "1e4", "--pairs", "all", "--run", run, *ckpts)
     assert rc == 0, err
     graph = tl.LandscapeGraph.read(run)
     records, bad = Run(run).finished_paths()

@@ -99,8 +99,8 @@ def test_bars_table_has_the_bar_checks(tmp_path):
     checks = check_bars(stored.load_graph(), stored.load_barcode())
     bars = md.split("## Bars")[1].split("\n## ")[0]
     rows = {line.split("|")[1].strip(): line.split("|")[6].strip()
-            for line in bars.splitlines() if line.startswith("| m")}
-    assert len(rows) == 9
+            for line in bars.splitlines() if re.match(r"\| m\d", line)}
+    assert len(rows) == len(checks) >= 5
     assert any(c.open_pairs for c in checks)  # 9 paths of 36: some bars are not certified
     for c in checks:
         assert rows[c.name].split()[0] == str(c.open_pairs)
