@@ -4,6 +4,12 @@ A :class:`LandscapeGraph` is the object that sits between path optimization and
 persistence (SPEC §4). Nodes carry the loss of a minimum; edges carry the barrier of
 the lowest path found between two minima, and every path record ever added for that
 pair.
+
+The graph is held in arrays (losses; edge endpoints and barriers), so a dense barrier
+matrix of a million entries becomes a graph without a Python object per edge; the
+:mod:`networkx` view is built on demand by :meth:`LandscapeGraph.to_networkx`.
+Conversions to and from networkx and JSON dicts live in
+:mod:`topoloss.topology.graph_convert`.
 """
 
 from __future__ import annotations
@@ -13,24 +19,20 @@ import math
 import os
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
 import numpy as np
 
-from topoloss._validate import check_number, plain
+from topoloss._validate import check_number
 from topoloss.errors import InputError
 
-__all__ = ["LandscapeGraph"]
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+
+__all__ = ["LandscapeGraph", "spanning_forest"]
 
 #: Relative tolerance under which a barrier below an endpoint's loss is taken as rounding.
 _BELOW_TOL = 1e-9
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _unwrap(value: Any) -> Any:
@@ -38,6 +40,44 @@ def _unwrap(value: Any) -> Any:
     if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
         return value.item()
     return value
+
+
+def spanning_forest(pairs: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """Rows of ``pairs`` that form the minimum spanning forest, in Kruskal order.
+
+    Edges are ordered by ``(weight, row)``, a total order, so the forest is unique and
+    is the one Kruskal's algorithm (and :func:`networkx.minimum_spanning_tree`) picks
+    when it scans edges by weight, ties in row order. The weights handed to
+    :func:`scipy.sparse.csgraph.minimum_spanning_tree` are the ranks ``1 .. E`` in that
+    order: no zero (which a sparse matrix reads as "no edge"), no negative value and no
+    tie. ``pairs`` must not repeat an unordered pair (a sparse matrix built from
+    repeated coordinates sums them).
+
+    Parameters
+    ----------
+    pairs : ndarray, shape (E, 2)
+        Endpoint indices in ``0 .. n-1``.
+    weights : ndarray, shape (E,)
+        Finite weights (barriers).
+    n : int
+        Number of nodes.
+
+    Returns
+    -------
+    ndarray of int64
+        Row indices of the forest's edges, by increasing ``(weight, row)``.
+    """
+    m = weights.shape[0]
+    if m == 0:
+        return np.empty(0, dtype=np.int64)
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    order = np.argsort(weights, kind="stable")
+    rank = np.empty(m)
+    rank[order] = np.arange(1, m + 1, dtype=float)
+    tree = minimum_spanning_tree(csr_matrix((rank, (pairs[:, 0], pairs[:, 1])), shape=(n, n)), overwrite=True)
+    return order[np.sort(tree.data).astype(np.int64) - 1]
 
 
 class LandscapeGraph:
@@ -48,7 +88,9 @@ class LandscapeGraph:
     ``b``) and ``paths``, the list of every path record added for that pair.
 
     Node order is insertion order; it breaks ties between minima of equal loss in
-    :func:`topoloss.loss_barcode` (the earlier-added minimum is the elder).
+    :func:`topoloss.loss_barcode` (the earlier-added minimum is the elder). Edge order
+    is networkx's: by the earlier-added endpoint, then by when the pair's first path
+    was added; it breaks ties between equal barriers.
 
     Parameters
     ----------
@@ -66,10 +108,25 @@ class LandscapeGraph:
     """
 
     def __init__(self, graph: nx.Graph | None = None) -> None:
-        self._g = nx.Graph()
+        self._names: list[Hashable] = []
+        self._index: dict[Hashable, int] = {}
+        self._loss: list[float] = []
+        self._extra: list[dict[str, Any]] = []  # node attributes other than the loss
+        # Edges in the order their pair was first added; lo < hi index the endpoints.
+        # Buffers grow by doubling; the first self._m entries are the edges.
+        self._lo = np.empty(0, dtype=np.int64)
+        self._hi = np.empty(0, dtype=np.int64)
+        self._w = np.empty(0)
+        self._m = 0
+        # Explicit path records by edge; an edge without one has the single record
+        # {"barrier": its barrier}.
+        self._records: dict[int, list[dict[str, Any]]] = {}
+        self._pos: dict[tuple[int, int], int] | None = {}  # (lo, hi) -> edge; None: not built
+        self._canon: np.ndarray | None = None  # networkx's edge order, once computed
         if graph is not None:
-            other = LandscapeGraph.from_networkx(graph)
-            self._g = other._g
+            from topoloss.topology.graph_convert import graph_from_networkx
+
+            graph_from_networkx(graph, into=self)
 
     # ------------------------------------------------------------------ building
     def add_minimum(self, name: Hashable, loss: float, **attrs: Any) -> None:
@@ -82,9 +139,12 @@ class LandscapeGraph:
         """
         name = _unwrap(name)  # numpy scalars as plain Python values (names, messages)
         loss = check_number(_unwrap(loss), f"loss of minimum {name!r}")
-        if name in self._g:
+        if name in self._index:
             raise InputError(f"minimum {name!r} already exists")
-        self._g.add_node(name, loss=loss, **attrs)
+        self._index[name] = len(self._names)
+        self._names.append(name)
+        self._loss.append(loss)
+        self._extra.append(dict(attrs))
 
     def add_path(self, u: Hashable, v: Hashable, barrier: float, **attrs: Any) -> None:
         """Record a path between minima ``u`` and ``v`` whose highest loss is ``barrier``.
@@ -100,26 +160,94 @@ class LandscapeGraph:
         """
         u, v = _unwrap(u), _unwrap(v)
         for node in (u, v):
-            if node not in self._g:
+            if node not in self:
                 raise InputError(f"unknown minimum {node!r}; add it with add_minimum first")
         if u == v:
             raise InputError(f"self-loop at minimum {u!r}: a path needs two different minima")
         barrier = check_number(_unwrap(barrier), f"barrier between {u!r} and {v!r}")
         for node in (u, v):
-            level = self._g.nodes[node]["loss"]
+            level = self._loss[self._index[node]]
             if barrier < level - _BELOW_TOL * max(1.0, abs(level)):
                 raise InputError(
                     f"barrier={barrier!r} between {u!r} and {v!r} is below the loss "
                     f"{level!r} of {node!r}"
                 )
             barrier = max(barrier, level)
-        record = {"barrier": barrier, **attrs}
-        if self._g.has_edge(u, v):
-            data = self._g.edges[u, v]
-            data["paths"].append(record)
-            data["barrier"] = min(data["barrier"], barrier)
+        i, j = self._index[u], self._index[v]
+        key = (i, j) if i < j else (j, i)
+        k = self._edge_pos().get(key)
+        if k is None:
+            k = self._append_edge(key[0], key[1], barrier)
+            if attrs:
+                self._records[k] = [{"barrier": barrier, **attrs}]
         else:
-            self._g.add_edge(u, v, barrier=barrier, paths=[record])
+            self._edge_records(k).append({"barrier": barrier, **attrs})
+            self._w[k] = min(float(self._w[k]), barrier)
+
+    def _append_edge(self, lo: int, hi: int, barrier: float) -> int:
+        k = self._m
+        if k == self._w.shape[0]:
+            cap = max(16, 2 * k)
+            self._lo = np.resize(self._lo, cap)
+            self._hi = np.resize(self._hi, cap)
+            self._w = np.resize(self._w, cap)
+        self._lo[k], self._hi[k], self._w[k] = lo, hi, barrier
+        self._m = k + 1
+        if self._pos is not None:
+            self._pos[lo, hi] = k
+        self._canon = None
+        return k
+
+    def _add_new_paths(self, us: np.ndarray, vs: np.ndarray, barriers: np.ndarray) -> bool:
+        """Add paths without attributes to a graph without edges, all at once.
+
+        ``us`` and ``vs`` index the minima; no unordered pair may repeat. Returns
+        ``False``, adding nothing, unless every path passes :meth:`add_path`'s checks
+        (a finite barrier not below either endpoint's loss beyond the rounding
+        tolerance): then the caller adds them one by one, for :meth:`add_path`'s message.
+        """
+        us = np.asarray(us, dtype=np.int64)
+        vs = np.asarray(vs, dtype=np.int64)
+        w = np.asarray(barriers, dtype=float)
+        loss = np.asarray(self._loss, dtype=float)
+        n = loss.shape[0]
+        if self._m or (us.size and (
+            min(us.min(), vs.min()) < 0 or max(us.max(), vs.max()) >= n
+            or (us == vs).any() or not np.isfinite(w).all()
+        )):
+            return False
+        floor = loss - _BELOW_TOL * np.maximum(1.0, np.abs(loss))
+        if ((w < floor[us]) | (w < floor[vs])).any():
+            return False
+        self._lo, self._hi = np.minimum(us, vs), np.maximum(us, vs)
+        self._w = np.maximum(w, np.maximum(loss[us], loss[vs]))  # as add_path: up to the endpoints
+        self._m = w.shape[0]
+        self._pos = None
+        self._canon = None
+        return True
+
+    def _edge_pos(self) -> dict[tuple[int, int], int]:
+        if self._pos is None:
+            m = self._m
+            self._pos = dict(zip(zip(self._lo[:m].tolist(), self._hi[:m].tolist()), range(m)))
+        return self._pos
+
+    def _edge_records(self, k: int) -> list[dict[str, Any]]:
+        """The (mutable) list of path records of edge ``k``, made explicit."""
+        recs = self._records.get(k)
+        if recs is None:
+            recs = self._records[k] = [{"barrier": float(self._w[k])}]
+        return recs
+
+    def _order(self) -> np.ndarray:
+        """Edges (insertion indices) in networkx's order: by ``lo``, then insertion."""
+        if self._canon is None:
+            lo = self._lo[: self._m]
+            if lo.size < 2 or bool((lo[1:] >= lo[:-1]).all()):
+                self._canon = np.arange(self._m)
+            else:
+                self._canon = np.argsort(lo, kind="stable")
+        return self._canon
 
     @classmethod
     def from_barriers(
@@ -130,6 +258,10 @@ class LandscapeGraph:
         names: Sequence[Hashable] | None = None,
     ) -> LandscapeGraph:
         """Build a graph from ``n`` losses and an ``(n, n)`` symmetric barrier matrix.
+
+        Equal to adding the minima in order and then a path for every finite entry
+        ``[i, j]``, ``i < j``, row by row; done on arrays, without a Python object per
+        edge.
 
         Parameters
         ----------
@@ -174,9 +306,12 @@ class LandscapeGraph:
         for name, loss in zip(names, losses):
             g.add_minimum(name, float(loss))
         iu, ju = np.triu_indices(n, k=1)
-        keep = np.isfinite(b[iu, ju])
-        for i, j in zip(iu[keep], ju[keep]):
-            g.add_path(names[i], names[j], float(b[i, j]))
+        w = b[iu, ju]
+        keep = np.isfinite(w)
+        iu, ju, w = iu[keep], ju[keep], w[keep]
+        if not g._add_new_paths(iu, ju, w):
+            for i, j, x in zip(iu.tolist(), ju.tolist(), w.tolist()):
+                g.add_path(g._names[i], g._names[j], x)
         return g
 
     @classmethod
@@ -233,101 +368,125 @@ class LandscapeGraph:
     @property
     def nodes(self) -> list[Hashable]:
         """Minima in insertion order."""
-        return list(self._g.nodes)
+        return list(self._names)
 
     @property
     def edges(self) -> list[tuple[Hashable, Hashable]]:
-        """Pairs of minima joined by at least one path."""
-        return list(self._g.edges)
+        """Pairs of minima joined by at least one path (earlier-added minimum first)."""
+        names = self._names
+        order = self._order()
+        return [(names[i], names[j]) for i, j in zip(self._lo[order].tolist(), self._hi[order].tolist())]
 
     def __len__(self) -> int:
-        return self._g.number_of_nodes()
+        return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._g
+        try:
+            return name in self._index
+        except TypeError:  # unhashable
+            return False
 
     def __iter__(self) -> Iterator[Hashable]:
-        return iter(self._g.nodes)
+        return iter(self._names)
 
     def __repr__(self) -> str:
-        return (
-            f"LandscapeGraph({self._g.number_of_nodes()} minima, "
-            f"{self._g.number_of_edges()} paths)"
-        )
+        return f"LandscapeGraph({len(self._names)} minima, {self._m} paths)"
 
     def loss(self, name: Hashable) -> float:
         """Loss of minimum ``name``."""
         self._check_node(name)
-        return self._g.nodes[name]["loss"]
+        return self._loss[self._index[name]]
+
+    def _edge(self, u: Hashable, v: Hashable) -> int | None:
+        """Insertion index of the edge between ``u`` and ``v``, ``None`` if there is none."""
+        if u not in self or v not in self:
+            return None
+        i, j = self._index[u], self._index[v]
+        return self._edge_pos().get((i, j) if i < j else (j, i))
 
     def barrier(self, u: Hashable, v: Hashable) -> float:
         """Lowest barrier recorded between ``u`` and ``v`` (``inf`` if none)."""
         self._check_node(u)
         self._check_node(v)
-        return self._g.edges[u, v]["barrier"] if self._g.has_edge(u, v) else math.inf
+        k = self._edge(u, v)
+        return math.inf if k is None else float(self._w[k])
 
     def paths(self, u: Hashable, v: Hashable) -> list[dict[str, Any]]:
         """All path records added between ``u`` and ``v`` (a copy)."""
-        return list(self._g.edges[u, v]["paths"]) if self._g.has_edge(u, v) else []
+        k = self._edge(u, v)
+        if k is None:
+            return []
+        recs = self._records.get(k)
+        return [{"barrier": float(self._w[k])}] if recs is None else list(recs)
 
     def attrs(self, name: Hashable) -> dict[str, Any]:
         """All attributes of minimum ``name`` (a copy; includes ``loss``)."""
         self._check_node(name)
-        return dict(self._g.nodes[name])
+        i = self._index[name]
+        return {"loss": self._loss[i], **self._extra[i]}
 
     def losses(self) -> np.ndarray:
         """Losses of all minima, in node order."""
-        return np.array([d["loss"] for _, d in self._g.nodes(data=True)], dtype=float)
+        return np.array(self._loss, dtype=float)
 
     def barrier_matrix(self) -> np.ndarray:
         """``(n, n)`` matrix of barriers in node order; ``inf`` where there is no path.
 
         The diagonal holds each minimum's own loss.
         """
-        idx = {name: i for i, name in enumerate(self._g.nodes)}
-        n = len(idx)
+        n, m = len(self._names), self._m
         out = np.full((n, n), np.inf)
         np.fill_diagonal(out, self.losses())
-        for u, v, b in self._g.edges(data="barrier"):
-            out[idx[u], idx[v]] = out[idx[v], idx[u]] = b
+        out[self._lo[:m], self._hi[:m]] = self._w[:m]
+        out[self._hi[:m], self._lo[:m]] = self._w[:m]
         return out
 
     def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Edges as index pairs in node order and their barriers: ``(E, 2)`` ints, ``(E,)``."""
-        idx = {name: i for i, name in enumerate(self._g.nodes)}
-        us: list[int] = []
-        vs: list[int] = []
-        ws: list[float] = []
-        for u, nbrs in self._g.adj.items():  # the raw adjacency: much faster than edges()
-            iu = idx[u]
-            for v, data in nbrs.items():
-                iv = idx[v]
-                if iv > iu:
-                    us.append(iu)
-                    vs.append(iv)
-                    ws.append(data["barrier"])
-        pairs = np.column_stack([np.array(us, dtype=np.int64), np.array(vs, dtype=np.int64)])
-        return pairs.reshape(-1, 2), np.array(ws, dtype=float)
+        """Edges as index pairs in node order and their barriers: ``(E, 2)`` ints, ``(E,)``.
+
+        In the order of :attr:`edges`, each pair as ``(i, j)`` with ``i < j``.
+        """
+        order = self._order()
+        pairs = np.column_stack([self._lo[order], self._hi[order]])
+        return pairs.reshape(-1, 2), self._w[order]
 
     def is_connected(self) -> bool:
         """Whether every pair of minima is joined by a chain of paths."""
-        return len(self._g) > 0 and nx.is_connected(self._g)
+        n = len(self._names)
+        return n > 0 and self._m >= n - 1 and len(self._forest()) == n - 1
+
+    def _forest(self) -> np.ndarray:
+        """Insertion indices of the minimum spanning forest's edges, in Kruskal order."""
+        order = self._order()
+        m = self._m
+        pairs = np.column_stack([self._lo[:m], self._hi[:m]])[order]
+        return order[spanning_forest(pairs, self._w[order], len(self._names))]
 
     def minimum_spanning_tree(self) -> LandscapeGraph:
-        """The minimum spanning forest by barrier (AutoNEB-style); same barcode."""
+        """The minimum spanning forest by barrier (AutoNEB-style); same barcode.
+
+        Equal barriers are taken in edge order, as :func:`networkx.minimum_spanning_tree`
+        does; so the forest keeps the saddles of :func:`topoloss.loss_barcode` too.
+        """
         out = LandscapeGraph()
-        out._g = nx.minimum_spanning_tree(self._g, weight="barrier")
-        # keep node insertion order (networkx builds the tree in node order already)
+        out._names, out._index = list(self._names), dict(self._index)
+        out._loss, out._extra = list(self._loss), [dict(d) for d in self._extra]
+        keep = self._forest()
+        out._lo, out._hi, out._w, out._m = self._lo[keep], self._hi[keep], self._w[keep], len(keep)
+        out._pos = None
+        out._records = {k: list(self._records[e]) for k, e in enumerate(keep.tolist()) if e in self._records}
         return out
 
     def _check_node(self, name: Hashable) -> None:
-        if name not in self._g:
+        if name not in self:
             raise InputError(f"unknown minimum {name!r}")
 
     # ------------------------------------------------------------------ conversion
     def to_networkx(self) -> nx.Graph:
-        """A deep copy as a :class:`networkx.Graph` (node ``loss``, edge ``barrier``)."""
-        return self._g.copy()
+        """A copy as a :class:`networkx.Graph` (node ``loss``, edge ``barrier`` and ``paths``)."""
+        from topoloss.topology.graph_convert import graph_to_networkx
+
+        return graph_to_networkx(self)
 
     @classmethod
     def from_networkx(
@@ -343,38 +502,15 @@ class LandscapeGraph:
             If the graph is directed or a multigraph, a node lacks ``loss``, an edge
             lacks ``barrier``, or any value is invalid.
         """
-        if graph.is_directed() or graph.is_multigraph():
-            raise InputError("expected an undirected simple networkx.Graph")
-        g = cls()
-        for name, data in graph.nodes(data=True):
-            if loss not in data:
-                raise InputError(f"node {name!r} has no {loss!r} attribute")
-            extra = {k: v for k, v in data.items() if k != loss}
-            g.add_minimum(name, data[loss], **extra)
-        for u, v, data in graph.edges(data=True):
-            if barrier not in data:
-                raise InputError(f"edge ({u!r}, {v!r}) has no {barrier!r} attribute")
-            g._add_edge_data(u, v, data, barrier)
-        return g
+        from topoloss.topology.graph_convert import graph_from_networkx
 
-    def _add_edge_data(self, u: Hashable, v: Hashable, data: Mapping[str, Any], barrier: str = "barrier") -> None:
-        """Add one stored edge (its ``barrier`` and, if any, its ``paths`` records)."""
-        paths = data.get("paths")
-        if isinstance(paths, list) and paths and all(isinstance(p, dict) for p in paths):
-            for rec in paths:
-                rec = dict(rec)
-                self.add_path(u, v, rec.pop("barrier", data[barrier]), **rec)
-            # the edge's own barrier may be lower than every record
-            own = check_number(_unwrap(data[barrier]), f"barrier between {u!r} and {v!r}")
-            self._g.edges[u, v]["barrier"] = min(self._g.edges[u, v]["barrier"], own)
-        else:
-            extra = {k: val for k, val in data.items() if k not in (barrier, "paths")}
-            self.add_path(u, v, data[barrier], **extra)
+        return graph_from_networkx(graph, into=cls(), loss=loss, barrier=barrier)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (networkx node-link format, numpy values as lists)."""
-        data = nx.node_link_data(self._g, edges="edges")
-        return {"format": "topoloss.LandscapeGraph", "version": 1, **plain(data)}
+        from topoloss.topology.graph_convert import graph_to_dict
+
+        return graph_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LandscapeGraph:
@@ -390,42 +526,9 @@ class LandscapeGraph:
         InputError
             Naming the node or edge (its position in the list) that is malformed.
         """
-        if not isinstance(data, Mapping) or "nodes" not in data:
-            raise InputError("not a LandscapeGraph dict: missing 'nodes'")
-        edges_key = "edges" if "edges" in data else "links"
-        nodes, edges = data["nodes"], data.get(edges_key, [])
-        if not isinstance(nodes, list) or not isinstance(edges, list):
-            raise InputError(f"malformed graph data: 'nodes' and {edges_key!r} must be lists")
-        g = cls()
-        first: dict[Hashable, int] = {}
-        for k, node in enumerate(nodes):
-            if not isinstance(node, Mapping) or "id" not in node or "loss" not in node:
-                raise InputError(f"nodes[{k}]: expected an object with 'id' and 'loss', got {_short(node)}")
-            name = node["id"]
-            if not isinstance(name, Hashable):
-                raise InputError(f"nodes[{k}]: id {_short(name)} is not a valid node name")
-            if name in first:
-                raise InputError(f"nodes[{k}]: node {name!r} is listed twice (also nodes[{first[name]}])")
-            first[name] = k
-            g.add_minimum(name, node["loss"], **{key: v for key, v in node.items() if key not in ("id", "loss")})
-        for k, edge in enumerate(edges):
-            if not isinstance(edge, Mapping) or not {"source", "target"} <= set(edge):
-                raise InputError(f"{edges_key}[{k}]: expected an object with 'source', 'target' and "
-                                 f"'barrier', got {_short(edge)}")
-            u, v = edge["source"], edge["target"]
-            for node in (u, v):
-                if not isinstance(node, Hashable) or node not in first:
-                    raise InputError(f"{edges_key}[{k}]: unknown minimum {_short(node)}")
-            value = _unwrap(edge.get("barrier"))
-            if value is None or value == "inf" or (isinstance(value, (int, float)) and value == math.inf):
-                continue  # explicit "no path"
-            extra = {key: val for key, val in edge.items() if key not in ("source", "target", "key")}
-            extra["barrier"] = value
-            try:
-                g._add_edge_data(u, v, extra)
-            except InputError as exc:
-                raise InputError(f"{edges_key}[{k}]: {exc}") from None
-        return g
+        from topoloss.topology.graph_convert import graph_from_dict
+
+        return graph_from_dict(data, into=cls())
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """Serialize to JSON; also write it atomically to ``path`` if given."""

@@ -1,0 +1,189 @@
+"""The spanning-forest route of loss_barcode and the array-backed graph, against the
+whole-graph route and a networkx graph built the way LandscapeGraph was before arrays."""
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from topoloss import LandscapeGraph, loss_barcode
+from topoloss.topology.graph import spanning_forest
+from topoloss.topology.persistence import _barcode_of_arrays, _full_graph_barcode
+
+
+def random_ops(rng):
+    """Minima and a sequence of add_path calls: ties, zero and negative levels, repeats,
+    both orientations, often disconnected."""
+    n = int(rng.integers(1, 13))
+    losses = rng.integers(-2, 2, size=n).astype(float)
+    ops = []
+    for _ in range(int(rng.integers(0, 3 * n))):
+        u, v = (int(x) for x in rng.integers(0, n, 2))
+        if u != v:
+            ops.append((u, v, max(losses[u], losses[v]) + float(rng.integers(0, 3))))
+    return losses, ops
+
+
+def networkx_reference(losses, ops):
+    """The graph as LandscapeGraph held it in networkx, and its barcode by the whole-graph
+    route on networkx's edge order."""
+    h = nx.Graph()
+    for i, loss in enumerate(losses):
+        h.add_node(i, loss=float(loss))
+    for u, v, w in ops:
+        if h.has_edge(u, v):
+            h.edges[u, v]["barrier"] = min(h.edges[u, v]["barrier"], w)
+        else:
+            h.add_edge(u, v, barrier=w)
+    pairs = np.array([(min(u, v), max(u, v)) for u, v in h.edges], dtype=np.int64).reshape(-1, 2)
+    weights = np.array([w for _, _, w in h.edges(data="barrier")], dtype=float)
+    return h, _barcode_of_arrays(list(h.nodes), np.asarray(losses, float), pairs, weights)
+
+
+def assert_same_barcode(a, b):
+    assert a.names == b.names
+    np.testing.assert_array_equal(a.intervals, b.intervals)
+    assert a.saddles == b.saddles
+    assert a.merges_into == b.merges_into
+
+
+def test_forest_route_equals_whole_graph_route_on_1200_random_graphs():
+    rng = np.random.default_rng(2024)
+    n_disconnected = n_ties = 0
+    for _ in range(1200):
+        losses, ops = random_ops(rng)
+        g = LandscapeGraph()
+        for i, loss in enumerate(losses):
+            g.add_minimum(i, loss)
+        for u, v, w in ops:
+            g.add_path(u, v, w)
+        h, expected = networkx_reference(losses, ops)
+        assert g.edges == list(h.edges)
+        bc = loss_barcode(g)
+        assert_same_barcode(bc, expected)
+        assert_same_barcode(bc, _full_graph_barcode(g))
+        assert_same_barcode(loss_barcode(g.minimum_spanning_tree()), bc)
+        assert g.is_connected() == (len(losses) > 0 and nx.is_connected(h))
+        n_disconnected += bc.n_components > 1
+        n_ties += len(set(h.edges[e]["barrier"] for e in h.edges)) < h.number_of_edges()
+    assert n_disconnected > 300 and n_ties > 300  # the cases this test is for did occur
+
+
+def test_from_barriers_equals_path_by_path_on_random_matrices():
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(1, 10))
+        losses = rng.integers(-1, 2, size=n).astype(float)
+        b = np.maximum.outer(losses, losses) + rng.integers(0, 3, size=(n, n))
+        b = np.minimum(b, b.T)
+        b[rng.random((n, n)) < 0.4] = np.inf
+        b = np.minimum(b, b.T)
+        g = LandscapeGraph.from_barriers(losses, b)
+        ops = [(i, j, b[i, j]) for i in range(n) for j in range(i + 1, n) if np.isfinite(b[i, j])]
+        h, expected = networkx_reference(losses, ops)
+        assert g.edges == list(h.edges)
+        assert_same_barcode(loss_barcode(g), expected)
+        np.testing.assert_array_equal(g.barrier_matrix()[~np.eye(n, dtype=bool)],
+                                      np.where(np.isfinite(b), b, np.inf)[~np.eye(n, dtype=bool)])
+
+
+def test_dense_matrix_with_many_ties():
+    rng = np.random.default_rng(11)
+    n = 120
+    losses = rng.integers(0, 3, size=n).astype(float)
+    b = np.maximum.outer(losses, losses) + rng.integers(0, 4, size=(n, n))
+    b = np.minimum(b, b.T)
+    g = LandscapeGraph.from_barriers(losses, b)
+    assert_same_barcode(loss_barcode(g), _full_graph_barcode(g))
+
+
+def test_spanning_forest_handles_zero_negative_and_tied_weights():
+    # triangle 0-1-2 at weight 0 (ties: the earlier rows win), 3-4 at -1, 5 alone
+    pairs = np.array([[0, 1], [1, 2], [0, 2], [3, 4]])
+    weights = np.array([0.0, 0.0, 0.0, -1.0])
+    assert spanning_forest(pairs, weights, 6).tolist() == [3, 0, 1]
+    assert spanning_forest(pairs[:0], weights[:0], 6).tolist() == []
+    # networkx's Kruskal, which scans equal weights in edge order, picks the same forest
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(2, 9))
+        h = nx.Graph()
+        h.add_nodes_from(range(n))
+        for _ in range(int(rng.integers(0, 2 * n))):
+            u, v = sorted(int(x) for x in rng.choice(n, 2, replace=False))
+            h.add_edge(u, v, barrier=float(rng.integers(-2, 2)))
+        pairs = np.array(list(h.edges), dtype=np.int64).reshape(-1, 2)
+        weights = np.array([w for _, _, w in h.edges(data="barrier")], dtype=float)
+        kruskal = nx.minimum_spanning_edges(h, weight="barrier", algorithm="kruskal", data=False)
+        assert [tuple(p) for p in pairs[spanning_forest(pairs, weights, n)].tolist()] == list(kruskal)
+
+
+def test_mixed_building_keeps_records_and_order():
+    g = LandscapeGraph.from_barriers([0.0, 1.0, 2.0], [[0, 3, 5], [3, 0, np.inf], [5, np.inf, 0]])
+    g.add_minimum("x", 0.5, point=[1, 2])
+    g.add_path("x", 2, 4.0, curve="chain")
+    g.add_path(0, 1, 2.5, curve="bezier")
+    g.add_path("x", 0, 0.75)
+    assert g.edges == [(0, 1), (0, 2), (0, "x"), (2, "x")]
+    assert g.paths(0, 1) == [{"barrier": 3.0}, {"barrier": 2.5, "curve": "bezier"}]
+    assert g.paths(0, 2) == [{"barrier": 5.0}] and g.paths(0, "nope") == []
+    assert g.barrier(0, 1) == 2.5 and g.attrs("x") == {"loss": 0.5, "point": [1, 2]}
+    h = g.to_networkx()
+    assert list(h.edges) == g.edges and h.edges[2, "x"]["paths"] == [{"barrier": 4.0, "curve": "chain"}]
+    back = LandscapeGraph.from_networkx(h)
+    assert back.edges == g.edges and back.paths(0, 1) == g.paths(0, 1)
+    assert_same_barcode(loss_barcode(back), loss_barcode(g))
+
+
+@pytest.mark.parametrize("case", ["plain", "repeat", "rounding", "attrs", "links"])
+def test_json_arrays_and_edge_by_edge_read_alike(case):
+    g = LandscapeGraph.from_barriers([0.0, 1.0, 0.5], [[0, 3, 2], [3, 0, np.inf], [2, np.inf, 0]])
+    data = json.loads(g.to_json())
+    if case == "repeat":  # a pair twice: lowest barrier, both records
+        data["edges"].append({"source": 1, "target": 0, "barrier": 1.5})
+    elif case == "rounding":  # a record below its endpoint by rounding
+        data["edges"][0]["barrier"] = data["edges"][0]["paths"][0]["barrier"] = 1.0 - 1e-12
+    elif case == "attrs":
+        data["edges"][1]["paths"][0]["curve"] = "bezier"
+    elif case == "links":
+        data["links"] = data.pop("edges")
+    read = LandscapeGraph.from_dict(data)
+    # the same graph by add_path, edge after edge, as LandscapeGraph.from_dict documents
+    by_hand = LandscapeGraph()
+    for node in data["nodes"]:
+        by_hand.add_minimum(node["id"], node["loss"])
+    for edge in data.get("edges", data.get("links")):
+        for rec in edge.get("paths", [{"barrier": edge["barrier"]}]):
+            by_hand.add_path(edge["source"], edge["target"], **rec)
+    assert read.edges == by_hand.edges
+    for u, v in read.edges:
+        assert read.paths(u, v) == by_hand.paths(u, v)
+    if case == "rounding":
+        assert read.barrier(0, 1) == 1.0 - 1e-12 and read.paths(0, 1) == [{"barrier": 1.0}]
+    else:
+        assert all(read.barrier(u, v) == by_hand.barrier(u, v) for u, v in read.edges)
+    assert_same_barcode(loss_barcode(read), loss_barcode(by_hand))
+
+
+@pytest.mark.parametrize("edge, match", [
+    ({"source": 0, "target": 9, "barrier": 2.0}, r"edges\[2\]: unknown minimum 9"),
+    ({"source": 0, "target": 0, "barrier": 2.0}, r"edges\[2\]: self-loop at minimum 0"),
+    ({"source": 0, "target": 1, "barrier": float("nan")}, r"edges\[2\]: barrier between 0 and 1=nan"),
+    ({"source": 0, "target": 1, "barrier": 0.5}, r"edges\[2\]: barrier=0.5 between 0 and 1 is below the loss 1.0 of 1"),
+    ({"source": 0, "target": 1, "barrier": True}, r"edges\[2\]: barrier between 0 and 1=True; expected a number"),
+])
+def test_json_errors_name_the_edge(edge, match):
+    data = json.loads(LandscapeGraph.from_barriers([0.0, 1.0, 0.5], [[0, 3, 2], [3, 0, np.inf], [2, np.inf, 0]]).to_json())
+    data["edges"].append(edge)
+    with pytest.raises(ValueError, match=match):
+        LandscapeGraph.from_dict(data)
+
+
+def test_from_barriers_reports_the_first_bad_barrier_like_add_path():
+    b = np.array([[0, 2, 0.1], [2, 0, 0.2], [0.1, 0.2, 0]])
+    with pytest.raises(ValueError, match=r"barrier=0.1 between 0 and 2 is below the loss 1.0 of 2"):
+        LandscapeGraph.from_barriers([0.0, 1.0, 1.0], b)
+    # below by rounding only: raised to the loss, as add_path does
+    g = LandscapeGraph.from_barriers([0.0, 1.0], [[0, 1 - 1e-12], [1 - 1e-12, 0]])
+    assert g.barrier(0, 1) == 1.0 and g.paths(0, 1) == [{"barrier": 1.0}]

@@ -1,0 +1,204 @@
+"""Conversions of a :class:`~topoloss.topology.graph.LandscapeGraph` to and from networkx
+graphs and JSON-ready dicts (networkx node-link data).
+
+The methods :meth:`LandscapeGraph.to_networkx`, :meth:`~LandscapeGraph.from_networkx`,
+:meth:`~LandscapeGraph.to_dict` and :meth:`~LandscapeGraph.from_dict` call these.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+
+from topoloss._validate import check_number, plain
+from topoloss.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from topoloss.topology.graph import LandscapeGraph
+
+__all__ = ["graph_from_dict", "graph_from_networkx", "graph_to_dict", "graph_to_networkx"]
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def graph_to_networkx(g: LandscapeGraph) -> nx.Graph:
+    """``g`` as a new :class:`networkx.Graph`: node ``loss`` (and extra attributes), edge
+    ``barrier`` and ``paths`` (a new list of the path records); nodes and edges in ``g``'s
+    order."""
+    out = nx.Graph()
+    names = g.nodes
+    for name in names:
+        out.add_node(name, **g.attrs(name))
+    pairs, weights = g.edge_arrays()
+    order = g._order()
+    records = g._records
+    out.add_edges_from(
+        (names[i], names[j], {"barrier": w, "paths": list(records[k]) if k in records else [{"barrier": w}]})
+        for i, j, w, k in zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), weights.tolist(), order.tolist())
+    )
+    return out
+
+
+def graph_from_networkx(
+    graph: nx.Graph, *, into: LandscapeGraph, loss: str = "loss", barrier: str = "barrier"
+) -> LandscapeGraph:
+    """Add ``graph``'s nodes and edges to the empty ``into``; see
+    :meth:`LandscapeGraph.from_networkx`."""
+    if graph.is_directed() or graph.is_multigraph():
+        raise InputError("expected an undirected simple networkx.Graph")
+    g = into
+    for name, data in graph.nodes(data=True):
+        if loss not in data:
+            raise InputError(f"node {name!r} has no {loss!r} attribute")
+        extra = {k: v for k, v in data.items() if k != loss}
+        g.add_minimum(name, data[loss], **extra)
+    for u, v, data in graph.edges(data=True):
+        if barrier not in data:
+            raise InputError(f"edge ({u!r}, {v!r}) has no {barrier!r} attribute")
+        _add_edge_data(g, u, v, data, barrier)
+    return g
+
+
+def _add_edge_data(g: LandscapeGraph, u: Hashable, v: Hashable, data: Mapping[str, Any],
+                   barrier: str = "barrier") -> None:
+    """Add one stored edge (its ``barrier`` and, if any, its ``paths`` records)."""
+    paths = data.get("paths")
+    if isinstance(paths, list) and paths and all(isinstance(p, dict) for p in paths):
+        for rec in paths:
+            rec = dict(rec)
+            g.add_path(u, v, rec.pop("barrier", data[barrier]), **rec)
+        # the edge's own barrier may be lower than every record
+        own = check_number(_unwrap(data[barrier]), f"barrier between {u!r} and {v!r}")
+        k = g._edge(u, v)
+        assert k is not None
+        if own < g._w[k]:
+            g._edge_records(k)  # the records keep their own barriers
+            g._w[k] = own
+    else:
+        extra = {k: val for k, val in data.items() if k not in (barrier, "paths")}
+        g.add_path(u, v, data[barrier], **extra)
+
+
+def _unwrap(value: Any) -> Any:
+    from topoloss.topology.graph import _unwrap as unwrap
+
+    return unwrap(value)
+
+
+def graph_to_dict(g: LandscapeGraph) -> dict[str, Any]:
+    """A JSON-ready dict (networkx node-link format, numpy values as lists)."""
+    data = nx.node_link_data(graph_to_networkx(g), edges="edges")
+    return {"format": "topoloss.LandscapeGraph", "version": 1, **plain(data)}
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value == "inf" or (isinstance(value, (int, float)) and value == math.inf)
+
+
+def graph_from_dict(data: Mapping[str, Any], *, into: LandscapeGraph) -> LandscapeGraph:
+    """Fill the empty ``into`` from node-link ``data``; see :meth:`LandscapeGraph.from_dict`.
+
+    Edges that are plain (``source``, ``target``, a finite ``barrier`` and at most the
+    one path record ``{"barrier": barrier}``, as :meth:`LandscapeGraph.to_dict` writes
+    for a graph built from a barrier matrix), each pair once, go in as arrays; any
+    other graph, or one with an invalid value, is read edge by edge, which gives the
+    same graph or the same error message.
+    """
+    if not isinstance(data, Mapping) or "nodes" not in data:
+        raise InputError("not a LandscapeGraph dict: missing 'nodes'")
+    edges_key = "edges" if "edges" in data else "links"
+    nodes, edges = data["nodes"], data.get(edges_key, [])
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        raise InputError(f"malformed graph data: 'nodes' and {edges_key!r} must be lists")
+    g = into
+    first: dict[Hashable, int] = {}
+    for k, node in enumerate(nodes):
+        if not isinstance(node, Mapping) or "id" not in node or "loss" not in node:
+            raise InputError(f"nodes[{k}]: expected an object with 'id' and 'loss', got {_short(node)}")
+        name = node["id"]
+        if not isinstance(name, Hashable):
+            raise InputError(f"nodes[{k}]: id {_short(name)} is not a valid node name")
+        if name in first:
+            raise InputError(f"nodes[{k}]: node {name!r} is listed twice (also nodes[{first[name]}])")
+        first[name] = k
+        g.add_minimum(name, node["loss"], **{key: v for key, v in node.items() if key not in ("id", "loss")})
+    if not _plain_edges_as_arrays(g, edges):
+        _edges_one_by_one(g, edges, edges_key)
+    return g
+
+
+_PLAIN_KEYS = (frozenset({"source", "target", "barrier"}), frozenset({"source", "target", "barrier", "paths"}))
+
+
+def _plain_edges_as_arrays(g: LandscapeGraph, edges: list[Any]) -> bool:
+    """Add ``edges`` at once if every one is plain; ``False`` (nothing added) otherwise."""
+    index = g._index
+    us: list[int] = []
+    vs: list[int] = []
+    ws: list[float] = []
+    recorded: list[bool] = []  # the edge lists its path record
+    try:
+        for edge in edges:
+            if type(edge) is not dict or edge.keys() not in _PLAIN_KEYS:
+                return False
+            w = edge["barrier"]
+            if _is_missing(w):
+                continue
+            if type(w) not in (float, int):
+                return False
+            paths = edge.get("paths")
+            if paths is not None:
+                if (type(paths) is not list or len(paths) != 1 or type(paths[0]) is not dict
+                        or paths[0].keys() != {"barrier"} or paths[0]["barrier"] != w
+                        or type(paths[0]["barrier"]) not in (float, int)):
+                    return False
+            us.append(index[edge["source"]])
+            vs.append(index[edge["target"]])
+            ws.append(w)
+            recorded.append(paths is not None)
+    except (KeyError, TypeError):  # an unknown or unhashable minimum
+        return False
+    u = np.array(us, dtype=np.int64)
+    v = np.array(vs, dtype=np.int64)
+    n = len(g)
+    key = np.minimum(u, v) * n + np.maximum(u, v)
+    if np.unique(key).shape[0] != key.shape[0]:
+        return False  # a pair listed twice: records to merge
+    w = np.array(ws, dtype=float)
+    if u.size and u.max() < n and v.max() < n:
+        loss = g.losses()
+        raised = np.maximum(w, np.maximum(loss[u], loss[v])) != w
+        if (raised & np.array(recorded, dtype=bool)).any():
+            # a listed record below an endpoint's loss by rounding: edge by edge, the
+            # record is raised to the loss but the edge keeps the listed barrier
+            return False
+    return g._add_new_paths(u, v, w)
+
+
+def _edges_one_by_one(g: LandscapeGraph, edges: list[Any], edges_key: str) -> None:
+    first = g._index
+    for k, edge in enumerate(edges):
+        if not isinstance(edge, Mapping) or not {"source", "target"} <= set(edge):
+            raise InputError(f"{edges_key}[{k}]: expected an object with 'source', 'target' and "
+                             f"'barrier', got {_short(edge)}")
+        u, v = edge["source"], edge["target"]
+        for node in (u, v):
+            if not isinstance(node, Hashable) or node not in first:
+                raise InputError(f"{edges_key}[{k}]: unknown minimum {_short(node)}")
+        value = _unwrap(edge.get("barrier"))
+        if _is_missing(value):
+            continue  # explicit "no path"
+        extra = {key: val for key, val in edge.items() if key not in ("source", "target", "key")}
+        extra["barrier"] = value
+        try:
+            _add_edge_data(g, u, v, extra)
+        except InputError as exc:
+            raise InputError(f"{edges_key}[{k}]: {exc}") from None
