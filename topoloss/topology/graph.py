@@ -73,7 +73,10 @@ def spanning_forest(pairs: np.ndarray, weights: np.ndarray, n: int) -> np.ndarra
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import minimum_spanning_tree
 
-    order = np.argsort(weights, kind="stable")
+    order = np.argsort(weights)  # an unstable sort is several times faster ...
+    ordered = weights[order]
+    if (ordered[1:] == ordered[:-1]).any():  # ... and right unless weights tie
+        order = np.argsort(weights, kind="stable")
     rank = np.empty(m)
     rank[order] = np.arange(1, m + 1, dtype=float)
     tree = minimum_spanning_tree(csr_matrix((rank, (pairs[:, 0], pairs[:, 1])), shape=(n, n)), overwrite=True)

@@ -43,13 +43,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree
 
-import networkx as nx
 import numpy as np
 
 from topoloss._validate import plain
 from topoloss.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+
     from topoloss.topology.graph import LandscapeGraph
 
 __all__ = ["GRAPH_FORMATS", "GraphFormat", "read_graph", "write_graph"]
@@ -202,6 +203,8 @@ def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
 
 
 def _read_xml(p: Path, fmt: str, cls: type[LandscapeGraph]) -> LandscapeGraph:
+    import networkx as nx
+
     try:
         g = nx.read_graphml(p) if fmt == "graphml" else nx.read_gexf(p)
     except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError) as exc:
@@ -236,6 +239,8 @@ def _check_xml_nodes(p: Path) -> None:
 
 def _collapse(g: nx.MultiGraph) -> nx.Graph:
     """One edge per pair: the barrier is the lowest listed, each listing becomes a path record."""
+    import networkx as nx
+
     out = nx.DiGraph() if g.is_directed() else nx.Graph()
     out.add_nodes_from(g.nodes(data=True))
     for u, v, data in g.edges(data=True):
@@ -275,6 +280,8 @@ def write_graph(
     if fmt == "json":
         graph.to_json(p)
         return
+    import networkx as nx
+
     src = graph.to_networkx()
     out = nx.Graph()
     for name, data in src.nodes(data=True):
