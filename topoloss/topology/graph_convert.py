@@ -118,7 +118,13 @@ def graph_from_dict(data: Mapping[str, Any], *, into: LandscapeGraph) -> Landsca
     nodes, edges = data["nodes"], data.get(edges_key, [])
     if not isinstance(nodes, list) or not isinstance(edges, list):
         raise InputError(f"malformed graph data: 'nodes' and {edges_key!r} must be lists")
-    g = into
+    _add_nodes(into, nodes)
+    if not _plain_edges_as_arrays(into, edges):
+        _edges_one_by_one(into, edges, edges_key)
+    return into
+
+
+def _add_nodes(g: LandscapeGraph, nodes: list[Any]) -> None:
     first: dict[Hashable, int] = {}
     for k, node in enumerate(nodes):
         if not isinstance(node, Mapping) or "id" not in node or "loss" not in node:
@@ -130,40 +136,59 @@ def graph_from_dict(data: Mapping[str, Any], *, into: LandscapeGraph) -> Landsca
             raise InputError(f"nodes[{k}]: node {name!r} is listed twice (also nodes[{first[name]}])")
         first[name] = k
         g.add_minimum(name, node["loss"], **{key: v for key, v in node.items() if key not in ("id", "loss")})
-    if not _plain_edges_as_arrays(g, edges):
-        _edges_one_by_one(g, edges, edges_key)
-    return g
 
 
 _PLAIN_KEYS = (frozenset({"source", "target", "barrier"}), frozenset({"source", "target", "barrier", "paths"}))
 
 
+def plain_edge(edge: dict[str, Any]) -> tuple[Any, Any, Any, bool] | None:
+    """``(source, target, barrier, lists_its_record)`` of a plain edge; ``None`` otherwise.
+
+    Plain: the keys ``source``, ``target``, ``barrier`` and, optionally, ``paths`` holding
+    the one record ``{"barrier": barrier}``; a barrier that is a number or "no path".
+    """
+    if edge.keys() not in _PLAIN_KEYS:
+        return None
+    w = edge["barrier"]
+    paths = edge.get("paths")
+    if paths is not None and not (
+        type(paths) is list and len(paths) == 1 and type(paths[0]) is dict and paths[0].keys() == {"barrier"}
+        and type(paths[0]["barrier"]) in (float, int) and paths[0]["barrier"] == w
+    ):
+        return None
+    if not (_is_missing(w) or type(w) in (float, int)):
+        return None
+    return edge["source"], edge["target"], w, paths is not None
+
+
 def _plain_edges_as_arrays(g: LandscapeGraph, edges: list[Any]) -> bool:
     """Add ``edges`` at once if every one is plain; ``False`` (nothing added) otherwise."""
+    rows = []
+    for edge in edges:
+        row = plain_edge(edge) if type(edge) is dict else None
+        if row is None:
+            return False
+        rows.append(row)
+    return add_plain_edges(g, rows)
+
+
+def add_plain_edges(g: LandscapeGraph, rows: list[tuple[Any, Any, Any, bool]]) -> bool:
+    """Add plain edges ``(source, target, barrier, lists_its_record)`` to ``g``, which has
+    none yet, at once; ``False``, adding nothing, where reading them edge by edge could
+    differ (a repeated pair, a barrier below an endpoint's loss) or fail."""
     index = g._index
     us: list[int] = []
     vs: list[int] = []
     ws: list[float] = []
-    recorded: list[bool] = []  # the edge lists its path record
+    recorded: list[bool] = []
     try:
-        for edge in edges:
-            if type(edge) is not dict or edge.keys() not in _PLAIN_KEYS:
-                return False
-            w = edge["barrier"]
+        for u, v, w, rec in rows:
             if _is_missing(w):
                 continue
-            if type(w) not in (float, int):
-                return False
-            paths = edge.get("paths")
-            if paths is not None:
-                if (type(paths) is not list or len(paths) != 1 or type(paths[0]) is not dict
-                        or paths[0].keys() != {"barrier"} or paths[0]["barrier"] != w
-                        or type(paths[0]["barrier"]) not in (float, int)):
-                    return False
-            us.append(index[edge["source"]])
-            vs.append(index[edge["target"]])
+            us.append(index[u])
+            vs.append(index[v])
             ws.append(w)
-            recorded.append(paths is not None)
+            recorded.append(rec)
     except (KeyError, TypeError):  # an unknown or unhashable minimum
         return False
     u = np.array(us, dtype=np.int64)
@@ -173,7 +198,7 @@ def _plain_edges_as_arrays(g: LandscapeGraph, edges: list[Any]) -> bool:
     if np.unique(key).shape[0] != key.shape[0]:
         return False  # a pair listed twice: records to merge
     w = np.array(ws, dtype=float)
-    if u.size and u.max() < n and v.max() < n:
+    if u.size:
         loss = g.losses()
         raised = np.maximum(w, np.maximum(loss[u], loss[v])) != w
         if (raised & np.array(recorded, dtype=bool)).any():

@@ -118,12 +118,68 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
 
 def _read_json(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
     try:
-        data = json.loads(p.read_text())
+        text = p.read_text()
+        g = _read_plain_json(text, cls)
+        if g is not None:
+            return g
+        data = json.loads(text)
     except RecursionError:
         raise InputError(f"{p}: JSON nested too deeply to be a graph") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"invalid JSON in graph {str(p)!r}: {exc}") from None
     return cls.from_dict(data)
+
+
+class _NotPlain(Exception):
+    """A JSON graph with an edge that is not plain: read it the general way."""
+
+
+_PLAIN_EDGE = (frozenset({"source", "target", "barrier"}), frozenset({"source", "target", "barrier", "paths"}))
+
+
+def _read_plain_json(text: str, cls: type[LandscapeGraph]) -> LandscapeGraph | None:
+    """The graph of JSON ``text`` if all its edges are plain, else ``None``.
+
+    Plain edges (see :func:`topoloss.topology.graph_convert.plain_edge`) become tuples as
+    the parser meets them, so a million edges hold no dict each; the arrays are built
+    from the tuples. Any other content, or any value :meth:`LandscapeGraph.from_dict`
+    would reject, returns ``None`` and the caller reads the text the general way, which
+    also gives the error message.
+    """
+    from topoloss.topology.graph_convert import _add_nodes, _is_missing, add_plain_edges
+
+    made = [0, 0, 0]  # records made, records inside an edge, edges made
+
+    def hook(obj: dict[str, Any]) -> Any:
+        if len(obj) == 1 and "barrier" in obj:
+            made[0] += 1
+            return (obj["barrier"],)
+        if obj.keys() in _PLAIN_EDGE:
+            w = obj["barrier"]
+            if not (_is_missing(w) or type(w) in (float, int)):
+                raise _NotPlain
+            paths = obj.get("paths")
+            if paths is not None:
+                if not (type(paths) is list and len(paths) == 1 and type(paths[0]) is tuple
+                        and type(paths[0][0]) in (float, int) and paths[0][0] == w):
+                    raise _NotPlain
+                made[1] += 1
+            made[2] += 1
+            return obj["source"], obj["target"], w, paths is not None
+        return obj
+
+    try:
+        data = json.loads(text, object_hook=hook)
+    except (_NotPlain, ValueError, RecursionError):
+        return None
+    if type(data) is not dict or type(data.get("nodes")) is not list:
+        return None
+    edges = data.get("edges" if "edges" in data else "links", [])
+    if type(edges) is not list or made[0] != made[1] or made[2] != len(edges):
+        return None  # a record or an edge-like object somewhere else: read it the general way
+    g = cls()
+    _add_nodes(g, data["nodes"])
+    return g if add_plain_edges(g, edges) else None
 
 
 def _csv_rows(p: Path) -> Iterator[tuple[int, list[str]]]:
