@@ -33,10 +33,12 @@ are dropped. For a lossless copy use JSON.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,8 +215,55 @@ def _cell(p: Path, lineno: int, col: int, cell: str) -> float:
     return value
 
 
+_EMPTY_CELL = re.compile(r"(?<=,)[ \t]*(?=,|$)")
+
+
+def _read_csv_fast(p: Path) -> np.ndarray | None:
+    """The table of a CSV file whose cells all read as :func:`_cell` reads them, without
+    a Python call per cell; ``None`` for anything else (the caller reads it cell by cell,
+    which names the bad cell). Without an ``inf`` or empty cell numpy's parser reads it;
+    otherwise each ``inf`` cell's text is checked."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty file
+            table = np.loadtxt(p, delimiter=",", comments="#", ndmin=2, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError):
+        pass
+    else:
+        if table.size and np.isfinite(table).all():
+            return table
+    rows: list[list[str]] = []
+    try:
+        with open(p, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    rows.append(_EMPTY_CELL.sub("inf", line).split(","))
+        width = len(rows[0]) if rows else 0
+        if any(len(row) != width for row in rows):
+            return None
+        flat = np.fromiter(map(float, itertools.chain.from_iterable(rows)), dtype=float, count=len(rows) * width)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    table = flat.reshape(len(rows), width)
+    if not table.size or not np.isfinite(table[:, :1]).all() or np.isnan(table).any() or np.isneginf(table).any():
+        return None
+    for i, j in np.argwhere(np.isposinf(table)).tolist():  # inf only as a missing path, spelt so
+        if rows[i][j].strip().lower() not in _MISSING:
+            return None
+    return table
+
+
 def _read_csv(p: Path) -> np.ndarray:
     """``n`` rows of ``n + 1`` cells; ``#`` starts a comment; an empty or ``inf`` barrier is missing."""
+    table = _read_csv_fast(p)
+    if table is not None and table.shape[1] == table.shape[0] + 1:
+        return table
+    return _read_csv_cells(p)
+
+
+def _read_csv_cells(p: Path) -> np.ndarray:
+    """:func:`_read_csv` cell by cell, each through :func:`_cell`: names a bad cell."""
     rows: list[list[float]] = []
     try:
         for lineno, cells in _csv_rows(p):
