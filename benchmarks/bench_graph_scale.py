@@ -34,6 +34,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -130,8 +131,8 @@ def main() -> None:
         cases = [(int(s), False) for s in args.sizes] + [(int(max(args.sizes)), True)]
         for size, ties in cases:
             losses, b = dense_matrix(size, rng, ties=ties)
-            t_build, g = best_of(lambda: LandscapeGraph.from_barriers(losses, b), args.repeat)
-            t_bc, bc = best_of(lambda: loss_barcode(g), args.repeat)
+            t_build, g = best_of(partial(LandscapeGraph.from_barriers, losses, b), args.repeat)
+            t_bc, bc = best_of(partial(loss_barcode, g), args.repeat)
             old_repeat = args.repeat if size < 1e5 else 1
             o_build, o_bc, o_iv, o_sad, o_mer = old_route(root, losses, b, old_repeat)
             same = (np.array_equal(o_iv, bc.intervals) and o_sad == bc.saddles and o_mer == bc.merges_into)

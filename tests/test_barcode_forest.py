@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from topoloss import LandscapeGraph, loss_barcode
-from topoloss.topology.graph import spanning_forest
+from topoloss.topology.forest import spanning_forest
 from topoloss.topology.persistence import _barcode_of_arrays, _full_graph_barcode
 
 
@@ -174,7 +174,8 @@ def test_json_arrays_and_edge_by_edge_read_alike(case):
     ({"source": 0, "target": 1, "barrier": True}, r"edges\[2\]: barrier between 0 and 1=True; expected a number"),
 ])
 def test_json_errors_name_the_edge(edge, match):
-    data = json.loads(LandscapeGraph.from_barriers([0.0, 1.0, 0.5], [[0, 3, 2], [3, 0, np.inf], [2, np.inf, 0]]).to_json())
+    g = LandscapeGraph.from_barriers([0.0, 1.0, 0.5], [[0, 3, 2], [3, 0, np.inf], [2, np.inf, 0]])
+    data = json.loads(g.to_json())
     data["edges"].append(edge)
     with pytest.raises(ValueError, match=match):
         LandscapeGraph.from_dict(data)

@@ -18,70 +18,20 @@ import json
 import math
 import os
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from topoloss._validate import check_number
 from topoloss.errors import InputError
+from topoloss.topology import graph_convert as _convert
+from topoloss.topology.forest import spanning_forest
+from topoloss.topology.graph_convert import _BELOW_TOL, _unwrap
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
 
-__all__ = ["LandscapeGraph", "spanning_forest"]
-
-#: Relative tolerance under which a barrier below an endpoint's loss is taken as rounding.
-_BELOW_TOL = 1e-9
-
-
-def _unwrap(value: Any) -> Any:
-    """A 0-d numpy array or torch tensor as its Python scalar; anything else unchanged."""
-    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
-        return value.item()
-    return value
-
-
-def spanning_forest(pairs: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
-    """Rows of ``pairs`` that form the minimum spanning forest, in Kruskal order.
-
-    Edges are ordered by ``(weight, row)``, a total order, so the forest is unique and
-    is the one Kruskal's algorithm (and :func:`networkx.minimum_spanning_tree`) picks
-    when it scans edges by weight, ties in row order. The weights handed to
-    :func:`scipy.sparse.csgraph.minimum_spanning_tree` are the ranks ``1 .. E`` in that
-    order: no zero (which a sparse matrix reads as "no edge"), no negative value and no
-    tie. ``pairs`` must not repeat an unordered pair (a sparse matrix built from
-    repeated coordinates sums them).
-
-    Parameters
-    ----------
-    pairs : ndarray, shape (E, 2)
-        Endpoint indices in ``0 .. n-1``.
-    weights : ndarray, shape (E,)
-        Finite weights (barriers).
-    n : int
-        Number of nodes.
-
-    Returns
-    -------
-    ndarray of int64
-        Row indices of the forest's edges, by increasing ``(weight, row)``.
-    """
-    m = weights.shape[0]
-    if m == 0:
-        return np.empty(0, dtype=np.int64)
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import minimum_spanning_tree
-
-    order = np.argsort(weights)  # an unstable sort is several times faster ...
-    ordered = weights[order]
-    if (ordered[1:] == ordered[:-1]).any():  # ... and right unless weights tie
-        order = np.argsort(weights, kind="stable")
-    rank = np.empty(m)
-    rank[order] = np.arange(1, m + 1, dtype=float)
-    tree = minimum_spanning_tree(csr_matrix((rank, (pairs[:, 0], pairs[:, 1])), shape=(n, n)), overwrite=True)
-    return order[np.sort(tree.data).astype(np.int64) - 1]
-
+__all__ = ["LandscapeGraph"]
 
 class LandscapeGraph:
     """Minima and the paths between them, as a weighted undirected graph.
@@ -127,9 +77,7 @@ class LandscapeGraph:
         self._pos: dict[tuple[int, int], int] | None = {}  # (lo, hi) -> edge; None: not built
         self._canon: np.ndarray | None = None  # networkx's edge order, once computed
         if graph is not None:
-            from topoloss.topology.graph_convert import graph_from_networkx
-
-            graph_from_networkx(graph, into=self)
+            _convert.graph_from_networkx(graph, into=self)
 
     # ------------------------------------------------------------------ building
     def add_minimum(self, name: Hashable, loss: float, **attrs: Any) -> None:
@@ -201,34 +149,6 @@ class LandscapeGraph:
         self._canon = None
         return k
 
-    def _add_new_paths(self, us: np.ndarray, vs: np.ndarray, barriers: np.ndarray) -> bool:
-        """Add paths without attributes to a graph without edges, all at once.
-
-        ``us`` and ``vs`` index the minima; no unordered pair may repeat. Returns
-        ``False``, adding nothing, unless every path passes :meth:`add_path`'s checks
-        (a finite barrier not below either endpoint's loss beyond the rounding
-        tolerance): then the caller adds them one by one, for :meth:`add_path`'s message.
-        """
-        us = np.asarray(us, dtype=np.int64)
-        vs = np.asarray(vs, dtype=np.int64)
-        w = np.asarray(barriers, dtype=float)
-        loss = np.asarray(self._loss, dtype=float)
-        n = loss.shape[0]
-        if self._m or (us.size and (
-            min(us.min(), vs.min()) < 0 or max(us.max(), vs.max()) >= n
-            or (us == vs).any() or not np.isfinite(w).all()
-        )):
-            return False
-        floor = loss - _BELOW_TOL * np.maximum(1.0, np.abs(loss))
-        if ((w < floor[us]) | (w < floor[vs])).any():
-            return False
-        self._lo, self._hi = np.minimum(us, vs), np.maximum(us, vs)
-        self._w = np.maximum(w, np.maximum(loss[us], loss[vs]))  # as add_path: up to the endpoints
-        self._m = w.shape[0]
-        self._pos = None
-        self._canon = None
-        return True
-
     def _edge_pos(self) -> dict[tuple[int, int], int]:
         if self._pos is None:
             m = self._m
@@ -281,41 +201,7 @@ class LandscapeGraph:
         InputError
             On shape mismatch, an asymmetric matrix, or any invalid loss/barrier.
         """
-        losses = np.asarray(losses, dtype=float)
-        barriers = np.asarray(barriers, dtype=float)
-        if losses.ndim != 1:
-            raise InputError(f"losses must be one-dimensional, got shape {losses.shape}")
-        n = losses.shape[0]
-        if barriers.shape != (n, n):
-            raise InputError(
-                f"barriers must have shape ({n}, {n}) to match {n} losses, got {barriers.shape}"
-            )
-        names = list(range(n)) if names is None else list(names)
-        if len(names) != n:
-            raise InputError(f"names has {len(names)} entries for {n} losses")
-        if len(set(names)) != n:
-            raise InputError("names must be distinct")
-        if np.isneginf(barriers).any():
-            i, j = np.argwhere(np.isneginf(barriers))[0]
-            raise InputError(f"barriers[{i}, {j}] is -inf; a missing path is inf or nan")
-        b = np.where(np.isnan(barriers), np.inf, barriers)
-        if not np.array_equal(b, b.T):
-            i, j = np.argwhere(b != b.T)[0]
-            raise InputError(
-                f"barriers is not symmetric: [{i}, {j}]={float(barriers[i, j])!r} but "
-                f"[{j}, {i}]={float(barriers[j, i])!r}"
-            )
-        g = cls()
-        for name, loss in zip(names, losses):
-            g.add_minimum(name, float(loss))
-        iu, ju = np.triu_indices(n, k=1)
-        w = b[iu, ju]
-        keep = np.isfinite(w)
-        iu, ju, w = iu[keep], ju[keep], w[keep]
-        if not g._add_new_paths(iu, ju, w):
-            for i, j, x in zip(iu.tolist(), ju.tolist(), w.tolist()):
-                g.add_path(g._names[i], g._names[j], x)
-        return g
+        return _convert.graph_from_barriers(cls(), losses, barriers, names)
 
     @classmethod
     def from_paths(cls, minima: Any, paths: Iterable[Any], *, points: bool | None = None) -> LandscapeGraph:
@@ -350,22 +236,7 @@ class LandscapeGraph:
         >>> g.barrier("a", "b"), g.loss("b")
         (1.0, 0.5)
         """
-        names = list(minima.names)
-        losses = [float(_unwrap(x)) for x in minima.losses]
-        pts = getattr(minima, "points", None)
-        if points is None:
-            points = pts is not None and len(pts) > 0 and int(np.prod(np.shape(pts[0]))) <= 64
-        g = cls()
-        for k, (name, loss) in enumerate(zip(names, losses)):
-            attrs: dict[str, Any] = {}
-            if points and pts is not None:
-                p = pts[k]
-                attrs["point"] = (p.cpu().tolist() if hasattr(p, "cpu") else np.asarray(p).tolist())
-            g.add_minimum(name, loss, **attrs)
-        for path in paths:
-            extra = {"path": path.to_dict(tensors=False)} if hasattr(path, "to_dict") else {}
-            g.add_path(path.u, path.v, path.barrier, **extra)
-        return g
+        return _convert.graph_from_paths(cls(), minima, paths, points)
 
     # ------------------------------------------------------------------ access
     @property
@@ -487,9 +358,7 @@ class LandscapeGraph:
     # ------------------------------------------------------------------ conversion
     def to_networkx(self) -> nx.Graph:
         """A copy as a :class:`networkx.Graph` (node ``loss``, edge ``barrier`` and ``paths``)."""
-        from topoloss.topology.graph_convert import graph_to_networkx
-
-        return graph_to_networkx(self)
+        return _convert.graph_to_networkx(self)
 
     @classmethod
     def from_networkx(
@@ -505,15 +374,11 @@ class LandscapeGraph:
             If the graph is directed or a multigraph, a node lacks ``loss``, an edge
             lacks ``barrier``, or any value is invalid.
         """
-        from topoloss.topology.graph_convert import graph_from_networkx
-
-        return graph_from_networkx(graph, into=cls(), loss=loss, barrier=barrier)
+        return _convert.graph_from_networkx(graph, into=cls(), loss=loss, barrier=barrier)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (networkx node-link format, numpy values as lists)."""
-        from topoloss.topology.graph_convert import graph_to_dict
-
-        return graph_to_dict(self)
+        return _convert.graph_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LandscapeGraph:
@@ -529,9 +394,7 @@ class LandscapeGraph:
         InputError
             Naming the node or edge (its position in the list) that is malformed.
         """
-        from topoloss.topology.graph_convert import graph_from_dict
-
-        return graph_from_dict(data, into=cls())
+        return _convert.graph_from_dict(data, into=cls())
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """Serialize to JSON; also write it atomically to ``path`` if given."""
@@ -545,19 +408,9 @@ class LandscapeGraph:
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> LandscapeGraph:
         """Read a graph from a JSON file path or a JSON string."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            p = Path(source)
-            if not p.exists():
-                raise FileNotFoundError(f"graph file not found: {p}")
-            text = p.read_text()
-        try:
-            data = json.loads(text)
-        except RecursionError:
-            raise InputError(f"graph {str(source)[:80]!r} is nested too deeply to be a graph") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON in graph {str(source)[:80]!r}: {exc}") from None
-        return cls.from_dict(data)
+        from topoloss.topology.graph_io import read_json_source
+
+        return read_json_source(source, cls)
 
     # ------------------------------------------------------------------ files
     @classmethod

@@ -8,19 +8,34 @@ The methods :meth:`LandscapeGraph.to_networkx`, :meth:`~LandscapeGraph.from_netw
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from topoloss._validate import check_number, plain
 from topoloss.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+
     from topoloss.topology.graph import LandscapeGraph
 
-__all__ = ["graph_from_dict", "graph_from_networkx", "graph_to_dict", "graph_to_networkx"]
+__all__ = [
+    "add_new_paths", "add_plain_edges", "graph_from_barriers", "graph_from_dict", "graph_from_networkx",
+    "graph_from_paths", "graph_to_dict", "graph_to_networkx", "plain_edge",
+]
+
+
+#: Relative tolerance under which a barrier below an endpoint's loss is taken as rounding.
+_BELOW_TOL = 1e-9
+
+
+def _unwrap(value: Any) -> Any:
+    """A 0-d numpy array or torch tensor as its Python scalar; anything else unchanged."""
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        return value.item()
+    return value
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -33,6 +48,8 @@ def graph_to_networkx(g: LandscapeGraph) -> nx.Graph:
     """``g`` as a new :class:`networkx.Graph`: node ``loss`` (and extra attributes), edge
     ``barrier`` and ``paths`` (a new list of the path records); nodes and edges in ``g``'s
     order."""
+    import networkx as nx
+
     out = nx.Graph()
     names = g.nodes
     for name in names:
@@ -87,14 +104,10 @@ def _add_edge_data(g: LandscapeGraph, u: Hashable, v: Hashable, data: Mapping[st
         g.add_path(u, v, data[barrier], **extra)
 
 
-def _unwrap(value: Any) -> Any:
-    from topoloss.topology.graph import _unwrap as unwrap
-
-    return unwrap(value)
-
-
 def graph_to_dict(g: LandscapeGraph) -> dict[str, Any]:
     """A JSON-ready dict (networkx node-link format, numpy values as lists)."""
+    import networkx as nx
+
     data = nx.node_link_data(graph_to_networkx(g), edges="edges")
     return {"format": "topoloss.LandscapeGraph", "version": 1, **plain(data)}
 
@@ -205,7 +218,7 @@ def add_plain_edges(g: LandscapeGraph, rows: list[tuple[Any, Any, Any, bool]]) -
             # a listed record below an endpoint's loss by rounding: edge by edge, the
             # record is raised to the loss but the edge keeps the listed barrier
             return False
-    return g._add_new_paths(u, v, w)
+    return add_new_paths(g, u, v, w)
 
 
 def _edges_one_by_one(g: LandscapeGraph, edges: list[Any], edges_key: str) -> None:
@@ -227,3 +240,92 @@ def _edges_one_by_one(g: LandscapeGraph, edges: list[Any], edges_key: str) -> No
             _add_edge_data(g, u, v, extra)
         except InputError as exc:
             raise InputError(f"{edges_key}[{k}]: {exc}") from None
+
+
+def add_new_paths(g: LandscapeGraph, us: np.ndarray, vs: np.ndarray, barriers: np.ndarray) -> bool:
+    """Add paths without attributes to ``g``, which has no edge yet, all at once.
+
+    ``us`` and ``vs`` index the minima; no unordered pair may repeat. Returns
+    ``False``, adding nothing, unless every path passes :meth:`LandscapeGraph.add_path`'s checks
+    (a finite barrier not below either endpoint's loss beyond the rounding
+    tolerance): then the caller adds them one by one, for :meth:`LandscapeGraph.add_path`'s message.
+    """
+    us = np.asarray(us, dtype=np.int64)
+    vs = np.asarray(vs, dtype=np.int64)
+    w = np.asarray(barriers, dtype=float)
+    loss = np.asarray(g._loss, dtype=float)
+    n = loss.shape[0]
+    if g._m or (us.size and (
+        min(us.min(), vs.min()) < 0 or max(us.max(), vs.max()) >= n
+        or (us == vs).any() or not np.isfinite(w).all()
+    )):
+        return False
+    floor = loss - _BELOW_TOL * np.maximum(1.0, np.abs(loss))
+    if ((w < floor[us]) | (w < floor[vs])).any():
+        return False
+    g._lo, g._hi = np.minimum(us, vs), np.maximum(us, vs)
+    g._w = np.maximum(w, np.maximum(loss[us], loss[vs]))  # as add_path: up to the endpoints
+    g._m = w.shape[0]
+    g._pos = None
+    g._canon = None
+    return True
+
+
+def graph_from_barriers(into: LandscapeGraph, losses: Any, barriers: Any, names: Any) -> LandscapeGraph:
+    """Fill the empty ``into`` from losses and a barrier matrix; see
+    :meth:`LandscapeGraph.from_barriers`."""
+    losses = np.asarray(losses, dtype=float)
+    barriers = np.asarray(barriers, dtype=float)
+    if losses.ndim != 1:
+        raise InputError(f"losses must be one-dimensional, got shape {losses.shape}")
+    n = losses.shape[0]
+    if barriers.shape != (n, n):
+        raise InputError(
+            f"barriers must have shape ({n}, {n}) to match {n} losses, got {barriers.shape}"
+        )
+    names = list(range(n)) if names is None else list(names)
+    if len(names) != n:
+        raise InputError(f"names has {len(names)} entries for {n} losses")
+    if len(set(names)) != n:
+        raise InputError("names must be distinct")
+    if np.isneginf(barriers).any():
+        i, j = np.argwhere(np.isneginf(barriers))[0]
+        raise InputError(f"barriers[{i}, {j}] is -inf; a missing path is inf or nan")
+    b = np.where(np.isnan(barriers), np.inf, barriers)
+    if not np.array_equal(b, b.T):
+        i, j = np.argwhere(b != b.T)[0]
+        raise InputError(
+            f"barriers is not symmetric: [{i}, {j}]={float(barriers[i, j])!r} but "
+            f"[{j}, {i}]={float(barriers[j, i])!r}"
+        )
+    g = into
+    for name, loss in zip(names, losses):
+        g.add_minimum(name, float(loss))
+    iu, ju = np.triu_indices(n, k=1)
+    w = b[iu, ju]
+    keep = np.isfinite(w)
+    iu, ju, w = iu[keep], ju[keep], w[keep]
+    if not add_new_paths(g, iu, ju, w):
+        for i, j, x in zip(iu.tolist(), ju.tolist(), w.tolist()):
+            g.add_path(g._names[i], g._names[j], x)
+    return g
+
+
+def graph_from_paths(into: LandscapeGraph, minima: Any, paths: Iterable[Any], points: bool | None) -> LandscapeGraph:
+    """Fill the empty ``into`` from minima and path records; see :meth:`LandscapeGraph.from_paths`."""
+    names = list(minima.names)
+    losses = [float(_unwrap(x)) for x in minima.losses]
+    pts = getattr(minima, "points", None)
+    if points is None:
+        points = pts is not None and len(pts) > 0 and int(np.prod(np.shape(pts[0]))) <= 64
+    g = into
+    for k, (name, loss) in enumerate(zip(names, losses)):
+        attrs: dict[str, Any] = {}
+        if points and pts is not None:
+            p = pts[k]
+            attrs["point"] = (p.cpu().tolist() if hasattr(p, "cpu") else np.asarray(p).tolist())
+        g.add_minimum(name, loss, **attrs)
+    for path in paths:
+        extra = {"path": path.to_dict(tensors=False)} if hasattr(path, "to_dict") else {}
+        g.add_path(path.u, path.v, path.barrier, **extra)
+    return g

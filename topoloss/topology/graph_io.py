@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from topoloss.topology.graph import LandscapeGraph
 
-__all__ = ["GRAPH_FORMATS", "GraphFormat", "read_graph", "write_graph"]
+__all__ = ["GRAPH_FORMATS", "GraphFormat", "read_graph", "read_json_source", "write_graph"]
 
 GraphFormat = Literal["json", "csv", "npz", "graphml", "gexf"]
 
@@ -116,6 +116,26 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
         if str(p) in str(exc):
             raise
         raise InputError(f"{p}: {exc}") from None
+
+
+def read_json_source(source: str | os.PathLike[str], cls: type[LandscapeGraph]) -> LandscapeGraph:
+    """A graph from a JSON file path or a JSON string; see :meth:`LandscapeGraph.from_json`."""
+    text = str(source)
+    if not text.lstrip().startswith("{"):
+        p = Path(source)
+        if not p.exists():
+            raise FileNotFoundError(f"graph file not found: {p}")
+        text = p.read_text()
+    g = _read_plain_json(text, cls)
+    if g is not None:
+        return g
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise InputError(f"graph {str(source)[:80]!r} is nested too deeply to be a graph") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON in graph {str(source)[:80]!r}: {exc}") from None
+    return cls.from_dict(data)
 
 
 def _read_json(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:

@@ -12,7 +12,8 @@ import gudhi
 import numpy as np
 
 from topoloss.topology.barcode import Barcode
-from topoloss.topology.graph import LandscapeGraph, spanning_forest
+from topoloss.topology.forest import spanning_forest
+from topoloss.topology.graph import LandscapeGraph
 
 __all__ = ["loss_barcode"]
 
