@@ -19,7 +19,7 @@ largest size with barriers rounded to 0.01 (many equal barriers: the stable sort
 
 Part 2, in subprocesses: ``topoloss barcode FILE`` of both trees on the largest matrix
 written as NPZ and as JSON (``LandscapeGraph.to_json``), wall time and peak resident
-memory (``ru_maxrss`` of that child, from ``os.wait4``); it checks the outputs agree.
+memory (the child's own ``ru_maxrss``); it checks the outputs agree.
 """
 
 from __future__ import annotations
@@ -95,19 +95,26 @@ def old_route(root: Path, losses: np.ndarray, b: np.ndarray, repeat: int) -> tup
     return pickle.loads(out.stdout)
 
 
+_CLI = ("import resource, sys; from topoloss.cli import main; code = main(); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)")
+
+
 def run_cli(root: Path, path: Path) -> tuple[float, float, bytes]:
-    """Wall seconds, peak MB and stdout of ``topoloss barcode PATH`` run from ``root``."""
-    cmd = [sys.executable, "-c", "import sys; from topoloss.cli import main; sys.exit(main())", "barcode", str(path)]
-    with tempfile.TemporaryFile() as out:
+    """Wall seconds, peak MB and stdout of ``topoloss barcode PATH`` run from ``root``.
+
+    Python runs under ``sh`` (a small process) in a scratch directory: a child forked
+    straight from this large process would inherit its memory high-water mark, and
+    ``python -c`` puts the working directory first on ``sys.path``. The child reports
+    its own ``ru_maxrss`` (kB on Linux).
+    """
+    cmd = ["sh", "-c", f'"{sys.executable}" -c "$0" barcode "$1"', _CLI, str(path)]
+    with tempfile.TemporaryDirectory() as cwd:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(root)})
-        _, status, usage = os.wait4(proc.pid, 0)
+        out = subprocess.run(cmd, capture_output=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(root)})
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode:
-            raise RuntimeError(f"{cmd} exited with {proc.returncode}")
-        out.seek(0)
-        return wall, usage.ru_maxrss / 1024, out.read()
+    if out.returncode:
+        raise RuntimeError(f"{cmd} exited with {out.returncode}: {out.stderr.decode()[-500:]}")
+    return wall, int(out.stderr.decode().split()[-1]) / 1024, out.stdout
 
 
 def main() -> None:
