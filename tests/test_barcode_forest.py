@@ -136,7 +136,7 @@ def test_mixed_building_keeps_records_and_order():
     assert_same_barcode(loss_barcode(back), loss_barcode(g))
 
 
-@pytest.mark.parametrize("case", ["plain", "repeat", "rounding", "attrs", "links"])
+@pytest.mark.parametrize("case", ["plain", "repeat", "rounding", "attrs", "links", "node-attrs"])
 def test_json_arrays_and_edge_by_edge_read_alike(case):
     g = LandscapeGraph.from_barriers([0.0, 1.0, 0.5], [[0, 3, 2], [3, 0, np.inf], [2, np.inf, 0]])
     data = json.loads(g.to_json())
@@ -148,7 +148,18 @@ def test_json_arrays_and_edge_by_edge_read_alike(case):
         data["edges"][1]["paths"][0]["curve"] = "bezier"
     elif case == "links":
         data["links"] = data.pop("edges")
+    elif case == "node-attrs":  # objects that look like a record and an edge, elsewhere
+        data["nodes"][0]["meta"] = {"barrier": 1.0}
+        data["nodes"][1]["meta"] = [{"source": 0, "target": 1, "barrier": 2.0}]
     read = LandscapeGraph.from_dict(data)
+    # the JSON text, parsed into tuples as it is read, gives the same graph
+    from_text = LandscapeGraph.from_json(json.dumps(data))
+    assert from_text.edges == read.edges and from_text.to_dict() == read.to_dict()
+    from topoloss.topology.graph_io import _read_plain_json
+
+    assert (_read_plain_json(json.dumps(data), LandscapeGraph) is not None) == (case in ("plain", "links"))
+    if case == "node-attrs":
+        assert read.attrs(0)["meta"] == {"barrier": 1.0} and from_text.attrs(1)["meta"][0]["target"] == 1
     # the same graph by add_path, edge after edge, as LandscapeGraph.from_dict documents
     by_hand = LandscapeGraph()
     for node in data["nodes"]:
@@ -179,6 +190,8 @@ def test_json_errors_name_the_edge(edge, match):
     data["edges"].append(edge)
     with pytest.raises(ValueError, match=match):
         LandscapeGraph.from_dict(data)
+    with pytest.raises(ValueError, match=match):
+        LandscapeGraph.from_json(json.dumps(data))
 
 
 def test_from_barriers_reports_the_first_bad_barrier_like_add_path():
