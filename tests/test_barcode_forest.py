@@ -6,6 +6,8 @@ import json
 import networkx as nx
 import numpy as np
 import pytest
+from _reference import elder_rule_barcode
+from _reference import random_graph as reference_graph
 
 from topoloss import LandscapeGraph, loss_barcode
 from topoloss.topology.forest import spanning_forest
@@ -68,6 +70,22 @@ def test_forest_route_equals_whole_graph_route_on_1200_random_graphs():
         n_disconnected += bc.n_components > 1
         n_ties += len(set(h.edges[e]["barrier"] for e in h.edges)) < h.number_of_edges()
     assert n_disconnected > 300 and n_ties > 300  # the cases this test is for did occur
+
+
+@pytest.mark.parametrize("ties", [True, False])
+def test_forest_route_on_the_reference_random_graphs(ties):
+    # the graphs of test_barcode.py's union-find comparison (same seeds), by both routes
+    rng = np.random.default_rng(1234 if ties else 99)
+    for _ in range(1000):
+        losses, edges = reference_graph(rng, ties=ties)
+        g = LandscapeGraph()
+        for i, loss in enumerate(losses):
+            g.add_minimum(i, float(loss))
+        for u, v, w in edges:
+            g.add_path(u, v, w)
+        bc = loss_barcode(g)
+        assert_same_barcode(bc, _full_graph_barcode(g))
+        np.testing.assert_array_equal(bc.intervals, elder_rule_barcode(losses, edges))
 
 
 def test_from_barriers_equals_path_by_path_on_random_matrices():
