@@ -249,3 +249,59 @@ def test_csv_fast_reader_agrees_with_cell_by_cell(tmp_path, text):
         fast = _read_csv_fast(p)
         assert fast is not None or "1_0" in text  # numpy's parser refuses underscores
         np.testing.assert_array_equal(_read_csv(p), slow)
+
+
+def test_from_edges_equals_path_by_path():
+    rng = np.random.default_rng(17)
+    for _ in range(300):
+        n = int(rng.integers(1, 10))
+        losses = rng.integers(-1, 2, size=n).astype(float)
+        m = int(rng.integers(0, 3 * n))
+        pairs = rng.integers(0, n, size=(m, 2))
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]  # repeats and both orientations stay
+        w = np.maximum(losses[pairs[:, 0]], losses[pairs[:, 1]]) + rng.integers(0, 3, size=len(pairs))
+        w[rng.random(len(pairs)) < 0.1] = np.inf
+        g = LandscapeGraph.from_edges(losses, pairs, w, names=[f"m{i}" for i in range(n)])
+        by_hand = LandscapeGraph()
+        for i, loss in enumerate(losses):
+            by_hand.add_minimum(f"m{i}", loss)
+        for (i, j), x in zip(pairs.tolist(), w.tolist()):
+            if np.isfinite(x):
+                by_hand.add_path(f"m{i}", f"m{j}", x)
+        assert g.edges == by_hand.edges
+        assert [g.paths(u, v) for u, v in g.edges] == [by_hand.paths(u, v) for u, v in g.edges]
+        assert_same_barcode(loss_barcode(g), loss_barcode(by_hand))
+        if n > 1:  # and it grows like any graph
+            g.add_path("m0", f"m{n - 1}", 5.0, curve="late")
+            assert g.paths("m0", f"m{n - 1}")[-1] == {"barrier": 5.0, "curve": "late"}
+
+
+@pytest.mark.parametrize("edges, barriers, match", [
+    ([[0, 3]], [2.0], r"edges\[0\] = \(0, 3\): no minimum 3 \(indices run from 0 to 2\)"),
+    ([[0, 1, 2]], [2.0], r"edges must be an \(E, 2\) array"),
+    ([[0.0, 1.0]], [2.0], "integer indices"),
+    ([[0, 1]], [2.0, 3.0], r"barriers must have shape \(1,\)"),
+    ([[0, 1], [1, 2]], [2.0, -np.inf], r"barriers\[1\] is -inf"),
+    ([[0, 1], [2, 1]], [2.0, 0.5], r"barrier=0.5 between 2 and 1 is below the loss 1.0 of 1"),
+    ([[0, 1], [1, 1]], [2.0, 2.0], "self-loop at minimum 1"),
+])
+def test_from_edges_errors(edges, barriers, match):
+    with pytest.raises(ValueError, match=match):
+        LandscapeGraph.from_edges([0.0, 1.0, 0.5], edges, barriers)
+
+
+def test_npz_with_edge_arrays(tmp_path):
+    from topoloss.errors import InputError
+
+    path = tmp_path / "sparse.npz"
+    np.savez(path, losses=[0.0, 1.0, 2.0, 0.5], edges=np.array([[0, 1], [2, 0], [0, 3], [1, 0]]),
+             barriers=[3.0, 5.0, 2.0, 4.0])
+    g = LandscapeGraph.read(path)
+    assert g.edges == [(0, 1), (0, 2), (0, 3)] and g.barrier(0, 1) == 3.0
+    assert loss_barcode(g).intervals.tolist() == [[0.0, np.inf], [1.0, 3.0], [2.0, 5.0], [0.5, 2.0]]
+    np.savez(path, losses=[0.0, 1.0], edges=np.array([[0, 1]]), barriers=[np.nan])
+    with pytest.raises(InputError, match=r"sparse.npz: barriers\[0\] is nan; a missing path is inf"):
+        LandscapeGraph.read(path)
+    np.savez(path, losses=[0.0, 1.0], edges=np.array([[0, 2]]), barriers=[3.0])
+    with pytest.raises(InputError, match=r"sparse.npz: edges\[0\] = \(0, 2\): no minimum 2"):
+        LandscapeGraph.read(path)

@@ -5,16 +5,13 @@ persistence (SPEC §4). Nodes carry the loss of a minimum; edges carry the barri
 the lowest path found between two minima, and every path record ever added for that
 pair.
 
-The graph is held in arrays (losses; edge endpoints and barriers), so a dense barrier
-matrix of a million entries becomes a graph without a Python object per edge; the
-:mod:`networkx` view is built on demand by :meth:`LandscapeGraph.to_networkx`.
-Conversions to and from networkx and JSON dicts live in
+The graph is held in arrays (losses; edge endpoints and barriers): a million paths need
+no Python object each. Builders and conversions (networkx, JSON dicts) live in
 :mod:`topoloss.topology.graph_convert`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
@@ -25,6 +22,7 @@ import numpy as np
 from topoloss._validate import check_number
 from topoloss.errors import InputError
 from topoloss.topology import graph_convert as _convert
+from topoloss.topology import graph_io as _io
 from topoloss.topology.forest import spanning_forest
 from topoloss.topology.graph_convert import _BELOW_TOL, _unwrap
 
@@ -32,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
 
 __all__ = ["LandscapeGraph"]
+
 
 class LandscapeGraph:
     """Minima and the paths between them, as a weighted undirected graph.
@@ -65,14 +64,12 @@ class LandscapeGraph:
         self._index: dict[Hashable, int] = {}
         self._loss: list[float] = []
         self._extra: list[dict[str, Any]] = []  # node attributes other than the loss
-        # Edges in the order their pair was first added; lo < hi index the endpoints.
-        # Buffers grow by doubling; the first self._m entries are the edges.
-        self._lo = np.empty(0, dtype=np.int64)
-        self._hi = np.empty(0, dtype=np.int64)
-        self._w = np.empty(0)
+        # Edges as their pair was first added, endpoints lo < hi; buffers (doubling), first _m used.
+        self._lo: np.ndarray = np.empty(0, dtype=np.int64)
+        self._hi: np.ndarray = np.empty(0, dtype=np.int64)
+        self._w: np.ndarray = np.empty(0)
         self._m = 0
-        # Explicit path records by edge; an edge without one has the single record
-        # {"barrier": its barrier}.
+        # Explicit path records by edge; without, the one record {"barrier": its barrier}.
         self._records: dict[int, list[dict[str, Any]]] = {}
         self._pos: dict[tuple[int, int], int] | None = {}  # (lo, hi) -> edge; None: not built
         self._canon: np.ndarray | None = None  # networkx's edge order, once computed
@@ -119,10 +116,8 @@ class LandscapeGraph:
         for node in (u, v):
             level = self._loss[self._index[node]]
             if barrier < level - _BELOW_TOL * max(1.0, abs(level)):
-                raise InputError(
-                    f"barrier={barrier!r} between {u!r} and {v!r} is below the loss "
-                    f"{level!r} of {node!r}"
-                )
+                raise InputError(f"barrier={barrier!r} between {u!r} and {v!r} is below the loss "
+                                 f"{level!r} of {node!r}")
             barrier = max(barrier, level)
         i, j = self._index[u], self._index[v]
         key = (i, j) if i < j else (j, i)
@@ -139,9 +134,7 @@ class LandscapeGraph:
         k = self._m
         if k == self._w.shape[0]:
             cap = max(16, 2 * k)
-            self._lo = np.resize(self._lo, cap)
-            self._hi = np.resize(self._hi, cap)
-            self._w = np.resize(self._w, cap)
+            self._lo, self._hi, self._w = (np.resize(a, cap) for a in (self._lo, self._hi, self._w))
         self._lo[k], self._hi[k], self._w[k] = lo, hi, barrier
         self._m = k + 1
         if self._pos is not None:
@@ -166,10 +159,8 @@ class LandscapeGraph:
         """Edges (insertion indices) in networkx's order: by ``lo``, then insertion."""
         if self._canon is None:
             lo = self._lo[: self._m]
-            if lo.size < 2 or bool((lo[1:] >= lo[:-1]).all()):
-                self._canon = np.arange(self._m)
-            else:
-                self._canon = np.argsort(lo, kind="stable")
+            in_order = lo.size < 2 or bool((lo[1:] >= lo[:-1]).all())
+            self._canon = np.arange(self._m) if in_order else np.argsort(lo, kind="stable")
         return self._canon
 
     @classmethod
@@ -182,9 +173,8 @@ class LandscapeGraph:
     ) -> LandscapeGraph:
         """Build a graph from ``n`` losses and an ``(n, n)`` symmetric barrier matrix.
 
-        Equal to adding the minima in order and then a path for every finite entry
-        ``[i, j]``, ``i < j``, row by row; done on arrays, without a Python object per
-        edge.
+        Equal to adding the minima, then a path for each finite entry ``[i, j]``, ``i < j``,
+        row by row; done on arrays.
 
         Parameters
         ----------
@@ -202,6 +192,38 @@ class LandscapeGraph:
             On shape mismatch, an asymmetric matrix, or any invalid loss/barrier.
         """
         return _convert.graph_from_barriers(cls(), losses, barriers, names)
+
+    @classmethod
+    def from_edges(
+        cls,
+        losses: Sequence[float] | np.ndarray,
+        edges: Sequence[Sequence[int]] | np.ndarray,
+        barriers: Sequence[float] | np.ndarray,
+        *,
+        names: Sequence[Hashable] | None = None,
+    ) -> LandscapeGraph:
+        """Build a graph from ``n`` losses and ``E`` paths given as arrays (a sparse graph).
+
+        Equal to adding the minima, then ``add_path(names[i], names[j], barriers[k])`` for
+        each row ``k = (i, j)`` of ``edges``, in order; done on arrays.
+
+        Parameters
+        ----------
+        losses : array_like, shape (n,)
+            Loss of each minimum.
+        edges : array_like of int, shape (E, 2)
+            Indices of the two minima of each path.
+        barriers : array_like, shape (E,)
+            Barrier of each path; ``inf`` or ``nan`` means "no path" (the row is skipped).
+        names : sequence of hashable, optional
+            Node names; default ``0 .. n-1``.
+
+        Raises
+        ------
+        InputError
+            On shape mismatch, an index out of range, or any invalid loss/barrier.
+        """
+        return _convert.graph_from_edges(cls(), losses, edges, barriers, names)
 
     @classmethod
     def from_paths(cls, minima: Any, paths: Iterable[Any], *, points: bool | None = None) -> LandscapeGraph:
@@ -248,8 +270,7 @@ class LandscapeGraph:
     def edges(self) -> list[tuple[Hashable, Hashable]]:
         """Pairs of minima joined by at least one path (earlier-added minimum first)."""
         names = self._names
-        order = self._order()
-        return [(names[i], names[j]) for i, j in zip(self._lo[order].tolist(), self._hi[order].tolist())]
+        return [(names[i], names[j]) for i, j in self.edge_arrays()[0].tolist()]
 
     def __len__(self) -> int:
         return len(self._names)
@@ -331,10 +352,8 @@ class LandscapeGraph:
 
     def _forest(self) -> np.ndarray:
         """Insertion indices of the minimum spanning forest's edges, in Kruskal order."""
-        order = self._order()
-        m = self._m
-        pairs = np.column_stack([self._lo[:m], self._hi[:m]])[order]
-        return order[spanning_forest(pairs, self._w[order], len(self._names))]
+        pairs, weights = self.edge_arrays()
+        return self._order()[spanning_forest(pairs, weights, len(self._names))]
 
     def minimum_spanning_tree(self) -> LandscapeGraph:
         """The minimum spanning forest by barrier (AutoNEB-style); same barcode.
@@ -342,14 +361,7 @@ class LandscapeGraph:
         Equal barriers are taken in edge order, as :func:`networkx.minimum_spanning_tree`
         does; so the forest keeps the saddles of :func:`topoloss.loss_barcode` too.
         """
-        out = LandscapeGraph()
-        out._names, out._index = list(self._names), dict(self._index)
-        out._loss, out._extra = list(self._loss), [dict(d) for d in self._extra]
-        keep = self._forest()
-        out._lo, out._hi, out._w, out._m = self._lo[keep], self._hi[keep], self._w[keep], len(keep)
-        out._pos = None
-        out._records = {k: list(self._records[e]) for k, e in enumerate(keep.tolist()) if e in self._records}
-        return out
+        return _convert.graph_of_edges(self, self._forest())
 
     def _check_node(self, name: Hashable) -> None:
         if name not in self:
@@ -398,19 +410,12 @@ class LandscapeGraph:
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """Serialize to JSON; also write it atomically to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            from topoloss._io import atomic_write_text
-
-            atomic_write_text(path, text)
-        return text
+        return _io.write_json(self, path)
 
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> LandscapeGraph:
         """Read a graph from a JSON file path or a JSON string."""
-        from topoloss.topology.graph_io import read_json_source
-
-        return read_json_source(source, cls)
+        return _io.read_json_source(source, cls)
 
     # ------------------------------------------------------------------ files
     @classmethod
@@ -435,7 +440,8 @@ class LandscapeGraph:
               minimum ``i`` and then row ``i`` of the barrier matrix (``inf``, ``nan``
               or an empty cell: no path); ``#`` starts a comment; names ``0 .. n-1``;
             - ``npz``: arrays ``losses`` (n,) and ``barriers`` (n, n), optionally
-              ``names`` (n,) (read as strings), as :meth:`from_barriers`;
+              ``names`` (n,) (read as strings), as :meth:`from_barriers`; or
+              ``edges`` (E, 2) and ``barriers`` (E,), as :meth:`from_edges`;
             - ``graphml`` / ``gexf``: networkx's readers, then :meth:`from_networkx`
               (node attribute ``loss``, edge attribute ``barrier``). Node ids that all
               read as integers become ``int``. See :mod:`topoloss.topology.graph_io`.
@@ -460,9 +466,7 @@ class LandscapeGraph:
         ...     LandscapeGraph.read(os.path.join(tmp, "g.graphml")).barrier(0, 1)
         3.0
         """
-        from topoloss.topology.graph_io import read_graph
-
-        return read_graph(path, format=format)
+        return _io.read_graph(path, format=format)
 
     def write(
         self,
@@ -487,6 +491,4 @@ class LandscapeGraph:
         InputError
             If the format is unknown or cannot be written.
         """
-        from topoloss.topology.graph_io import write_graph
-
-        write_graph(self, path, format=format)
+        _io.write_graph(self, path, format=format)

@@ -22,8 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from topoloss.topology.graph import LandscapeGraph
 
 __all__ = [
-    "add_new_paths", "add_plain_edges", "graph_from_barriers", "graph_from_dict", "graph_from_networkx",
-    "graph_from_paths", "graph_to_dict", "graph_to_networkx", "plain_edge",
+    "add_new_paths", "add_plain_edges", "graph_from_barriers", "graph_from_dict", "graph_from_edges",
+    "graph_from_networkx", "graph_from_paths", "graph_of_edges", "graph_to_dict", "graph_to_networkx",
+    "paths_pass", "plain_edge",
 ]
 
 
@@ -242,26 +243,30 @@ def _edges_one_by_one(g: LandscapeGraph, edges: list[Any], edges_key: str) -> No
             raise InputError(f"{edges_key}[{k}]: {exc}") from None
 
 
+def paths_pass(loss: np.ndarray, us: np.ndarray, vs: np.ndarray, w: np.ndarray) -> bool:
+    """Whether every path ``us[k]``-``vs[k]`` at ``w[k]`` passes :meth:`LandscapeGraph.add_path`'s
+    checks with minima at ``loss``: two different minima, a finite barrier not below either
+    endpoint's loss beyond the rounding tolerance."""
+    n = loss.shape[0]
+    if us.size and (min(us.min(), vs.min()) < 0 or max(us.max(), vs.max()) >= n
+                    or (us == vs).any() or not np.isfinite(w).all()):
+        return False
+    floor = loss - _BELOW_TOL * np.maximum(1.0, np.abs(loss))
+    return not ((w < floor[us]) | (w < floor[vs])).any()
+
+
 def add_new_paths(g: LandscapeGraph, us: np.ndarray, vs: np.ndarray, barriers: np.ndarray) -> bool:
     """Add paths without attributes to ``g``, which has no edge yet, all at once.
 
-    ``us`` and ``vs`` index the minima; no unordered pair may repeat. Returns
-    ``False``, adding nothing, unless every path passes :meth:`LandscapeGraph.add_path`'s checks
-    (a finite barrier not below either endpoint's loss beyond the rounding
-    tolerance): then the caller adds them one by one, for :meth:`LandscapeGraph.add_path`'s message.
+    ``us`` and ``vs`` index the minima; no unordered pair may repeat. Returns ``False``,
+    adding nothing, unless every path passes :func:`paths_pass`: then the caller adds them
+    one by one, for :meth:`LandscapeGraph.add_path`'s message.
     """
     us = np.asarray(us, dtype=np.int64)
     vs = np.asarray(vs, dtype=np.int64)
     w = np.asarray(barriers, dtype=float)
-    loss = np.asarray(g._loss, dtype=float)
-    n = loss.shape[0]
-    if g._m or (us.size and (
-        min(us.min(), vs.min()) < 0 or max(us.max(), vs.max()) >= n
-        or (us == vs).any() or not np.isfinite(w).all()
-    )):
-        return False
-    floor = loss - _BELOW_TOL * np.maximum(1.0, np.abs(loss))
-    if ((w < floor[us]) | (w < floor[vs])).any():
+    loss = g.losses()
+    if g._m or not paths_pass(loss, us, vs, w):
         return False
     g._lo, g._hi = np.minimum(us, vs), np.maximum(us, vs)
     g._w = np.maximum(w, np.maximum(loss[us], loss[vs]))  # as add_path: up to the endpoints
@@ -269,6 +274,17 @@ def add_new_paths(g: LandscapeGraph, us: np.ndarray, vs: np.ndarray, barriers: n
     g._pos = None
     g._canon = None
     return True
+
+
+def graph_of_edges(g: LandscapeGraph, keep: np.ndarray) -> LandscapeGraph:
+    """A new graph with ``g``'s minima and its edges ``keep`` (insertion indices), in that order."""
+    out = type(g)()
+    out._names, out._index = list(g._names), dict(g._index)
+    out._loss, out._extra = list(g._loss), [dict(d) for d in g._extra]
+    out._lo, out._hi, out._w, out._m = g._lo[keep], g._hi[keep], g._w[keep], len(keep)
+    out._pos = None
+    out._records = {k: list(g._records[e]) for k, e in enumerate(keep.tolist()) if e in g._records}
+    return out
 
 
 def graph_from_barriers(into: LandscapeGraph, losses: Any, barriers: Any, names: Any) -> LandscapeGraph:
@@ -308,6 +324,63 @@ def graph_from_barriers(into: LandscapeGraph, losses: Any, barriers: Any, names:
     if not add_new_paths(g, iu, ju, w):
         for i, j, x in zip(iu.tolist(), ju.tolist(), w.tolist()):
             g.add_path(g._names[i], g._names[j], x)
+    return g
+
+
+def graph_from_edges(into: LandscapeGraph, losses: Any, edges: Any, barriers: Any, names: Any) -> LandscapeGraph:
+    """Fill the empty ``into`` from losses and edge arrays; see :meth:`LandscapeGraph.from_edges`."""
+    losses = np.asarray(losses, dtype=float)
+    pairs = np.asarray(edges)
+    if losses.ndim != 1:
+        raise InputError(f"losses must be one-dimensional, got shape {losses.shape}")
+    n = losses.shape[0]
+    if pairs.size == 0:
+        pairs = pairs.reshape(0, 2).astype(np.int64)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
+        raise InputError(f"edges must be an (E, 2) array of integer indices, got shape {pairs.shape} "
+                         f"and dtype {pairs.dtype}")
+    w = np.asarray(barriers, dtype=float)
+    if w.shape != (pairs.shape[0],):
+        raise InputError(f"barriers must have shape ({pairs.shape[0]},) to match {pairs.shape[0]} edges, "
+                         f"got {w.shape}")
+    names = list(range(n)) if names is None else list(names)
+    if len(names) != n:
+        raise InputError(f"names has {len(names)} entries for {n} losses")
+    if len(set(names)) != n:
+        raise InputError("names must be distinct")
+    bad = (pairs < 0) | (pairs >= n)
+    if bad.any():
+        k, c = (int(x) for x in np.argwhere(bad)[0])
+        raise InputError(f"edges[{k}] = {tuple(pairs[k].tolist())}: no minimum {int(pairs[k, c])} "
+                         f"(indices run from 0 to {n - 1})")
+    if np.isneginf(w).any():
+        k = int(np.argwhere(np.isneginf(w))[0, 0])
+        raise InputError(f"barriers[{k}] is -inf; a missing path is inf or nan")
+    g = into
+    for name, loss in zip(names, losses):
+        g.add_minimum(name, float(loss))
+    keep = np.isfinite(w)  # inf or nan: no path
+    us, vs, w = pairs[keep, 0].astype(np.int64), pairs[keep, 1].astype(np.int64), w[keep]
+    key = np.minimum(us, vs) * max(n, 1) + np.maximum(us, vs)
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if uniq.shape[0] == key.shape[0]:
+        if add_new_paths(g, us, vs, w):
+            return g
+    elif paths_pass(g.losses(), us, vs, w):
+        # a pair listed more than once: the lowest barrier, and one record per listing
+        clamped = np.maximum(w, np.maximum(losses[us], losses[vs]))
+        lowest = np.full(uniq.shape[0], np.inf)
+        np.minimum.at(lowest, inverse, clamped)
+        order = np.argsort(first)  # pairs in the order of their first listing
+        add_new_paths(g, us[first[order]], vs[first[order]], lowest[order])
+        edge_of = np.empty_like(order)
+        edge_of[order] = np.arange(order.shape[0])
+        repeated = np.bincount(inverse)[inverse] > 1
+        for row in np.flatnonzero(repeated).tolist():
+            g._records.setdefault(int(edge_of[inverse[row]]), []).append({"barrier": float(clamped[row])})
+        return g
+    for u, v, x in zip(us.tolist(), vs.tolist(), w.tolist()):  # one by one: add_path's message
+        g.add_path(g._names[u], g._names[v], x)
     return g
 
 

@@ -7,10 +7,15 @@ format      suffix    write  content
 ==========  ========  =====  ====================================================
 ``json``    .json     yes    :meth:`LandscapeGraph.to_json` (lossless)
 ``csv``     .csv .txt no     ``n`` rows ``loss, barrier_1, ..., barrier_n``
-``npz``     .npz      no     arrays ``losses`` (n,), ``barriers`` (n, n), ``names``
+``npz``     .npz      no     arrays ``losses`` (n,), ``barriers`` (n, n), ``names``;
+                             or sparse: ``edges`` (E, 2) indices, ``barriers`` (E,)
 ``graphml`` .graphml  yes    GraphML through networkx (scalar attributes only)
 ``gexf``    .gexf     yes    GEXF through networkx (scalar attributes only)
 ==========  ========  =====  ====================================================
+
+CSV, NPZ and JSON are read into arrays (:meth:`LandscapeGraph.from_barriers`,
+:meth:`~LandscapeGraph.from_edges`; JSON edges holding only their barrier are turned
+into tuples while parsing): no Python object per edge is kept.
 
 A directory is read as a run directory: its ``graph.json``.
 
@@ -55,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from topoloss.topology.graph import LandscapeGraph
 
-__all__ = ["GRAPH_FORMATS", "GraphFormat", "read_graph", "read_json_source", "write_graph"]
+__all__ = ["GRAPH_FORMATS", "GraphFormat", "read_graph", "read_json_source", "write_graph", "write_json"]
 
 GraphFormat = Literal["json", "csv", "npz", "graphml", "gexf"]
 
@@ -116,6 +121,17 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
         if str(p) in str(exc):
             raise
         raise InputError(f"{p}: {exc}") from None
+
+
+def write_json(graph: LandscapeGraph, path: str | os.PathLike[str] | None) -> str:
+    """``graph`` as JSON text, also written atomically to ``path`` if given; see
+    :meth:`LandscapeGraph.to_json`."""
+    text = json.dumps(graph.to_dict(), indent=1)
+    if path is not None:
+        from topoloss._io import atomic_write_text
+
+        atomic_write_text(path, text)
+    return text
 
 
 def read_json_source(source: str | os.PathLike[str], cls: type[LandscapeGraph]) -> LandscapeGraph:
@@ -312,6 +328,7 @@ def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
                 raise InputError(f"{p}: NPZ file lacks array(s) {missing}; found {list(data)}")
             names = [str(x) for x in data["names"]] if "names" in data else None
             losses, barriers = data["losses"], data["barriers"]
+            edges = data.get("edges")
     except InputError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:  # not a zip, truncated, ...
@@ -322,8 +339,10 @@ def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
         raise InputError(f"{p}: array 'barriers' is not numeric (dtype {barriers.dtype})") from None
     bad = np.isnan(b) | np.isneginf(b)
     if bad.any():
-        i, j = (int(x) for x in np.argwhere(bad)[0])
-        raise InputError(f"{p}: barriers[{i}, {j}] is {float(b[i, j])}; a missing path is inf")
+        at = ", ".join(str(int(x)) for x in np.argwhere(bad)[0])
+        raise InputError(f"{p}: barriers[{at}] is {float(b[bad][0])}; a missing path is inf")
+    if edges is not None:  # a sparse graph: edges (E, 2) and barriers (E,)
+        return cls.from_edges(losses, edges, b, names=names)
     return cls.from_barriers(losses, b, names=names)
 
 
