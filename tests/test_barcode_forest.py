@@ -122,6 +122,8 @@ def test_spanning_forest_handles_zero_negative_and_tied_weights():
     weights = np.array([0.0, 0.0, 0.0, -1.0])
     assert spanning_forest(pairs, weights, 6).tolist() == [3, 0, 1]
     assert spanning_forest(pairs[:0], weights[:0], 6).tolist() == []
+    with pytest.raises(ValueError, match="repeat"):
+        spanning_forest(np.array([[0, 1], [0, 1]]), np.array([1.0, 2.0]), 2)
     # networkx's Kruskal, which scans equal weights in edge order, picks the same forest
     rng = np.random.default_rng(3)
     for _ in range(200):

@@ -19,8 +19,8 @@ def spanning_forest(pairs: np.ndarray, weights: np.ndarray, n: int) -> np.ndarra
     when it scans edges by weight, ties in row order. The weights handed to
     :func:`scipy.sparse.csgraph.minimum_spanning_tree` are the ranks ``1 .. E`` in that
     order: no zero (which a sparse matrix reads as "no edge"), no negative value and no
-    tie. ``pairs`` must not repeat an unordered pair (a sparse matrix built from
-    repeated coordinates sums them).
+    tie. ``pairs`` must not repeat a row (a sparse matrix built from repeated
+    coordinates sums them): that is an error.
 
     Parameters
     ----------
@@ -35,6 +35,11 @@ def spanning_forest(pairs: np.ndarray, weights: np.ndarray, n: int) -> np.ndarra
     -------
     ndarray of int64
         Row indices of the forest's edges, by increasing ``(weight, row)``.
+
+    Raises
+    ------
+    ValueError
+        If a row of ``pairs`` repeats.
     """
     m = weights.shape[0]
     if m == 0:
@@ -48,5 +53,8 @@ def spanning_forest(pairs: np.ndarray, weights: np.ndarray, n: int) -> np.ndarra
         order = np.argsort(weights, kind="stable")
     rank = np.empty(m)
     rank[order] = np.arange(1, m + 1, dtype=float)
-    tree = minimum_spanning_tree(csr_matrix((rank, (pairs[:, 0], pairs[:, 1])), shape=(n, n)), overwrite=True)
+    matrix = csr_matrix((rank, (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    if matrix.nnz != m:
+        raise ValueError(f"pairs repeat an edge: {m} rows, {matrix.nnz} distinct")
+    tree = minimum_spanning_tree(matrix, overwrite=True)
     return order[np.sort(tree.data).astype(np.int64) - 1]

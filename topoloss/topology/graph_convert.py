@@ -1,8 +1,12 @@
-"""Conversions of a :class:`~topoloss.topology.graph.LandscapeGraph` to and from networkx
-graphs and JSON-ready dicts (networkx node-link data).
+"""Builders and conversions of a :class:`~topoloss.topology.graph.LandscapeGraph`.
 
-The methods :meth:`LandscapeGraph.to_networkx`, :meth:`~LandscapeGraph.from_networkx`,
-:meth:`~LandscapeGraph.to_dict` and :meth:`~LandscapeGraph.from_dict` call these.
+The class's constructors (:meth:`~LandscapeGraph.from_barriers`,
+:meth:`~LandscapeGraph.from_edges`, :meth:`~LandscapeGraph.from_paths`) and its
+conversions to and from networkx graphs and JSON-ready dicts (networkx node-link data)
+call these. Paths given as arrays go in as arrays (:func:`add_new_paths`) once every
+one passes :meth:`LandscapeGraph.add_path`'s checks; otherwise they go in one by one
+through :meth:`~LandscapeGraph.add_path`, which gives its error message (or, for a
+barrier below an endpoint's loss by rounding only, the same graph).
 """
 
 from __future__ import annotations
