@@ -78,7 +78,7 @@ def loss_barcode(graph: LandscapeGraph) -> Barcode:
     """The loss barcode of a landscape graph (SPEC §4), computed with GUDHI.
 
     Only the edges of the minimum spanning forest can kill a bar, so GUDHI runs on that
-    forest (:func:`~topoloss.topology.graph.spanning_forest`, scipy); the bars, saddles
+    forest (:func:`~topoloss.topology.forest.spanning_forest`, scipy); the bars, saddles
     and merge partners are those of the whole graph, ties included.
 
     Parameters
