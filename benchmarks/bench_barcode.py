@@ -85,6 +85,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
+    loss_barcode(LandscapeGraph.from_barriers([0.0, 1.0], [[0, 2], [2, 0]]))  # warm: first-call imports (scipy)
     print(f"{'edges':>9} {'minima':>7} {'loss_barcode s':>15} {'gudhi core s':>13} "
           f"{'union-find s':>13} {'barcode/uf':>11} {'core/uf':>8}")
     for size in args.sizes:

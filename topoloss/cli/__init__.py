@@ -63,22 +63,24 @@ def emit_json(target: str, data: object) -> bool:
     return False
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every subcommand registered."""
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered (or only ``commands``)."""
     parser = argparse.ArgumentParser(
         prog="topoloss",
         description="Loss barcodes and TO-scores of loss landscapes.",
     )
     parser.add_argument("--version", action="version", version=f"topoloss {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         importlib.import_module(f"topoloss.cli._{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``topoloss`` command; returns the exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `topoloss barcode ...` needs only its own parser: the study commands' options import torch
+    parser = build_parser(argv[:1] if argv and argv[0] in COMMANDS else COMMANDS)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a flag argparse refused (exit 2)

@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Compute the loss barcode (0-dimensional persistence) and TO-score of a "
             "landscape graph. GRAPH is a JSON graph written by topoloss, an NPZ file with "
-            "arrays 'losses' (n,) and 'barriers' (n, n), a CSV of n rows "
+            "arrays 'losses' (n,) and 'barriers' (n, n) (or, for a sparse graph, 'edges' (E, 2) "
+            "and 'barriers' (E,)), a CSV of n rows "
             "'loss, barrier_1, ..., barrier_n' (an empty cell or inf = no path; NaN, -inf and "
             "text are errors), or GraphML / GEXF "
             "with node attribute 'loss' and edge attribute 'barrier'."

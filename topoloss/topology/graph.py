@@ -4,40 +4,32 @@ A :class:`LandscapeGraph` is the object that sits between path optimization and
 persistence (SPEC §4). Nodes carry the loss of a minimum; edges carry the barrier of
 the lowest path found between two minima, and every path record ever added for that
 pair.
+
+The graph is held in arrays (losses; edge endpoints and barriers): a million paths need
+no Python object each. Builders and conversions (networkx, JSON dicts) live in
+:mod:`topoloss.topology.graph_convert`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
 import numpy as np
 
-from topoloss._validate import check_number, plain
+from topoloss._validate import check_number
 from topoloss.errors import InputError
+from topoloss.topology import graph_convert as _convert
+from topoloss.topology import graph_io as _io
+from topoloss.topology.forest import spanning_forest
+from topoloss.topology.graph_convert import _BELOW_TOL, _unwrap
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
 
 __all__ = ["LandscapeGraph"]
-
-#: Relative tolerance under which a barrier below an endpoint's loss is taken as rounding.
-_BELOW_TOL = 1e-9
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _unwrap(value: Any) -> Any:
-    """A 0-d numpy array or torch tensor as its Python scalar; anything else unchanged."""
-    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
-        return value.item()
-    return value
 
 
 class LandscapeGraph:
@@ -48,7 +40,9 @@ class LandscapeGraph:
     ``b``) and ``paths``, the list of every path record added for that pair.
 
     Node order is insertion order; it breaks ties between minima of equal loss in
-    :func:`topoloss.loss_barcode` (the earlier-added minimum is the elder).
+    :func:`topoloss.loss_barcode` (the earlier-added minimum is the elder). Edge order
+    is networkx's: by the earlier-added endpoint, then by when the pair's first path
+    was added; it breaks ties between equal barriers.
 
     Parameters
     ----------
@@ -66,10 +60,21 @@ class LandscapeGraph:
     """
 
     def __init__(self, graph: nx.Graph | None = None) -> None:
-        self._g = nx.Graph()
+        self._names: list[Hashable] = []
+        self._index: dict[Hashable, int] = {}
+        self._loss: list[float] = []
+        self._extra: list[dict[str, Any]] = []  # node attributes other than the loss
+        # Edges as their pair was first added, endpoints lo < hi; buffers (doubling), first _m used.
+        self._lo: np.ndarray = np.empty(0, dtype=np.int64)
+        self._hi: np.ndarray = np.empty(0, dtype=np.int64)
+        self._w: np.ndarray = np.empty(0)
+        self._m = 0
+        # Explicit path records by edge; without, the one record {"barrier": its barrier}.
+        self._records: dict[int, list[dict[str, Any]]] = {}
+        self._pos: dict[tuple[int, int], int] | None = {}  # (lo, hi) -> edge; None: not built
+        self._canon: np.ndarray | None = None  # networkx's edge order, once computed
         if graph is not None:
-            other = LandscapeGraph.from_networkx(graph)
-            self._g = other._g
+            _convert.graph_from_networkx(graph, into=self)
 
     # ------------------------------------------------------------------ building
     def add_minimum(self, name: Hashable, loss: float, **attrs: Any) -> None:
@@ -82,9 +87,12 @@ class LandscapeGraph:
         """
         name = _unwrap(name)  # numpy scalars as plain Python values (names, messages)
         loss = check_number(_unwrap(loss), f"loss of minimum {name!r}")
-        if name in self._g:
+        if name in self._index:
             raise InputError(f"minimum {name!r} already exists")
-        self._g.add_node(name, loss=loss, **attrs)
+        self._index[name] = len(self._names)
+        self._names.append(name)
+        self._loss.append(loss)
+        self._extra.append(dict(attrs))
 
     def add_path(self, u: Hashable, v: Hashable, barrier: float, **attrs: Any) -> None:
         """Record a path between minima ``u`` and ``v`` whose highest loss is ``barrier``.
@@ -100,26 +108,60 @@ class LandscapeGraph:
         """
         u, v = _unwrap(u), _unwrap(v)
         for node in (u, v):
-            if node not in self._g:
+            if node not in self:
                 raise InputError(f"unknown minimum {node!r}; add it with add_minimum first")
         if u == v:
             raise InputError(f"self-loop at minimum {u!r}: a path needs two different minima")
         barrier = check_number(_unwrap(barrier), f"barrier between {u!r} and {v!r}")
         for node in (u, v):
-            level = self._g.nodes[node]["loss"]
+            level = self._loss[self._index[node]]
             if barrier < level - _BELOW_TOL * max(1.0, abs(level)):
-                raise InputError(
-                    f"barrier={barrier!r} between {u!r} and {v!r} is below the loss "
-                    f"{level!r} of {node!r}"
-                )
+                raise InputError(f"barrier={barrier!r} between {u!r} and {v!r} is below the loss "
+                                 f"{level!r} of {node!r}")
             barrier = max(barrier, level)
-        record = {"barrier": barrier, **attrs}
-        if self._g.has_edge(u, v):
-            data = self._g.edges[u, v]
-            data["paths"].append(record)
-            data["barrier"] = min(data["barrier"], barrier)
+        i, j = self._index[u], self._index[v]
+        key = (i, j) if i < j else (j, i)
+        k = self._edge_pos().get(key)
+        if k is None:
+            k = self._append_edge(key[0], key[1], barrier)
+            if attrs:
+                self._records[k] = [{"barrier": barrier, **attrs}]
         else:
-            self._g.add_edge(u, v, barrier=barrier, paths=[record])
+            self._edge_records(k).append({"barrier": barrier, **attrs})
+            self._w[k] = min(float(self._w[k]), barrier)
+
+    def _append_edge(self, lo: int, hi: int, barrier: float) -> int:
+        k = self._m
+        if k == self._w.shape[0]:
+            cap = max(16, 2 * k)
+            self._lo, self._hi, self._w = (np.resize(a, cap) for a in (self._lo, self._hi, self._w))
+        self._lo[k], self._hi[k], self._w[k] = lo, hi, barrier
+        self._m = k + 1
+        if self._pos is not None:
+            self._pos[lo, hi] = k
+        self._canon = None
+        return k
+
+    def _edge_pos(self) -> dict[tuple[int, int], int]:
+        if self._pos is None:
+            m = self._m
+            self._pos = dict(zip(zip(self._lo[:m].tolist(), self._hi[:m].tolist()), range(m)))
+        return self._pos
+
+    def _edge_records(self, k: int) -> list[dict[str, Any]]:
+        """The (mutable) list of path records of edge ``k``, made explicit."""
+        recs = self._records.get(k)
+        if recs is None:
+            recs = self._records[k] = [{"barrier": float(self._w[k])}]
+        return recs
+
+    def _order(self) -> np.ndarray:
+        """Edges (insertion indices) in networkx's order: by ``lo``, then insertion."""
+        if self._canon is None:
+            lo = self._lo[: self._m]
+            in_order = lo.size < 2 or bool((lo[1:] >= lo[:-1]).all())
+            self._canon = np.arange(self._m) if in_order else np.argsort(lo, kind="stable")
+        return self._canon
 
     @classmethod
     def from_barriers(
@@ -130,6 +172,9 @@ class LandscapeGraph:
         names: Sequence[Hashable] | None = None,
     ) -> LandscapeGraph:
         """Build a graph from ``n`` losses and an ``(n, n)`` symmetric barrier matrix.
+
+        Equal to adding the minima, then a path for each finite entry ``[i, j]``, ``i < j``,
+        row by row; done on arrays.
 
         Parameters
         ----------
@@ -146,38 +191,39 @@ class LandscapeGraph:
         InputError
             On shape mismatch, an asymmetric matrix, or any invalid loss/barrier.
         """
-        losses = np.asarray(losses, dtype=float)
-        barriers = np.asarray(barriers, dtype=float)
-        if losses.ndim != 1:
-            raise InputError(f"losses must be one-dimensional, got shape {losses.shape}")
-        n = losses.shape[0]
-        if barriers.shape != (n, n):
-            raise InputError(
-                f"barriers must have shape ({n}, {n}) to match {n} losses, got {barriers.shape}"
-            )
-        names = list(range(n)) if names is None else list(names)
-        if len(names) != n:
-            raise InputError(f"names has {len(names)} entries for {n} losses")
-        if len(set(names)) != n:
-            raise InputError("names must be distinct")
-        if np.isneginf(barriers).any():
-            i, j = np.argwhere(np.isneginf(barriers))[0]
-            raise InputError(f"barriers[{i}, {j}] is -inf; a missing path is inf or nan")
-        b = np.where(np.isnan(barriers), np.inf, barriers)
-        if not np.array_equal(b, b.T):
-            i, j = np.argwhere(b != b.T)[0]
-            raise InputError(
-                f"barriers is not symmetric: [{i}, {j}]={float(barriers[i, j])!r} but "
-                f"[{j}, {i}]={float(barriers[j, i])!r}"
-            )
-        g = cls()
-        for name, loss in zip(names, losses):
-            g.add_minimum(name, float(loss))
-        iu, ju = np.triu_indices(n, k=1)
-        keep = np.isfinite(b[iu, ju])
-        for i, j in zip(iu[keep], ju[keep]):
-            g.add_path(names[i], names[j], float(b[i, j]))
-        return g
+        return _convert.graph_from_barriers(cls(), losses, barriers, names)
+
+    @classmethod
+    def from_edges(
+        cls,
+        losses: Sequence[float] | np.ndarray,
+        edges: Sequence[Sequence[int]] | np.ndarray,
+        barriers: Sequence[float] | np.ndarray,
+        *,
+        names: Sequence[Hashable] | None = None,
+    ) -> LandscapeGraph:
+        """Build a graph from ``n`` losses and ``E`` paths given as arrays (a sparse graph).
+
+        Equal to adding the minima, then ``add_path(names[i], names[j], barriers[k])`` for
+        each row ``k = (i, j)`` of ``edges``, in order; done on arrays.
+
+        Parameters
+        ----------
+        losses : array_like, shape (n,)
+            Loss of each minimum.
+        edges : array_like of int, shape (E, 2)
+            Indices of the two minima of each path.
+        barriers : array_like, shape (E,)
+            Barrier of each path; ``inf`` or ``nan`` means "no path" (the row is skipped).
+        names : sequence of hashable, optional
+            Node names; default ``0 .. n-1``.
+
+        Raises
+        ------
+        InputError
+            On shape mismatch, an index out of range, or any invalid loss/barrier.
+        """
+        return _convert.graph_from_edges(cls(), losses, edges, barriers, names)
 
     @classmethod
     def from_paths(cls, minima: Any, paths: Iterable[Any], *, points: bool | None = None) -> LandscapeGraph:
@@ -212,122 +258,119 @@ class LandscapeGraph:
         >>> g.barrier("a", "b"), g.loss("b")
         (1.0, 0.5)
         """
-        names = list(minima.names)
-        losses = [float(_unwrap(x)) for x in minima.losses]
-        pts = getattr(minima, "points", None)
-        if points is None:
-            points = pts is not None and len(pts) > 0 and int(np.prod(np.shape(pts[0]))) <= 64
-        g = cls()
-        for k, (name, loss) in enumerate(zip(names, losses)):
-            attrs: dict[str, Any] = {}
-            if points and pts is not None:
-                p = pts[k]
-                attrs["point"] = (p.cpu().tolist() if hasattr(p, "cpu") else np.asarray(p).tolist())
-            g.add_minimum(name, loss, **attrs)
-        for path in paths:
-            extra = {"path": path.to_dict(tensors=False)} if hasattr(path, "to_dict") else {}
-            g.add_path(path.u, path.v, path.barrier, **extra)
-        return g
+        return _convert.graph_from_paths(cls(), minima, paths, points)
 
     # ------------------------------------------------------------------ access
     @property
     def nodes(self) -> list[Hashable]:
         """Minima in insertion order."""
-        return list(self._g.nodes)
+        return list(self._names)
 
     @property
     def edges(self) -> list[tuple[Hashable, Hashable]]:
-        """Pairs of minima joined by at least one path."""
-        return list(self._g.edges)
+        """Pairs of minima joined by at least one path (earlier-added minimum first)."""
+        names = self._names
+        return [(names[i], names[j]) for i, j in self.edge_arrays()[0].tolist()]
 
     def __len__(self) -> int:
-        return self._g.number_of_nodes()
+        return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._g
+        try:
+            return name in self._index
+        except TypeError:  # unhashable
+            return False
 
     def __iter__(self) -> Iterator[Hashable]:
-        return iter(self._g.nodes)
+        return iter(self._names)
 
     def __repr__(self) -> str:
-        return (
-            f"LandscapeGraph({self._g.number_of_nodes()} minima, "
-            f"{self._g.number_of_edges()} paths)"
-        )
+        return f"LandscapeGraph({len(self._names)} minima, {self._m} paths)"
 
     def loss(self, name: Hashable) -> float:
         """Loss of minimum ``name``."""
         self._check_node(name)
-        return self._g.nodes[name]["loss"]
+        return self._loss[self._index[name]]
+
+    def _edge(self, u: Hashable, v: Hashable) -> int | None:
+        """Insertion index of the edge between ``u`` and ``v``, ``None`` if there is none."""
+        if u not in self or v not in self:
+            return None
+        i, j = self._index[u], self._index[v]
+        return self._edge_pos().get((i, j) if i < j else (j, i))
 
     def barrier(self, u: Hashable, v: Hashable) -> float:
         """Lowest barrier recorded between ``u`` and ``v`` (``inf`` if none)."""
         self._check_node(u)
         self._check_node(v)
-        return self._g.edges[u, v]["barrier"] if self._g.has_edge(u, v) else math.inf
+        k = self._edge(u, v)
+        return math.inf if k is None else float(self._w[k])
 
     def paths(self, u: Hashable, v: Hashable) -> list[dict[str, Any]]:
         """All path records added between ``u`` and ``v`` (a copy)."""
-        return list(self._g.edges[u, v]["paths"]) if self._g.has_edge(u, v) else []
+        k = self._edge(u, v)
+        if k is None:
+            return []
+        recs = self._records.get(k)
+        return [{"barrier": float(self._w[k])}] if recs is None else list(recs)
 
     def attrs(self, name: Hashable) -> dict[str, Any]:
         """All attributes of minimum ``name`` (a copy; includes ``loss``)."""
         self._check_node(name)
-        return dict(self._g.nodes[name])
+        i = self._index[name]
+        return {"loss": self._loss[i], **self._extra[i]}
 
     def losses(self) -> np.ndarray:
         """Losses of all minima, in node order."""
-        return np.array([d["loss"] for _, d in self._g.nodes(data=True)], dtype=float)
+        return np.array(self._loss, dtype=float)
 
     def barrier_matrix(self) -> np.ndarray:
         """``(n, n)`` matrix of barriers in node order; ``inf`` where there is no path.
 
         The diagonal holds each minimum's own loss.
         """
-        idx = {name: i for i, name in enumerate(self._g.nodes)}
-        n = len(idx)
+        n, m = len(self._names), self._m
         out = np.full((n, n), np.inf)
         np.fill_diagonal(out, self.losses())
-        for u, v, b in self._g.edges(data="barrier"):
-            out[idx[u], idx[v]] = out[idx[v], idx[u]] = b
+        out[self._lo[:m], self._hi[:m]] = self._w[:m]
+        out[self._hi[:m], self._lo[:m]] = self._w[:m]
         return out
 
     def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Edges as index pairs in node order and their barriers: ``(E, 2)`` ints, ``(E,)``."""
-        idx = {name: i for i, name in enumerate(self._g.nodes)}
-        us: list[int] = []
-        vs: list[int] = []
-        ws: list[float] = []
-        for u, nbrs in self._g.adj.items():  # the raw adjacency: much faster than edges()
-            iu = idx[u]
-            for v, data in nbrs.items():
-                iv = idx[v]
-                if iv > iu:
-                    us.append(iu)
-                    vs.append(iv)
-                    ws.append(data["barrier"])
-        pairs = np.column_stack([np.array(us, dtype=np.int64), np.array(vs, dtype=np.int64)])
-        return pairs.reshape(-1, 2), np.array(ws, dtype=float)
+        """Edges as index pairs in node order and their barriers: ``(E, 2)`` ints, ``(E,)``.
+
+        In the order of :attr:`edges`, each pair as ``(i, j)`` with ``i < j``.
+        """
+        order = self._order()
+        pairs = np.column_stack([self._lo[order], self._hi[order]])
+        return pairs.reshape(-1, 2), self._w[order]
 
     def is_connected(self) -> bool:
         """Whether every pair of minima is joined by a chain of paths."""
-        return len(self._g) > 0 and nx.is_connected(self._g)
+        n = len(self._names)
+        return n > 0 and self._m >= n - 1 and len(self._forest()) == n - 1
+
+    def _forest(self) -> np.ndarray:
+        """Insertion indices of the minimum spanning forest's edges, in Kruskal order."""
+        pairs, weights = self.edge_arrays()
+        return self._order()[spanning_forest(pairs, weights, len(self._names))]
 
     def minimum_spanning_tree(self) -> LandscapeGraph:
-        """The minimum spanning forest by barrier (AutoNEB-style); same barcode."""
-        out = LandscapeGraph()
-        out._g = nx.minimum_spanning_tree(self._g, weight="barrier")
-        # keep node insertion order (networkx builds the tree in node order already)
-        return out
+        """The minimum spanning forest by barrier (AutoNEB-style); same barcode.
+
+        Equal barriers are taken in edge order, as :func:`networkx.minimum_spanning_tree`
+        does; so the forest keeps the saddles of :func:`topoloss.loss_barcode` too.
+        """
+        return _convert.graph_of_edges(self, self._forest())
 
     def _check_node(self, name: Hashable) -> None:
-        if name not in self._g:
+        if name not in self:
             raise InputError(f"unknown minimum {name!r}")
 
     # ------------------------------------------------------------------ conversion
     def to_networkx(self) -> nx.Graph:
-        """A deep copy as a :class:`networkx.Graph` (node ``loss``, edge ``barrier``)."""
-        return self._g.copy()
+        """A copy as a :class:`networkx.Graph` (node ``loss``, edge ``barrier`` and ``paths``)."""
+        return _convert.graph_to_networkx(self)
 
     @classmethod
     def from_networkx(
@@ -343,38 +386,11 @@ class LandscapeGraph:
             If the graph is directed or a multigraph, a node lacks ``loss``, an edge
             lacks ``barrier``, or any value is invalid.
         """
-        if graph.is_directed() or graph.is_multigraph():
-            raise InputError("expected an undirected simple networkx.Graph")
-        g = cls()
-        for name, data in graph.nodes(data=True):
-            if loss not in data:
-                raise InputError(f"node {name!r} has no {loss!r} attribute")
-            extra = {k: v for k, v in data.items() if k != loss}
-            g.add_minimum(name, data[loss], **extra)
-        for u, v, data in graph.edges(data=True):
-            if barrier not in data:
-                raise InputError(f"edge ({u!r}, {v!r}) has no {barrier!r} attribute")
-            g._add_edge_data(u, v, data, barrier)
-        return g
-
-    def _add_edge_data(self, u: Hashable, v: Hashable, data: Mapping[str, Any], barrier: str = "barrier") -> None:
-        """Add one stored edge (its ``barrier`` and, if any, its ``paths`` records)."""
-        paths = data.get("paths")
-        if isinstance(paths, list) and paths and all(isinstance(p, dict) for p in paths):
-            for rec in paths:
-                rec = dict(rec)
-                self.add_path(u, v, rec.pop("barrier", data[barrier]), **rec)
-            # the edge's own barrier may be lower than every record
-            own = check_number(_unwrap(data[barrier]), f"barrier between {u!r} and {v!r}")
-            self._g.edges[u, v]["barrier"] = min(self._g.edges[u, v]["barrier"], own)
-        else:
-            extra = {k: val for k, val in data.items() if k not in (barrier, "paths")}
-            self.add_path(u, v, data[barrier], **extra)
+        return _convert.graph_from_networkx(graph, into=cls(), loss=loss, barrier=barrier)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (networkx node-link format, numpy values as lists)."""
-        data = nx.node_link_data(self._g, edges="edges")
-        return {"format": "topoloss.LandscapeGraph", "version": 1, **plain(data)}
+        return _convert.graph_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LandscapeGraph:
@@ -390,68 +406,16 @@ class LandscapeGraph:
         InputError
             Naming the node or edge (its position in the list) that is malformed.
         """
-        if not isinstance(data, Mapping) or "nodes" not in data:
-            raise InputError("not a LandscapeGraph dict: missing 'nodes'")
-        edges_key = "edges" if "edges" in data else "links"
-        nodes, edges = data["nodes"], data.get(edges_key, [])
-        if not isinstance(nodes, list) or not isinstance(edges, list):
-            raise InputError(f"malformed graph data: 'nodes' and {edges_key!r} must be lists")
-        g = cls()
-        first: dict[Hashable, int] = {}
-        for k, node in enumerate(nodes):
-            if not isinstance(node, Mapping) or "id" not in node or "loss" not in node:
-                raise InputError(f"nodes[{k}]: expected an object with 'id' and 'loss', got {_short(node)}")
-            name = node["id"]
-            if not isinstance(name, Hashable):
-                raise InputError(f"nodes[{k}]: id {_short(name)} is not a valid node name")
-            if name in first:
-                raise InputError(f"nodes[{k}]: node {name!r} is listed twice (also nodes[{first[name]}])")
-            first[name] = k
-            g.add_minimum(name, node["loss"], **{key: v for key, v in node.items() if key not in ("id", "loss")})
-        for k, edge in enumerate(edges):
-            if not isinstance(edge, Mapping) or not {"source", "target"} <= set(edge):
-                raise InputError(f"{edges_key}[{k}]: expected an object with 'source', 'target' and "
-                                 f"'barrier', got {_short(edge)}")
-            u, v = edge["source"], edge["target"]
-            for node in (u, v):
-                if not isinstance(node, Hashable) or node not in first:
-                    raise InputError(f"{edges_key}[{k}]: unknown minimum {_short(node)}")
-            value = _unwrap(edge.get("barrier"))
-            if value is None or value == "inf" or (isinstance(value, (int, float)) and value == math.inf):
-                continue  # explicit "no path"
-            extra = {key: val for key, val in edge.items() if key not in ("source", "target", "key")}
-            extra["barrier"] = value
-            try:
-                g._add_edge_data(u, v, extra)
-            except InputError as exc:
-                raise InputError(f"{edges_key}[{k}]: {exc}") from None
-        return g
+        return _convert.graph_from_dict(data, into=cls())
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """Serialize to JSON; also write it atomically to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            from topoloss._io import atomic_write_text
-
-            atomic_write_text(path, text)
-        return text
+        return _io.write_json(self, path)
 
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> LandscapeGraph:
         """Read a graph from a JSON file path or a JSON string."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            p = Path(source)
-            if not p.exists():
-                raise FileNotFoundError(f"graph file not found: {p}")
-            text = p.read_text()
-        try:
-            data = json.loads(text)
-        except RecursionError:
-            raise InputError(f"graph {str(source)[:80]!r} is nested too deeply to be a graph") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON in graph {str(source)[:80]!r}: {exc}") from None
-        return cls.from_dict(data)
+        return _io.read_json_source(source, cls)
 
     # ------------------------------------------------------------------ files
     @classmethod
@@ -476,7 +440,8 @@ class LandscapeGraph:
               minimum ``i`` and then row ``i`` of the barrier matrix (``inf``, ``nan``
               or an empty cell: no path); ``#`` starts a comment; names ``0 .. n-1``;
             - ``npz``: arrays ``losses`` (n,) and ``barriers`` (n, n), optionally
-              ``names`` (n,) (read as strings), as :meth:`from_barriers`;
+              ``names`` (n,) (read as strings), as :meth:`from_barriers`; or
+              ``edges`` (E, 2) and ``barriers`` (E,), as :meth:`from_edges`;
             - ``graphml`` / ``gexf``: networkx's readers, then :meth:`from_networkx`
               (node attribute ``loss``, edge attribute ``barrier``). Node ids that all
               read as integers become ``int``. See :mod:`topoloss.topology.graph_io`.
@@ -501,9 +466,7 @@ class LandscapeGraph:
         ...     LandscapeGraph.read(os.path.join(tmp, "g.graphml")).barrier(0, 1)
         3.0
         """
-        from topoloss.topology.graph_io import read_graph
-
-        return read_graph(path, format=format)
+        return _io.read_graph(path, format=format)
 
     def write(
         self,
@@ -528,6 +491,4 @@ class LandscapeGraph:
         InputError
             If the format is unknown or cannot be written.
         """
-        from topoloss.topology.graph_io import write_graph
-
-        write_graph(self, path, format=format)
+        _io.write_graph(self, path, format=format)

@@ -7,10 +7,15 @@ format      suffix    write  content
 ==========  ========  =====  ====================================================
 ``json``    .json     yes    :meth:`LandscapeGraph.to_json` (lossless)
 ``csv``     .csv .txt no     ``n`` rows ``loss, barrier_1, ..., barrier_n``
-``npz``     .npz      no     arrays ``losses`` (n,), ``barriers`` (n, n), ``names``
+``npz``     .npz      no     arrays ``losses`` (n,), ``barriers`` (n, n), ``names``;
+                             or sparse: ``edges`` (E, 2) indices, ``barriers`` (E,)
 ``graphml`` .graphml  yes    GraphML through networkx (scalar attributes only)
 ``gexf``    .gexf     yes    GEXF through networkx (scalar attributes only)
 ==========  ========  =====  ====================================================
+
+CSV, NPZ and JSON are read into arrays (:meth:`LandscapeGraph.from_barriers`,
+:meth:`~LandscapeGraph.from_edges`; JSON edges holding only their barrier are turned
+into tuples while parsing): no Python object per edge is kept.
 
 A directory is read as a run directory: its ``graph.json``.
 
@@ -33,26 +38,29 @@ are dropped. For a lossless copy use JSON.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree
 
-import networkx as nx
 import numpy as np
 
 from topoloss._validate import plain
 from topoloss.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+
     from topoloss.topology.graph import LandscapeGraph
 
-__all__ = ["GRAPH_FORMATS", "GraphFormat", "read_graph", "write_graph"]
+__all__ = ["GRAPH_FORMATS", "GraphFormat", "read_graph", "read_json_source", "write_graph", "write_json"]
 
 GraphFormat = Literal["json", "csv", "npz", "graphml", "gexf"]
 
@@ -115,14 +123,101 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
         raise InputError(f"{p}: {exc}") from None
 
 
+def write_json(graph: LandscapeGraph, path: str | os.PathLike[str] | None) -> str:
+    """``graph`` as JSON text, also written atomically to ``path`` if given; see
+    :meth:`LandscapeGraph.to_json`."""
+    text = json.dumps(graph.to_dict(), indent=1)
+    if path is not None:
+        from topoloss._io import atomic_write_text
+
+        atomic_write_text(path, text)
+    return text
+
+
+def read_json_source(source: str | os.PathLike[str], cls: type[LandscapeGraph]) -> LandscapeGraph:
+    """A graph from a JSON file path or a JSON string; see :meth:`LandscapeGraph.from_json`."""
+    text = str(source)
+    if not text.lstrip().startswith("{"):
+        p = Path(source)
+        if not p.exists():
+            raise FileNotFoundError(f"graph file not found: {p}")
+        text = p.read_text()
+    g = _read_plain_json(text, cls)
+    if g is not None:
+        return g
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise InputError(f"graph {str(source)[:80]!r} is nested too deeply to be a graph") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON in graph {str(source)[:80]!r}: {exc}") from None
+    return cls.from_dict(data)
+
+
 def _read_json(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
     try:
-        data = json.loads(p.read_text())
+        text = p.read_text()
+        g = _read_plain_json(text, cls)
+        if g is not None:
+            return g
+        data = json.loads(text)
     except RecursionError:
         raise InputError(f"{p}: JSON nested too deeply to be a graph") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"invalid JSON in graph {str(p)!r}: {exc}") from None
     return cls.from_dict(data)
+
+
+class _NotPlain(Exception):
+    """A JSON graph with an edge that is not plain: read it the general way."""
+
+
+_PLAIN_EDGE = (frozenset({"source", "target", "barrier"}), frozenset({"source", "target", "barrier", "paths"}))
+
+
+def _read_plain_json(text: str, cls: type[LandscapeGraph]) -> LandscapeGraph | None:
+    """The graph of JSON ``text`` if all its edges are plain, else ``None``.
+
+    Plain edges (see :func:`topoloss.topology.graph_convert.plain_edge`) become tuples as
+    the parser meets them, so a million edges hold no dict each; the arrays are built
+    from the tuples. Any other content, or any value :meth:`LandscapeGraph.from_dict`
+    would reject, returns ``None`` and the caller reads the text the general way, which
+    also gives the error message.
+    """
+    from topoloss.topology.graph_convert import _add_nodes, _is_missing, add_plain_edges
+
+    made = [0, 0, 0]  # records made, records inside an edge, edges made
+
+    def hook(obj: dict[str, Any]) -> Any:
+        if len(obj) == 1 and "barrier" in obj:
+            made[0] += 1
+            return (obj["barrier"],)
+        if obj.keys() in _PLAIN_EDGE:
+            w = obj["barrier"]
+            if not (_is_missing(w) or type(w) in (float, int)):
+                raise _NotPlain
+            paths = obj.get("paths")
+            if paths is not None:
+                if not (type(paths) is list and len(paths) == 1 and type(paths[0]) is tuple
+                        and type(paths[0][0]) in (float, int) and paths[0][0] == w):
+                    raise _NotPlain
+                made[1] += 1
+            made[2] += 1
+            return obj["source"], obj["target"], w, paths is not None
+        return obj
+
+    try:
+        data = json.loads(text, object_hook=hook)
+    except (_NotPlain, ValueError, RecursionError):
+        return None
+    if type(data) is not dict or type(data.get("nodes")) is not list:
+        return None
+    edges = data.get("edges" if "edges" in data else "links", [])
+    if type(edges) is not list or made[0] != made[1] or made[2] != len(edges):
+        return None  # a record or an edge-like object somewhere else: read it the general way
+    g = cls()
+    _add_nodes(g, data["nodes"])
+    return g if add_plain_edges(g, edges) else None
 
 
 def _csv_rows(p: Path) -> Iterator[tuple[int, list[str]]]:
@@ -156,8 +251,55 @@ def _cell(p: Path, lineno: int, col: int, cell: str) -> float:
     return value
 
 
+_EMPTY_CELL = re.compile(r"(?<=,)[ \t]*(?=,|$)")
+
+
+def _read_csv_fast(p: Path) -> np.ndarray | None:
+    """The table of a CSV file whose cells all read as :func:`_cell` reads them, without
+    a Python call per cell; ``None`` for anything else (the caller reads it cell by cell,
+    which names the bad cell). Without an ``inf`` or empty cell numpy's parser reads it;
+    otherwise each ``inf`` cell's text is checked."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty file
+            table = np.loadtxt(p, delimiter=",", comments="#", ndmin=2, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError):
+        pass
+    else:
+        if table.size and np.isfinite(table).all():
+            return table
+    rows: list[list[str]] = []
+    try:
+        with open(p, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    rows.append(_EMPTY_CELL.sub("inf", line).split(","))
+        width = len(rows[0]) if rows else 0
+        if any(len(row) != width for row in rows):
+            return None
+        flat = np.fromiter(map(float, itertools.chain.from_iterable(rows)), dtype=float, count=len(rows) * width)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    table = flat.reshape(len(rows), width)
+    if not table.size or not np.isfinite(table[:, :1]).all() or np.isnan(table).any() or np.isneginf(table).any():
+        return None
+    for i, j in np.argwhere(np.isposinf(table)).tolist():  # inf only as a missing path, spelt so
+        if rows[i][j].strip().lower() not in _MISSING:
+            return None
+    return table
+
+
 def _read_csv(p: Path) -> np.ndarray:
     """``n`` rows of ``n + 1`` cells; ``#`` starts a comment; an empty or ``inf`` barrier is missing."""
+    table = _read_csv_fast(p)
+    if table is not None and table.shape[1] == table.shape[0] + 1:
+        return table
+    return _read_csv_cells(p)
+
+
+def _read_csv_cells(p: Path) -> np.ndarray:
+    """:func:`_read_csv` cell by cell, each through :func:`_cell`: names a bad cell."""
     rows: list[list[float]] = []
     try:
         for lineno, cells in _csv_rows(p):
@@ -186,6 +328,7 @@ def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
                 raise InputError(f"{p}: NPZ file lacks array(s) {missing}; found {list(data)}")
             names = [str(x) for x in data["names"]] if "names" in data else None
             losses, barriers = data["losses"], data["barriers"]
+            edges = data.get("edges")
     except InputError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:  # not a zip, truncated, ...
@@ -196,12 +339,16 @@ def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
         raise InputError(f"{p}: array 'barriers' is not numeric (dtype {barriers.dtype})") from None
     bad = np.isnan(b) | np.isneginf(b)
     if bad.any():
-        i, j = (int(x) for x in np.argwhere(bad)[0])
-        raise InputError(f"{p}: barriers[{i}, {j}] is {float(b[i, j])}; a missing path is inf")
+        at = ", ".join(str(int(x)) for x in np.argwhere(bad)[0])
+        raise InputError(f"{p}: barriers[{at}] is {float(b[bad][0])}; a missing path is inf")
+    if edges is not None:  # a sparse graph: edges (E, 2) and barriers (E,)
+        return cls.from_edges(losses, edges, b, names=names)
     return cls.from_barriers(losses, b, names=names)
 
 
 def _read_xml(p: Path, fmt: str, cls: type[LandscapeGraph]) -> LandscapeGraph:
+    import networkx as nx
+
     try:
         g = nx.read_graphml(p) if fmt == "graphml" else nx.read_gexf(p)
     except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError) as exc:
@@ -236,6 +383,8 @@ def _check_xml_nodes(p: Path) -> None:
 
 def _collapse(g: nx.MultiGraph) -> nx.Graph:
     """One edge per pair: the barrier is the lowest listed, each listing becomes a path record."""
+    import networkx as nx
+
     out = nx.DiGraph() if g.is_directed() else nx.Graph()
     out.add_nodes_from(g.nodes(data=True))
     for u, v, data in g.edges(data=True):
@@ -275,6 +424,8 @@ def write_graph(
     if fmt == "json":
         graph.to_json(p)
         return
+    import networkx as nx
+
     src = graph.to_networkx()
     out = nx.Graph()
     for name, data in src.nodes(data=True):

@@ -12,6 +12,7 @@ import gudhi
 import numpy as np
 
 from topoloss.topology.barcode import Barcode
+from topoloss.topology.forest import spanning_forest
 from topoloss.topology.graph import LandscapeGraph
 
 __all__ = ["loss_barcode"]
@@ -76,6 +77,10 @@ def _persistence_generators(
 def loss_barcode(graph: LandscapeGraph) -> Barcode:
     """The loss barcode of a landscape graph (SPEC §4), computed with GUDHI.
 
+    Only the edges of the minimum spanning forest can kill a bar, so GUDHI runs on that
+    forest (:func:`~topoloss.topology.forest.spanning_forest`, scipy); the bars, saddles
+    and merge partners are those of the whole graph, ties included.
+
     Parameters
     ----------
     graph : LandscapeGraph
@@ -102,11 +107,32 @@ def loss_barcode(graph: LandscapeGraph) -> Barcode:
     if not isinstance(graph, LandscapeGraph):
         raise TypeError(f"expected a LandscapeGraph, got {type(graph).__name__}")
     names = graph.nodes
-    n = len(names)
-    if n == 0:
+    if not names:
         raise ValueError("the landscape graph has no minima")
     losses = graph.losses()
     pairs, weights = graph.edge_arrays()
+    # Only the minimum spanning forest's edges merge components. Taken in edge order
+    # (np.sort), equal barriers keep their order, so the saddles are the same as on the
+    # whole graph (see _full_graph_barcode).
+    keep = np.sort(spanning_forest(pairs, weights, len(names)))
+    return _barcode_of_arrays(names, losses, pairs[keep], weights[keep])
+
+
+def _full_graph_barcode(graph: LandscapeGraph) -> Barcode:
+    """:func:`loss_barcode` computed by GUDHI on every edge, not the spanning forest only.
+
+    The route before the forest; kept as an independent check of it.
+    """
+    pairs, weights = graph.edge_arrays()
+    return _barcode_of_arrays(graph.nodes, graph.losses(), pairs, weights)
+
+
+def _barcode_of_arrays(
+    names: list[Hashable], losses: np.ndarray, pairs: np.ndarray, weights: np.ndarray
+) -> Barcode:
+    """The barcode of minima ``names`` at ``losses`` and edges ``pairs`` (rows ``(i, j)``,
+    ``i < j``) at ``weights``; equal weights are taken in row order."""
+    n = len(names)
     regular, essential = _persistence_generators(losses, pairs, weights)
     if regular.shape[0] + essential.shape[0] != n:
         raise RuntimeError(  # pragma: no cover - a GUDHI contract violation
