@@ -187,3 +187,38 @@ def test_robustness(tmp_path: Path) -> None:
     assert found["by_minima"]["bar_top"][0]["mean"] == pytest.approx(
         np.mean([np.mean([d for _, d in f]) for f in subs]))
     assert (tmp_path / "robustness_ci.png").read_bytes().startswith(PNG_MAGIC)
+
+
+CONFIGS = sorted((FINDINGS / "configs").glob("*.toml"))
+
+
+def test_paper_scale_configs_are_valid_studies() -> None:
+    from topoloss.cli._options import read_config_file
+    from topoloss.config import StudyConfig
+    from topoloss.data import available_datasets
+    from topoloss.models import parse_model_spec
+
+    assert len(CONFIGS) >= 20
+    known = {n.split(":")[0].split("[")[0] for n in available_datasets()}  # 'mnist:ROOT' -> 'mnist'
+    for path in CONFIGS:
+        text = path.read_text()
+        assert "# Cost:" in text and "GPU-hour" in text, f"{path.name} states no expected cost"
+        data = read_config_file(path)
+        assert data.pop("run").startswith(f"runs/{path.stem}")
+        config = StudyConfig.from_dict(data)  # every key known and valid
+        parse_model_spec(config.model)
+        name, _, root = config.data.partition(":")
+        assert name in known and root.startswith("/data/"), path.name
+        assert config.device == "cuda" and len(config.minima.seeds) >= 6
+
+
+def test_paper_scale_cnn_sizes_match_the_paper() -> None:
+    """§4.2: the six CNNs have "between 7K (Conv1-32) and 117K (Conv2-64) parameters"."""
+    from topoloss.models import get_model
+
+    def size(spec: str) -> int:
+        return sum(p.numel() for p in get_model(spec, input_shape=(3, 32, 32), num_classes=10).parameters())
+
+    sizes = {spec: size(spec) for spec in ("CNN-1-32", "CNN-1-64", "CNN-1-128", "CNN-2-32", "CNN-2-64", "CNN-3-32")}
+    assert min(sizes, key=sizes.__getitem__) == "CNN-1-32" and round(sizes["CNN-1-32"], -3) == 8000  # 7562
+    assert max(sizes, key=sizes.__getitem__) == "CNN-2-64" and round(sizes["CNN-2-64"], -3) == 118000  # 117578
