@@ -202,7 +202,7 @@ def test_paper_scale_configs_are_valid_studies() -> None:
     known = {n.split(":")[0].split("[")[0] for n in available_datasets()}  # 'mnist:ROOT' -> 'mnist'
     for path in CONFIGS:
         text = path.read_text()
-        assert "# Cost:" in text and "GPU-hour" in text, f"{path.name} states no expected cost"
+        assert "# Cost" in text and "GPU-hour" in text, f"{path.name} states no expected cost"
         data = read_config_file(path)
         assert data.pop("run").startswith(f"runs/{path.stem}")
         config = StudyConfig.from_dict(data)  # every key known and valid
