@@ -82,8 +82,8 @@ def check_repeat(row: dict[str, Any], n_minima: int) -> None:
     assert row["excess"] == pytest.approx(np.mean(excess))
 
 
-def check_study(data: dict[str, Any], n_groups: int) -> None:
-    assert data["quick"] is True and len(data["groups"]) == n_groups
+def check_study(data: dict[str, Any], n_groups: int, *, quick: bool = True) -> None:
+    assert data["quick"] is quick and len(data["groups"]) == n_groups
     seeds = None
     for rows in data["groups"].values():
         assert len(rows) == data["repeats"]
@@ -105,7 +105,7 @@ def check_study(data: dict[str, Any], n_groups: int) -> None:
             else:
                 diff = np.mean(values) - np.mean([r[key] for r in data["groups"][first]])
                 assert s["vs_first_diff"] == pytest.approx(diff) and 0 < s["vs_first_p"] <= 1
-    assert data["wall_seconds"] > 0 and "--quick" in data["command"]
+    assert data["wall_seconds"] > 0 and ("--quick" in data["command"]) == quick
 
 
 def test_fcn_depth_width(tmp_path: Path) -> None:
@@ -222,3 +222,15 @@ def test_paper_scale_cnn_sizes_match_the_paper() -> None:
     sizes = {spec: size(spec) for spec in ("CNN-1-32", "CNN-1-64", "CNN-1-128", "CNN-2-32", "CNN-2-64", "CNN-3-32")}
     assert min(sizes, key=sizes.__getitem__) == "CNN-1-32" and round(sizes["CNN-1-32"], -3) == 8000  # 7562
     assert max(sizes, key=sizes.__getitem__) == "CNN-2-64" and round(sizes["CNN-2-64"], -3) == 118000  # 117578
+
+
+PUBLISHED = sorted((ROOT / "docs" / "figures" / "findings").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", PUBLISHED, ids=[p.stem for p in PUBLISHED])
+def test_published_full_runs_are_consistent(path: Path) -> None:
+    """The full-mode results behind docs/findings.md pass the same checks as the quick runs."""
+    data = json.loads(path.read_text())
+    check_study(data, len(data["configs"]), quick=False)
+    assert f"examples/findings/{path.stem}.py" in data["command"]
+    assert (path.parent / f"{path.stem}.png").is_file()
