@@ -31,7 +31,7 @@ def groups(quick: bool) -> list[Group]:
         "CNN-1-4", "CNN-1-8", "CNN-1-16", "CNN-2-8", "CNN-3-8", "CNN-1-8-BN", "CNN-2-8-BN", "CNN-3-8-BN"]
     return [
         Group(name, StudyConfig.from_dict({
-            "model": name, "data": "digits-images",
+            "model": name, "data": "digits-images:test_size=0.8" if quick else "digits-images",
             "minima": {"epochs": epochs, "optimizer": "sgd", "lr": 0.05},
             "paths": {"curve": "bezier:bends=1", "epochs": path_epochs, "pairs": "all"},
             "evaluation": {"n_eval": 21 if quick else 41, "refine": 1 if quick else 2},

@@ -33,9 +33,9 @@ KEYS = ("excess", "linear_excess", "kept_fraction", "to_score", "train_loss", "t
 GPT_LABEL = "GPT on text"
 
 
-def gpt_landscape(block_size: int, n_embd: int, batch_size: int) -> ModelLandscape:
+def gpt_landscape(block_size: int, n_embd: int, batch_size: int, test_size: float = 0.1) -> ModelLandscape:
     """A one-block character-level GPT on the shipped corpus, next-token cross-entropy."""
-    train, test = text_corpus(block_size=block_size)
+    train, test = text_corpus(block_size=block_size, test_size=test_size)
     size = train.vocab.size
     return ModelLandscape(
         lambda: gpt(size, block_size=block_size, n_layer=1, n_head=2, n_embd=n_embd),
@@ -55,7 +55,7 @@ def groups(quick: bool) -> list[Group]:
     }
     return [
         Group(GPT_LABEL, StudyConfig.from_dict({**study, "model": "gpt", "data": "text"}),
-              landscape=lambda: gpt_landscape(block, n_embd, batch)),
+              landscape=lambda: gpt_landscape(block, n_embd, batch, 0.8 if quick else 0.1)),
         Group("FCN on digits", StudyConfig.from_dict({**study, "model": f"fcn:depth=2,width={width}",
                                                       "data": "digits"})),
     ]
