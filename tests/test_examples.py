@@ -1,4 +1,7 @@
-"""Every script in examples/ runs in its quick mode, writes its figures and prints sane numbers."""
+"""Every script in examples/ runs in its quick mode, writes its figures and prints sane numbers.
+
+The scripts of examples/findings/ are tested in tests/test_findings.py.
+"""
 
 from __future__ import annotations
 
@@ -82,16 +85,6 @@ def test_digits_study(tmp_path: Path) -> None:
     assert number_after("run 2: computed", out) == 0
 
 
-def test_depth_comparison(tmp_path: Path) -> None:
-    out = run_example("depth_comparison.py", "--quick", "--out", str(tmp_path))
-    assert_pngs(tmp_path, "depth_comparison.png")
-    rows = re.findall(r"^\s*(\d+)\s+" + NUMBER + r" ± " + NUMBER, out, flags=re.MULTILINE)
-    assert [int(r[0]) for r in rows] == [1, 2], out
-    for _, mean, std in rows:
-        sane_score(float(mean))
-        sane_score(float(std))
-
-
 def test_embeddings(tmp_path: Path) -> None:
     out = run_example("embeddings.py", "--quick", "--out", str(tmp_path))
     assert_pngs(tmp_path, "embeddings_barcodes.png")
@@ -118,16 +111,6 @@ def test_escape_learning_rate(tmp_path: Path) -> None:
     assert_pngs(tmp_path, "escape_lr.png")
     assert number_after("slope", out) > 0
     assert number_after("R^2", out) > 0.9
-
-
-def test_lr_schedules(tmp_path: Path) -> None:
-    out = run_example("lr_schedules.py", "--quick", "--out", str(tmp_path))
-    assert_pngs(tmp_path, "lr_schedules.png")
-    rows = re.findall(r"^([AB]): .*?" + NUMBER + r" ± " + NUMBER, out, flags=re.MULTILINE)
-    assert [r[0] for r in rows] == ["A", "B"], out
-    for _, mean, std in rows:
-        sane_score(float(mean))
-        sane_score(float(std))
 
 
 def test_tda_pipeline() -> None:

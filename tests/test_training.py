@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from topoloss.errors import Diverged
+from topoloss.config import MinimaConfig
+from topoloss.errors import Diverged, InputError, TopolossWarning
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.find import Minima
 from topoloss.minima.train import (
@@ -121,6 +122,41 @@ def test_train_minima_init_and_errors(land):
         train_minima(land, epochs=0, progress=False)
     with pytest.raises(Diverged, match="seed 2 diverged"):
         train_minima(land, seeds=[2], epochs=2, lr=1e30, progress=False)
+
+
+def test_target_loss_stops_at_the_first_epoch_that_reaches_it(land):
+    per_epoch = land.batches_per_epoch
+    # the exact training loss after each epoch of a plain 6-epoch run (constant lr: the run
+    # stopped after k epochs is the plain run's first k epochs, step for step)
+    plain = [train_minima(land, seeds=[4], epochs=k, lr=0.1, progress=False) for k in range(1, 7)]
+    curve = [float(m.losses[0]) for m in plain]
+    target = (curve[1] + curve[2]) / 2 if curve[2] < curve[1] else curve[2]
+    first = next(k for k, value in enumerate(curve, 1) if value <= target)
+    assert first < 6
+    got = train_minima(land, seeds=[4], epochs=6, lr=0.1, target_loss=target, progress=False)
+    assert torch.equal(got.points[0], plain[first - 1].points[0])
+    assert got.losses[0] <= target and got.converged[0]
+    assert got.n_steps[0] == first * per_epoch
+    assert got.metrics[0]["epochs"] == first
+
+
+def test_target_loss_not_reached_warns_and_keeps_the_capped_run(land):
+    capped = train_minima(land, seeds=[0, 1], epochs=2, progress=False)
+    with pytest.warns(TopolossWarning, match=r"seed [01] did not reach target_loss=0\.0 in 2 epochs"):
+        got = train_minima(land, seeds=[0, 1], epochs=2, target_loss=0.0, progress=False)
+    assert torch.equal(got.points, capped.points)
+    assert not got.converged.any() and list(got.n_steps) == [2 * land.batches_per_epoch] * 2
+    assert [m["epochs"] for m in got.metrics] == [2.0, 2.0]
+    back = TrainedMinima.from_dict(got.to_dict(points=False), points=got.points)
+    assert not back.converged.any() and back.metrics == got.metrics
+
+
+def test_target_loss_option():
+    assert "target_loss" not in MinimaConfig().training_options()  # old fingerprints unchanged
+    assert MinimaConfig(target_loss=0.1).training_options()["target_loss"] == 0.1
+    assert MinimaConfig.from_dict({"target_loss": 0.25}).target_loss == 0.25
+    with pytest.raises(InputError, match=r"\[minima\] target_loss=-1"):
+        MinimaConfig.from_dict({"target_loss": -1})
 
 
 # ------------------------------------------------------------------ checkpoints

@@ -142,6 +142,9 @@ class MinimaConfig(_Section):
     schedule: str = _opt("constant", "learning-rate schedule of training", choices=TRAIN_SCHEDULES)
     lr_end: float | None = _opt(None, "smallest learning rate of the schedule (default lr/100)")
     cycles: int = _opt(4, "cycles of the cyclical schedule")
+    target_loss: float | None = _opt(None, "stop training a minimum once its full training loss is at most "
+                                     "this, checked after every epoch (default none: train all epochs; "
+                                     "with it, epochs is the cap)")
     n_minima: int = _opt(32, "descents when searching an analytic landscape for minima",
                          flag="--n-minima")
 
@@ -165,12 +168,20 @@ class MinimaConfig(_Section):
         check_choice(self.schedule, "schedule", TRAIN_SCHEDULES)
         _optional_number(self.lr_end, "lr_end", low=0, strict=True)
         check_int(self.cycles, "cycles", low=1)
+        _optional_number(self.target_loss, "target_loss", low=0)
         check_int(self.n_minima, "n_minima", low=1)
 
     def training_options(self) -> dict[str, Any]:
-        """The training keywords of :func:`topoloss.train_minima` (all but ``seeds``)."""
+        """The training keywords of :func:`topoloss.train_minima` (all but ``seeds``).
+
+        ``target_loss`` is included only when it is set, so the fingerprints of minima
+        trained without it (run directories written before it existed) stay the same.
+        """
         keys = ("epochs", "optimizer", "lr", "momentum", "weight_decay", "schedule", "lr_end", "cycles")
-        return {k: getattr(self, k) for k in keys}
+        out = {k: getattr(self, k) for k in keys}
+        if self.target_loss is not None:
+            out["target_loss"] = self.target_loss
+        return out
 
 
 @dataclass(frozen=True)

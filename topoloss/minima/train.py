@@ -45,7 +45,8 @@ class TrainedMinima(Minima):
 
     Everything that accepts :class:`~topoloss.minima.Minima` accepts this record.
     For trained minima ``n_steps`` counts optimizer steps, ``converged`` is ``True``
-    (training runs a fixed budget) and ``on_boundary`` is ``False``.
+    (training runs a fixed budget) unless a ``target_loss`` was given and not reached,
+    and ``on_boundary`` is ``False``.
 
     Attributes
     ----------
@@ -83,10 +84,13 @@ class TrainedMinima(Minima):
 
 
 def _record(points: list[torch.Tensor], losses: list[float], names: Sequence[str],
-            steps: int, metrics: list[dict[str, float]]) -> TrainedMinima:
+            steps: int | Sequence[int], metrics: list[dict[str, float]],
+            converged: Sequence[bool] | None = None) -> TrainedMinima:
     m = len(points)
+    n_steps = np.full(m, steps) if isinstance(steps, int) else np.asarray(steps, dtype=np.int64)
+    done = np.ones(m, bool) if converged is None else np.asarray(converged, dtype=bool)
     return TrainedMinima(torch.stack(points), np.asarray(losses, float), tuple(names),
-                         np.full(m, steps), np.ones(m, bool), np.zeros(m, bool), tuple(metrics))
+                         n_steps, done, np.zeros(m, bool), tuple(metrics))
 
 
 def learning_rate(
@@ -186,7 +190,12 @@ def train_minima(
         ``momentum``, the paper's setting, or ``"adam"``), ``lr`` (default 0.05 for SGD,
         1e-3 for Adam), ``momentum``, ``weight_decay`` (of the optimizer, not part of
         the landscape's loss), ``schedule`` (see :func:`learning_rate`, updated every
-        step), ``lr_end`` and ``cycles``.
+        step), ``lr_end``, ``cycles`` and ``target_loss`` (stop a seed's training after
+        the first epoch that ends with the exact full training loss ``<= target_loss``; the
+        schedule still spans ``epochs``, which is the cap; a seed that does not reach it
+        keeps its last point, is marked ``converged=False`` and a
+        :class:`~topoloss.errors.TopolossWarning` names it). With ``target_loss`` each
+        minimum's metrics also hold ``epochs``, the epochs it trained.
 
     Returns
     -------
@@ -206,7 +215,7 @@ def train_minima(
     cfg = (config if config is not None else MinimaConfig()).replace(**options)
     seeds = list(cfg.seeds)
     epochs, optimizer, momentum, weight_decay = cfg.epochs, cfg.optimizer, cfg.momentum, cfg.weight_decay
-    schedule, lr_end, cycles = cfg.schedule, cfg.lr_end, cfg.cycles
+    schedule, lr_end, cycles, target = cfg.schedule, cfg.lr_end, cfg.cycles, cfg.target_loss
     base = (0.05 if optimizer == "sgd" else 1e-3) if cfg.lr is None else float(cfg.lr)
     if isinstance(init, torch.Tensor) and (init.ndim != 2 or len(init) != len(seeds)):
         raise InputError(f"init must hold one row per seed ({len(seeds)}), got shape {tuple(init.shape)}")
@@ -214,7 +223,7 @@ def train_minima(
     cuda = [dev.index or 0] if dev.type == "cuda" else []
     per_epoch = landscape.batches_per_epoch
     total = epochs * per_epoch
-    points, losses, metrics = [], [], []
+    points, losses, metrics, steps_done, reached = [], [], [], [], []
     for index, seed in enumerate(seeds):
         theta = _initial(landscape, init, seed, index).detach().clone().requires_grad_(True)
         if optimizer == "sgd":
@@ -224,6 +233,7 @@ def train_minima(
             opt = torch.optim.Adam([theta], lr=base, weight_decay=weight_decay)
         stream = landscape.batches(generator=torch.Generator().manual_seed(seed))
         bar = tqdm(total=total, desc=f"seed {seed}", disable=not progress, leave=False, unit="step")
+        trained = 0
         with torch.random.fork_rng(devices=cuda), bar:
             torch.manual_seed(seed)
             for epoch in range(epochs):
@@ -244,14 +254,26 @@ def train_minima(
                         f"training from seed {seed} diverged in epoch {epoch} (mean mini-batch "
                         f"loss {mean}); lower lr={base}")
                 bar.set_postfix(loss=f"{mean:.4g}")
+                trained = epoch + 1
+                if target is not None and float(landscape.loss(theta.detach().unsqueeze(0))[0]) <= target:
+                    break
         point = theta.detach()
         loss, record = _measure(landscape, point, f"seed{seed}")
+        hit = target is None or loss <= target
+        if target is not None:
+            record["epochs"] = float(trained)
+            if not hit:
+                warnings.warn(f"training from seed {seed} did not reach target_loss={target} in "
+                              f"{epochs} epochs (training loss {loss:.4g}); raise epochs or lr",
+                              TopolossWarning, stacklevel=2)
         points.append(point)
         losses.append(loss)
         metrics.append(record)
+        steps_done.append(trained * per_epoch)
+        reached.append(hit)
         if on_minimum is not None:
-            on_minimum(_record([point], [loss], [f"seed{seed}"], total, [record]))
-    return _record(points, losses, [f"seed{s}" for s in seeds], total, metrics)
+            on_minimum(_record([point], [loss], [f"seed{seed}"], [trained * per_epoch], [record], [hit]))
+    return _record(points, losses, [f"seed{s}" for s in seeds], steps_done, metrics, reached)
 
 
 # ---------------------------------------------------------------- checkpoints
