@@ -87,3 +87,15 @@ def test_a_stored_path_of_other_endpoints_is_recomputed(land, tmp_path):
     again = run_study(run, landscape=land, progress=False, log=messages.append)
     assert any("does not join" in m for m in messages) and again.computed_paths == 1
     assert again.paths[0].barrier == first.paths[0].barrier
+
+
+def test_minima_fingerprint_of_older_runs_is_unchanged_by_new_minima_options():
+    """A run directory written before ``[minima] target_loss`` existed still resumes: the
+    fingerprint at the option's default is the one the earlier release wrote (computed
+    with commit 304b9b6 for this config), and setting the option changes it."""
+    from topoloss.engine.provenance import minima_fingerprint
+
+    config = StudyConfig.from_dict({"landscape": "rastrigin", "minima": {"n_minima": 9}})
+    assert minima_fingerprint(config) == "c7850fb6e2a0209334328f0abe90f84b3f483920ea2a1f47dd876693e5d99cdb"
+    target = StudyConfig.from_dict({"landscape": "rastrigin", "minima": {"n_minima": 9, "target_loss": 0.1}})
+    assert minima_fingerprint(target) != minima_fingerprint(config)

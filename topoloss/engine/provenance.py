@@ -106,10 +106,19 @@ def minimum_fingerprint(config: StudyConfig, seed: int) -> str:
     return _digest(minimum_inputs(config, seed))
 
 
+#: ``[minima]`` options added after run directories existed, with the value that
+#: reproduces the older behaviour: left out of the fingerprint at that value.
+_ADDED_LATER: dict[str, Any] = {"target_loss": None}
+
+
 def minima_inputs(config: StudyConfig) -> dict[str, Any]:
     """The options the minima of a study depend on: the landscape (or model, data and batch
     size), the ``[minima]`` section, and on an analytic landscape the root ``seed``."""
-    out: dict[str, Any] = {"minima": config.minima.to_dict()}
+    minima = config.minima.to_dict()
+    for key, default in _ADDED_LATER.items():  # fingerprints of older runs stay valid
+        if key in minima and minima[key] == default:
+            del minima[key]
+    out: dict[str, Any] = {"minima": minima}
     if config.landscape is not None:
         out.update(landscape=config.landscape, seed=config.seed)
     else:
