@@ -99,3 +99,18 @@ def test_minima_fingerprint_of_older_runs_is_unchanged_by_new_minima_options():
     assert minima_fingerprint(config) == "c7850fb6e2a0209334328f0abe90f84b3f483920ea2a1f47dd876693e5d99cdb"
     target = StudyConfig.from_dict({"landscape": "rastrigin", "minima": {"n_minima": 9, "target_loss": 0.1}})
     assert minima_fingerprint(target) != minima_fingerprint(config)
+
+
+def test_a_run_written_before_an_option_existed_resumes(tmp_path):
+    """config.json of an older release lacks ``[minima] target_loss``: the run resumes, reusing its paths."""
+    import topoloss as tl
+
+    config = StudyConfig.from_dict({"landscape": "himmelblau", "minima": {"n_minima": 4},
+                                    "paths": {"steps": 10, "pairs": "all"}})
+    first = run_study(Run(tmp_path / "r", config.to_dict()), progress=False)
+    stored = json.loads((tmp_path / "r" / "config.json").read_text())
+    del stored["minima"]["target_loss"]
+    (tmp_path / "r" / "config.json").write_text(json.dumps(stored))
+    again = run_study(Run(tmp_path / "r", config.to_dict()), progress=False)
+    assert first.computed_paths > 0 and again.computed_paths == 0 and again.reused_paths == first.computed_paths
+    assert tl.to_score(again.barcode) == tl.to_score(first.barcode)

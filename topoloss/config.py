@@ -44,6 +44,11 @@ __all__ = [
     "option_names",
 ]
 
+#: Options added after run directories existed, by ``(section, key)``, with the value
+#: that reproduces the older behaviour. A stored config without them reads as having
+#: that value, and fingerprints leave them out at it, so older runs still resume.
+ADDED_LATER: dict[tuple[str, str], Any] = {("minima", "target_loss"): None}
+
 OPTIMIZERS = ("adam", "sgd")
 TRAIN_SCHEDULES = ("constant", "annealing", "cyclical", "cosine")
 PATH_SCHEDULES = ("cosine", "constant")

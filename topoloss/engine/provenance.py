@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from topoloss.config import StudyConfig
+from topoloss.config import ADDED_LATER, StudyConfig
 
 __all__ = ["PATH_OPTIONS_IGNORED", "minima_fingerprint", "minima_inputs", "minimum_fingerprint", "minimum_inputs",
            "path_fingerprint", "path_inputs", "points_sha256"]
@@ -106,17 +106,12 @@ def minimum_fingerprint(config: StudyConfig, seed: int) -> str:
     return _digest(minimum_inputs(config, seed))
 
 
-#: ``[minima]`` options added after run directories existed, with the value that
-#: reproduces the older behaviour: left out of the fingerprint at that value.
-_ADDED_LATER: dict[str, Any] = {"target_loss": None}
-
-
 def minima_inputs(config: StudyConfig) -> dict[str, Any]:
     """The options the minima of a study depend on: the landscape (or model, data and batch
     size), the ``[minima]`` section, and on an analytic landscape the root ``seed``."""
     minima = config.minima.to_dict()
-    for key, default in _ADDED_LATER.items():  # fingerprints of older runs stay valid
-        if key in minima and minima[key] == default:
+    for (section, key), default in ADDED_LATER.items():  # fingerprints of older runs stay valid
+        if section == "minima" and key in minima and minima[key] == default:
             del minima[key]
     out: dict[str, Any] = {"minima": minima}
     if config.landscape is not None:
