@@ -267,3 +267,22 @@ def test_the_run_records_which_pairs_were_planned_and_why(tmp_path):
         assert plan is not None
         assert [(p["u"], p["v"]) for p in plan] == [(path.u, path.v) for path in result.paths]
         assert all(p["reason"].startswith(reason) for p in plan), plan
+
+
+def test_a_config_with_the_gpt_on_text_gets_the_sequence_loss():
+    """``model = "gpt"``, ``data = "text"`` in a config file: one loss per position, as the
+    hand-built landscape of the GPT example; classifiers keep the plain cross-entropy."""
+    import torch.nn.functional as F
+
+    from topoloss.engine.specs import make_landscape
+    from topoloss.models import sequence_cross_entropy
+
+    gpt = make_landscape(StudyConfig.from_dict({"model": "gpt:n_layer=1,n_embd=16", "data": "text"}))
+    assert gpt.loss_fn is sequence_cross_entropy
+    x, y = gpt.tensors("train")
+    point = gpt.initial_point(0)
+    logits = torch.func.functional_call(gpt.model, gpt.params(point), (x[:64],))
+    expected = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y[:64].reshape(-1))
+    torch.testing.assert_close(gpt.objective(point, (x[:64], y[:64]))[0], expected)
+    fcn = make_landscape(StudyConfig.from_dict({"model": "fcn:depth=1,width=8", "data": "digits"}))
+    assert fcn.loss_fn is F.cross_entropy

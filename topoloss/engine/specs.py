@@ -204,7 +204,21 @@ def make_landscape(config: StudyConfig) -> Landscape:
 
     train, test = _load_data(config.data)
     factory = _model_factory(config.model, train)
-    return ModelLandscape(factory, train, test_data=test, batch_size=config.batch_size, device=config.device)
+    return ModelLandscape(factory, train, test_data=test, batch_size=config.batch_size, device=config.device,
+                          **_loss_for(train))
+
+
+def _loss_for(train: Any) -> dict[str, Any]:
+    """Next-token data (a target per position, e.g. ``text``) get the sequence
+    cross-entropy; class labels keep the default cross-entropy."""
+    import torch
+
+    target = train[0][1] if len(train) else None
+    if target is not None and torch.as_tensor(target).ndim == 1:
+        from topoloss.models import sequence_cross_entropy
+
+        return {"loss": sequence_cross_entropy}
+    return {}
 
 
 def analytic_landscape(
