@@ -34,6 +34,7 @@ than :class:`~topoloss.ModelLandscape` never take the parameterwise path.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -48,6 +49,15 @@ from topoloss.paths.curves import Curve, _Polyline
 __all__ = ["FlatCurveObjective", "ParameterwiseCurveObjective", "curve_objective"]
 
 Method = Literal["auto", "flat", "parameterwise"]
+
+#: Networks with fewer parameters take the flat step on a CPU too: their points are small
+#: enough that the fixed cost of a few large calls beats one call per parameter tensor
+#: (measured: the digits ``fcn``, 3,466 parameters, is faster flat; the CNN-2-16, 10,266,
+#: parameterwise; ``docs/performance.md``).
+PARAMETERWISE_MIN_DIM = 8192
+#: Coordinates per block of the parameterwise step (2^17 floats: 512 KiB in float32, so a
+#: block of the point stays in cache while its control points are added to it).
+BLOCK = 2**17
 
 
 class FlatCurveObjective:
@@ -92,7 +102,14 @@ class FlatCurveObjective:
 
 
 class ParameterwiseCurveObjective:
-    """One pair on a network, each parameter's point built in place (see the module doc).
+    """One pair on a network; points and gradients in persistent buffers (see the module doc).
+
+    The flat vector is cut into blocks of :data:`BLOCK` coordinates (cache-sized, so the
+    few passes that combine the control points run in cache, and few enough that a
+    network of hundreds of small tensors costs few calls): the points are combined
+    block by block, and so are the bend gradients (a block's parameter gradients are
+    concatenated into a scratch row first when it spans several tensors). The network
+    sees one leaf per parameter tensor, a view of the point buffer.
 
     Parameters
     ----------
@@ -117,47 +134,56 @@ class ParameterwiseCurveObjective:
         self.landscape, self.curve = landscape, curve
         self.weight_decay = float(weight_decay)
         self.names, self.shapes = landscape.names, landscape.shapes
-        numels = [math.prod(s) for s in self.shapes]
-        self._k = bends.shape[1]
-        self._a = a[0].detach().split(numels)
-        self._b = b[0].detach().split(numels)
-        # bend j of parameter tensor i: row j of _bends[i]; the same storage as ``bends``
-        self._bends = bends[0].detach().split(numels, dim=1)
-        self._grad = torch.zeros_like(bends[0])
-        self._grads = self._grad.split(numels, dim=1)
-        self._params = [p.detach().requires_grad_(bends.requires_grad) for p in self._bends]
-        for param, grad in zip(self._params, self._grads):
-            param.grad = grad
-        self._numels = numels
+        self._numels = [math.prod(s) for s in self.shapes]
+        dim, self._k = bends.shape[2], bends.shape[1]
+        self._blocks = [(s, min(s + BLOCK, dim)) for s in range(0, dim, BLOCK)]
+        # (parameter index, start inside it, length) of the pieces of each block
+        offsets = [0, *itertools.accumulate(self._numels)]
+        self._pieces = [[(i, max(s, offsets[i]) - offsets[i], min(e, offsets[i + 1]) - max(s, offsets[i]))
+                         for i in range(len(self._numels)) if offsets[i] < e and offsets[i + 1] > s]
+                        for s, e in self._blocks]
+        self._a, self._b = a[0].detach(), b[0].detach()
+        self._bends = bends[0].detach()  # the same storage as ``bends``
+        self._grad = torch.zeros_like(self._bends)
+        self._params = [self._bends[:, s:e].requires_grad_(bends.requires_grad) for s, e in self._blocks]
         self._points: Tensor | None = None
+        self._scratch: Tensor | None = None
         self._leaves: list[list[Tensor]] = []
+        self._set_grads()
+
+    def _set_grads(self) -> None:
+        for param, (s, e) in zip(self._params, self._blocks):
+            param.grad = self._grad[:, s:e]
 
     def parameters(self) -> list[Tensor]:
-        """The tensors the optimizer steps: one ``(k, n_i)`` view of the bends per
-        parameter tensor, each with its slice of the persistent gradient as ``grad``."""
+        """The tensors the optimizer steps: one ``(k, n)`` view of the bends per block,
+        each with its slice of the persistent gradient as ``grad``."""
         return self._params
 
-    def _buffers(self, n_points: int) -> tuple[Tensor, list[list[Tensor]]]:
-        """The point buffer ``(T, P)`` and its per-parameter leaves (made once per ``T``)."""
+    def _buffers(self, n_points: int) -> list[list[Tensor]]:
+        """The point buffer ``(T, P)``, its per-parameter leaves and the scratch rows
+        (made once per ``T``)."""
         if self._points is None or self._points.shape[0] != n_points:
             self._points = self._grad.new_empty(n_points, self._grad.shape[1])
-            self._leaves = [[part.detach().view(shape).requires_grad_(True)
+            self._scratch = self._grad.new_empty(n_points, min(BLOCK, self._grad.shape[1]))
+            self._leaves = [[part.view(shape).requires_grad_(True)
                              for part, shape in zip(row.split(self._numels), self.shapes)]
                             for row in self._points]
-        return self._points, self._leaves
+        return self._leaves
 
     def __call__(self, t: Tensor, batches: Sequence[Any]) -> Tensor:
         """Mean objective of the pair, ``(1,)`` (detached), at parameters ``t`` ``(1, T)``;
         the gradient (plus weight decay) is written into the grad of :meth:`parameters`."""
         weights = self.curve.weights(t[0], self._k).to(self._grad.dtype).tolist()
-        points, leaves = self._buffers(len(weights))
+        leaves = self._buffers(len(weights))
+        assert self._points is not None and self._scratch is not None
         with torch.no_grad():
-            for w, row in zip(weights, points):
-                for i, out in enumerate(row.split(self._numels)):
+            for w, row in zip(weights, self._points):
+                for s, e in self._blocks:
                     # the order of Curve.at: b, a, then the bends
-                    terms = [(w[-1], self._b[i]), (w[0], self._a[i])]
-                    terms += [(w[j + 1], self._bends[i][j]) for j in range(self._k)]
-                    _combine(out, terms)
+                    terms = [(w[-1], self._b[s:e]), (w[0], self._a[s:e])]
+                    terms += [(w[j + 1], self._bends[j, s:e]) for j in range(self._k)]
+                    _combine(row[s:e], terms)
         with torch.enable_grad():
             params = [dict(zip(self.names, row)) for row in leaves]
             values = self.landscape.objective_of(params, batches[0])
@@ -165,25 +191,29 @@ class ParameterwiseCurveObjective:
             if self.weight_decay:
                 sq = torch.stack([sum(p.pow(2).sum() for p in row) for row in leaves])  # type: ignore[misc]
                 total = total + self.weight_decay * sq.mean()
-            flat = [p for row in leaves for p in row]
-            grads = torch.autograd.grad(total, flat, allow_unused=True)
+            grads = torch.autograd.grad(total, [p for row in leaves for p in row], allow_unused=True)
         n = len(self.names)
+        flat = [(g if g is not None else torch.zeros_like(p)).reshape(-1)
+                for g, p in zip(grads, (p for row in leaves for p in row))]
         with torch.no_grad():
-            for i, out in enumerate(self._grads):
+            for (s, e), pieces in zip(self._blocks, self._pieces):
+                per_point = []
+                for r in range(len(weights)):
+                    parts = [flat[r * n + i][o:o + m] for i, o, m in pieces]
+                    per_point.append(parts[0] if len(parts) == 1 else
+                                     torch.cat(parts, out=self._scratch[r, :e - s]))
                 for j in range(self._k):
-                    _combine(out[j], [(w[j + 1], grads[r * n + i]) for r, w in enumerate(weights)])
-            for param, grad in zip(self._params, self._grads):
-                param.grad = grad
+                    _combine(self._grad[j, s:e], [(w[j + 1], g) for w, g in zip(weights, per_point)])
+            self._set_grads()
         return values.detach().mean().reshape(1)
 
 
-def _combine(out: Tensor, terms: list[tuple[float, Tensor | None]]) -> None:
-    """``out = Σ w · x`` over the terms with ``w != 0`` and ``x`` given, written in place."""
+def _combine(out: Tensor, terms: list[tuple[float, Tensor]]) -> None:
+    """``out = Σ w · x`` over the terms with ``w != 0``, written in place."""
     first = True
     for w, x in terms:
-        if w == 0 or x is None:
+        if w == 0:
             continue
-        x = x.reshape(-1)
         if first:
             torch.mul(x, w, out=out)
             first = False
@@ -213,8 +243,10 @@ def curve_objective(
         See :class:`FlatCurveObjective`.
     method : {"auto", "flat", "parameterwise"}
         ``"auto"`` takes :class:`ParameterwiseCurveObjective` where it applies
-        (:func:`parameterwise_applies`) on a CPU — measured faster there
-        (``docs/performance.md``) — and :class:`FlatCurveObjective` otherwise.
+        (:func:`parameterwise_applies`) on a CPU for networks of at least
+        :data:`PARAMETERWISE_MIN_DIM` parameters — measured faster there
+        (``docs/performance.md``) — and :class:`FlatCurveObjective` otherwise (on an
+        accelerator the flat step's few large kernels win).
     """
     if method not in ("auto", "flat", "parameterwise"):
         raise ValueError(f"method={method!r}; expected 'auto', 'flat' or 'parameterwise'")
@@ -222,7 +254,8 @@ def curve_objective(
     if method == "parameterwise" and not fits:
         raise ValueError("the parameterwise objective needs a ModelLandscape, one pair and a "
                          "curve given by its weights")
-    if method == "parameterwise" or (method == "auto" and fits and a.device.type == "cpu"):
+    auto = fits and a.device.type == "cpu" and a.shape[-1] >= PARAMETERWISE_MIN_DIM
+    if method == "parameterwise" or (method == "auto" and auto):
         assert isinstance(landscape, ModelLandscape)
         return ParameterwiseCurveObjective(landscape, curve, a, b, bends, weight_decay)
     return FlatCurveObjective(landscape, curve, a, b, bends, weight_decay)
