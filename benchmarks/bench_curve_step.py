@@ -4,11 +4,12 @@ Usage::
 
     python benchmarks/bench_curve_step.py [--model cnn|fcn|digits-fcn|vgg16|resnet110]
         [--device cpu|cuda] [--batch 128] [--steps 10] [--repeat 5]
-        [--train-size 256] [--eval-points 61] [--threads N] [--clock wall|cpu]
+        [--train-size 256] [--eval-points 61] [--threads N] [--optimizer sgd|adam] [--clock wall|cpu]
 
 In one run, on the same model and the same mini-batch, it times alternately:
 
-* ``plain``: ``model(x)``, cross-entropy, ``backward``, ``SGD.step`` on a normal module;
+* ``plain``: ``model(x)``, cross-entropy, ``backward``, ``SGD.step`` (momentum 0.9; or
+  ``Adam`` with ``--optimizer adam``, for every step below too) on a normal module;
 * ``leaf``: the same step through ``landscape.objective`` on a leaf point ``θ``
   (the cost of the stateless evaluation alone);
 * ``reference``: the same ``Bezier(bends=1)`` step on a per-layer curve network in the
@@ -48,7 +49,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -162,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-size", type=int, default=256)
     parser.add_argument("--eval-points", type=int, default=61, help="0: skip the path evaluation")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd",
+                        help="optimizer of every step (SGD with momentum 0.9, or Adam)")
     parser.add_argument("--clock", choices=sorted(_CLOCKS), default="wall",
                         help="step timings in wall time or in this process's CPU time (a shared CPU)")
     args = parser.parse_args(argv)
@@ -179,13 +182,19 @@ def main(argv: list[str] | None = None) -> int:
     y = torch.randint(0, 10, (n,), generator=g)
     land = ModelLandscape(factory, (x, y), batch_size=args.batch, device=device, seed=0)
     print(f"model={args.model} P={land.dim:,} device={device} batch={args.batch} "
-          f"threads={torch.get_num_threads()} clock={args.clock} torch={torch.__version__} "
+          f"threads={torch.get_num_threads()} clock={args.clock} optimizer={args.optimizer} "
+          f"torch={torch.__version__} "
           f"load={' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     lr, momentum = 1e-3, 0.9
 
+    def make_opt(params: list[torch.Tensor] | Iterator[nn.Parameter]) -> torch.optim.Optimizer:
+        if args.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+
     # plain training step
     model = factory().to(device).train()
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    opt = make_opt(model.parameters())
     xb, yb = next(land.batches())
 
     def plain() -> None:
@@ -197,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     curve = Bezier(bends=1)
     a, b = land.initial_point(1), land.initial_point(2)
     theta = a.clone().requires_grad_(True)
-    lopt = torch.optim.SGD([theta], lr=lr, momentum=momentum)
+    lopt = make_opt([theta])
 
     def leaf_step() -> None:
         lopt.zero_grad(set_to_none=True)
@@ -212,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # the per-layer reference: each layer combines its own control points in forward
     ref = CurveNet(land.model, [land.params(a), land.params(bend0[0]), land.params(b)]).to(device).train()
-    ropt = torch.optim.SGD(ref.bends(), lr=lr, momentum=momentum)
+    ropt = make_opt(ref.bends())
 
     def reference_step() -> None:
         coeffs = curve.weights(draw_t()[0, 0], 1)
@@ -225,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         bends = bend0.clone().unsqueeze(0).requires_grad_(True)
         objective = curve_objective(land, curve, a.unsqueeze(0), b.unsqueeze(0), bends, 0.0,
                                     method=method)  # type: ignore[arg-type]
-        copt = torch.optim.SGD(objective.parameters(), lr=lr, momentum=momentum)
+        copt = make_opt(objective.parameters())
 
         def step() -> None:
             copt.zero_grad(set_to_none=True)

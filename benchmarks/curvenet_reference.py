@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 

@@ -1,4 +1,4 @@
-"""The curve-training step: the parameterwise objective (CPU) against the flat one.
+"""The curve-training step: the blockwise objective (CPU) against the flat one.
 
 Both implementations of :func:`topoloss.paths._curve_step.curve_objective` must give the
 same objective values, the same bend gradients and, through :func:`topoloss.connect`,
@@ -16,12 +16,12 @@ import torch
 
 import topoloss as tl
 import topoloss.paths.optimize as optimize
-from topoloss.data import digits
 from topoloss.analytic import builtin
+from topoloss.data import digits
 from topoloss.paths import _curve_step
 from topoloss.paths._curve_step import (
     FlatCurveObjective,
-    ParameterwiseCurveObjective,
+    BlockwiseCurveObjective,
     curve_objective,
 )
 from topoloss.paths.curves import Bezier, PolyChain
@@ -63,12 +63,12 @@ def _value_and_grad(land, curve, method, t, batch, weight_decay, seed=0):
 @pytest.mark.parametrize("model", ["fcn", "cnn"])
 @pytest.mark.parametrize("curve", CURVES, ids=repr)
 @pytest.mark.parametrize(("n_t", "weight_decay"), [(1, 0.0), (3, 0.01)])
-def test_parameterwise_step_gives_the_flat_value_and_gradient(landscapes, model, curve, n_t, weight_decay):
+def test_blockwise_step_gives_the_flat_value_and_gradient(landscapes, model, curve, n_t, weight_decay):
     land = landscapes[model]
     batch = next(land.batches())
     t = torch.tensor([[0.1, 0.45, 0.8][:n_t]], dtype=land.dtype)
     flat_value, flat_grad = _value_and_grad(land, curve, "flat", t, batch, weight_decay)
-    value, grad = _value_and_grad(land, curve, "parameterwise", t, batch, weight_decay)
+    value, grad = _value_and_grad(land, curve, "blockwise", t, batch, weight_decay)
     assert value.shape == flat_value.shape == (1,)
     torch.testing.assert_close(value, flat_value, rtol=1e-5, atol=1e-6)
     assert grad.shape == flat_grad.shape == (curve.n_bends, land.dim)
@@ -76,7 +76,7 @@ def test_parameterwise_step_gives_the_flat_value_and_gradient(landscapes, model,
 
 
 @pytest.mark.parametrize("curve", CURVES, ids=repr)
-def test_parameterwise_gradient_is_the_chain_rule(landscapes, curve):
+def test_blockwise_gradient_is_the_chain_rule(landscapes, curve):
     land = landscapes["cnn"]
     batch = next(land.batches())
     t = torch.tensor([[0.3]], dtype=land.dtype)
@@ -84,7 +84,7 @@ def test_parameterwise_gradient_is_the_chain_rule(landscapes, curve):
     point = curve.at(a[0], b[0], bends[0], t[0])
     value, grad_point = land.loss_and_grad(point, batch)
     weights = curve.weights(t[0], curve.n_bends)[0, 1:-1]
-    got_value, got = _value_and_grad(land, curve, "parameterwise", t, batch, 0.0)
+    got_value, got = _value_and_grad(land, curve, "blockwise", t, batch, 0.0)
     torch.testing.assert_close(got_value, value, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(got, weights.unsqueeze(1) * grad_point, rtol=1e-4, atol=1e-6)
     if isinstance(curve, PolyChain):  # t = 0.3 lies between a and the first bend
@@ -95,7 +95,7 @@ def test_optimizer_steps_views_of_the_bends(landscapes):
     land = landscapes["fcn"]
     curve = Bezier(bends=1)
     a, b, bends = _setup(land, curve)
-    objective = curve_objective(land, curve, a, b, bends, 0.0, method="parameterwise")
+    objective = curve_objective(land, curve, a, b, bends, 0.0, method="blockwise")
     opt = torch.optim.SGD(objective.parameters(), lr=0.1)
     before = bends.clone()
     objective(torch.tensor([[0.5]], dtype=land.dtype), [next(land.batches())])
@@ -113,11 +113,11 @@ def test_connect_gives_the_same_paths_with_either_step(landscapes, monkeypatch, 
     options = {"curve": curve, "epochs": 1, "seed": 3, "progress": False, "n_eval": 3, "refine": 0,
                "optimizer": optimizer, "weight_decay": 1e-4, "group": 1}
     paths = {}
-    for method in ("flat", "parameterwise"):
+    for method in ("flat", "blockwise"):
         monkeypatch.setattr(optimize, "curve_objective",
                             functools.partial(_curve_step.curve_objective, method=method))
         paths[method] = tl.connect(land, minima, **options)
-    (flat,), (ours,) = paths["flat"], paths["parameterwise"]
+    (flat,), (ours,) = paths["flat"], paths["blockwise"]
     assert len(ours.history) == len(flat.history) > 5
     np.testing.assert_allclose(ours.history, flat.history, rtol=1e-4, atol=1e-6)
     # Adam divides by the root of the squared gradient, which turns rounding in a gradient
@@ -129,40 +129,37 @@ def test_connect_gives_the_same_paths_with_either_step(landscapes, monkeypatch, 
 
 
 def test_automatic_choice(landscapes):
-    big = tl.ModelLandscape(lambda: tl.models.fcn(64, 10, depth=1, width=256), digits()[0])
-    small = landscapes["fcn"]
-    assert small.dim < _curve_step.PARAMETERWISE_MIN_DIM <= big.dim
+    land = landscapes["fcn"]
 
     def chosen(land, curve, pairs=1):
         a = torch.zeros(pairs, land.dim, dtype=land.dtype)
         bends = torch.zeros(pairs, curve.n_bends, land.dim, dtype=land.dtype, requires_grad=True)
         return type(curve_objective(land, curve, a, a.clone(), bends, 0.0))
 
-    assert chosen(big, Bezier(1)) is ParameterwiseCurveObjective
-    assert chosen(big, PolyChain(2)) is ParameterwiseCurveObjective
-    assert chosen(big, Bezier(1), pairs=2) is FlatCurveObjective  # groups: vmap
-    assert chosen(small, Bezier(1)) is FlatCurveObjective  # few parameters: fewer calls win
+    assert chosen(land, Bezier(1)) is BlockwiseCurveObjective
+    assert chosen(land, PolyChain(2)) is BlockwiseCurveObjective
+    assert chosen(land, Bezier(1), pairs=2) is FlatCurveObjective  # groups: vmap
 
     class Shifted(Bezier):  # a family whose points are not its weights' combination
         def at(self, a, b, bends, t):
             return super().at(a, b, bends, t) + 1.0
 
-    assert chosen(big, Shifted(1)) is FlatCurveObjective
+    assert chosen(land, Shifted(1)) is FlatCurveObjective
     analytic = builtin("rastrigin")
     assert chosen(analytic, Bezier(1)) is FlatCurveObjective
-    with pytest.raises(ValueError, match="parameterwise"):
+    with pytest.raises(ValueError, match="blockwise"):
         curve_objective(analytic, Bezier(1), torch.zeros(1, 2), torch.ones(1, 2),
-                        torch.zeros(1, 1, 2), 0.0, method="parameterwise")
+                        torch.zeros(1, 1, 2), 0.0, method="blockwise")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("curve", CURVES, ids=repr)
-def test_parameterwise_step_matches_flat_on_cuda(curve):
+def test_blockwise_step_matches_flat_on_cuda(curve):
     land = tl.ModelLandscape(_digits_cnn, digits(as_images=True)[0], batch_size=64, device="cuda")
     batch = next(land.batches())
     t = torch.tensor([[0.2, 0.7]], dtype=land.dtype, device="cuda")
     assert type(curve_objective(land, curve, *_setup(land, curve), 0.0)) is FlatCurveObjective
     flat_value, flat_grad = _value_and_grad(land, curve, "flat", t, batch, 0.01)
-    value, grad = _value_and_grad(land, curve, "parameterwise", t, batch, 0.01)
+    value, grad = _value_and_grad(land, curve, "blockwise", t, batch, 0.01)
     torch.testing.assert_close(value, flat_value, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(grad, flat_grad, rtol=1e-4, atol=1e-6)

@@ -2,34 +2,35 @@
 
 :func:`curve_objective` gives the trainer (:func:`topoloss.paths.optimize._train_sampled`)
 one interface — "the mean objective at these curve parameters ``t``, with the gradient
-stored for the optimizer" — and picks the implementation by landscape, device and group:
+stored where the optimizer reads it" — and picks the implementation by landscape,
+device and group:
 
 :class:`FlatCurveObjective`
     All points ``φ(t)`` of a group of pairs as one fused combination
     (:meth:`~topoloss.paths.curves.Curve.at`, shape ``(J, T, P)``), one
     ``landscape.objective_grouped`` call, ``backward`` into the ``(J, k, P)`` bends.
-    Any landscape, any group (the vectorized pairs of a small network), and an
-    accelerator, where a few large kernels beat many small ones.
-:class:`ParameterwiseCurveObjective`
-    A :class:`~topoloss.ModelLandscape` on the CPU, one pair at a time. Each parameter
-    tensor's point ``Σ_i w_i(t) θ_i`` is written into its slice of a buffer that lives
-    as long as the training, from the matching slices of ``a``, the bends and ``b``
-    (small tensors stay in cache); the network runs on those slices
-    (:meth:`~topoloss.ModelLandscape.objective_of`), ``torch.autograd.grad`` returns the
-    gradient of each parameter tensor, and ``Σ_t w_j(t) g(t)`` is written once into the
-    bend gradient's slice, a second persistent buffer. The optimizer steps one leaf per
-    parameter tensor (views of the flat bends, so the stored ``(k, P)`` bends and every
-    record keep their format), so its temporaries are per tensor too.
+    Any landscape, any group (the vectorized pairs of a small network), and
+    accelerators, where a few large kernels beat many small ones.
+:class:`BlockwiseCurveObjective`
+    A :class:`~topoloss.ModelLandscape` on the CPU, one pair at a time. The point
+    ``Σ_i w_i(t) θ_i`` is written, block by cache-sized block, into a buffer that lives
+    as long as the training; the network runs on one leaf per parameter tensor, each a
+    view of that buffer (:meth:`~topoloss.ModelLandscape.objective_of`);
+    ``torch.autograd.grad`` returns each parameter tensor's gradient, and
+    ``Σ_t w_j(t) g(t)`` is written once, block by block, into a second persistent
+    buffer. The optimizer steps one view of the bends per block, so the stored
+    ``(k, P)`` bends and every record keep their format, and the optimizer's own
+    temporaries are block-sized.
 
-Why the second one exists: on a CPU a fresh tensor of ``P`` floats (61 MB for
-VGG-16) is mapped from the operating system at every allocation and its first
-touch costs page faults — more time than the arithmetic on it. The flat design
-allocates three such tensors per step (the point, the concatenated point gradient, the
-bend gradient); the parameterwise one none.
+Why the second one exists: on a CPU a fresh tensor of ``P`` floats (61 MB for VGG-16)
+is mapped from the operating system at every allocation and its first touch costs
+page faults — more time than the arithmetic on it. The flat design allocates three
+such tensors per step (the point, the concatenated point gradient, the bend
+gradient); the blockwise one none, and its passes over a block run in cache.
 
 Both give the same points and gradients up to float rounding (the combination is
-summed term by term instead of by one matrix product); results for landscapes other
-than :class:`~topoloss.ModelLandscape` never take the parameterwise path.
+summed term by term instead of by one matrix product); landscapes other than
+:class:`~topoloss.ModelLandscape` always take the flat step, unchanged.
 """
 
 from __future__ import annotations
@@ -46,16 +47,11 @@ from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.paths.curves import Curve, _Polyline
 
-__all__ = ["FlatCurveObjective", "ParameterwiseCurveObjective", "curve_objective"]
+__all__ = ["BlockwiseCurveObjective", "FlatCurveObjective", "curve_objective"]
 
-Method = Literal["auto", "flat", "parameterwise"]
+Method = Literal["auto", "flat", "blockwise"]
 
-#: Networks with fewer parameters take the flat step on a CPU too: their points are small
-#: enough that the fixed cost of a few large calls beats one call per parameter tensor
-#: (measured: the digits ``fcn``, 3,466 parameters, is faster flat; the CNN-2-16, 10,266,
-#: parameterwise; ``docs/performance.md``).
-PARAMETERWISE_MIN_DIM = 8192
-#: Coordinates per block of the parameterwise step (2^17 floats: 512 KiB in float32, so a
+#: Coordinates per block of the blockwise step (2^17 floats: 512 KiB in float32, so a
 #: block of the point stays in cache while its control points are added to it).
 BLOCK = 2**17
 
@@ -101,7 +97,7 @@ class FlatCurveObjective:
         return per_job.detach()
 
 
-class ParameterwiseCurveObjective:
+class BlockwiseCurveObjective:
     """One pair on a network; points and gradients in persistent buffers (see the module doc).
 
     The flat vector is cut into blocks of :data:`BLOCK` coordinates (cache-sized, so the
@@ -117,7 +113,7 @@ class ParameterwiseCurveObjective:
         The network.
     curve : Curve
         A family whose points are ``curve.weights(t) @ [a; bends; b]``
-        (see :func:`parameterwise_applies`).
+        (see :func:`blockwise_applies`).
     a, b : Tensor, shape (1, P)
         Endpoints of the one pair.
     bends : Tensor, shape (1, k, P)
@@ -223,8 +219,8 @@ def _combine(out: Tensor, terms: list[tuple[float, Tensor]]) -> None:
         out.zero_()
 
 
-def parameterwise_applies(landscape: Landscape, curve: Curve, n_pairs: int) -> bool:
-    """Whether :class:`ParameterwiseCurveObjective` can serve this training: a
+def blockwise_applies(landscape: Landscape, curve: Curve, n_pairs: int) -> bool:
+    """Whether :class:`BlockwiseCurveObjective` can serve this training: a
     :class:`~topoloss.ModelLandscape`, one pair, and a curve whose points are the
     combination of :meth:`Curve.weights` (its ``at`` is one of the library's own)."""
     return (isinstance(landscape, ModelLandscape) and n_pairs == 1
@@ -234,28 +230,29 @@ def parameterwise_applies(landscape: Landscape, curve: Curve, n_pairs: int) -> b
 def curve_objective(
     landscape: Landscape, curve: Curve, a: Tensor, b: Tensor, bends: Tensor, weight_decay: float,
     *, method: Method = "auto",
-) -> FlatCurveObjective | ParameterwiseCurveObjective:
+) -> FlatCurveObjective | BlockwiseCurveObjective:
     """The objective of one training step of the curves ``(a, b, bends)``.
 
     Parameters
     ----------
     landscape, curve, a, b, bends, weight_decay
         See :class:`FlatCurveObjective`.
-    method : {"auto", "flat", "parameterwise"}
-        ``"auto"`` takes :class:`ParameterwiseCurveObjective` where it applies
-        (:func:`parameterwise_applies`) on a CPU for networks of at least
-        :data:`PARAMETERWISE_MIN_DIM` parameters — measured faster there
-        (``docs/performance.md``) — and :class:`FlatCurveObjective` otherwise (on an
-        accelerator the flat step's few large kernels win).
+    method : {"auto", "flat", "blockwise"}
+        ``"auto"`` takes :class:`BlockwiseCurveObjective` where it applies
+        (:func:`blockwise_applies`) on a CPU — measured faster there, from the
+        digits ``fcn`` (3,466 parameters) to VGG-16 (15 million)
+        (``docs/performance.md``) — and :class:`FlatCurveObjective` otherwise. On an
+        accelerator the flat step is kept: its caching allocator reuses memory without
+        page faults, and a few large kernels cost fewer launches than the blocks
+        (not measured yet: no GPU was available when this was written).
     """
-    if method not in ("auto", "flat", "parameterwise"):
-        raise ValueError(f"method={method!r}; expected 'auto', 'flat' or 'parameterwise'")
-    fits = parameterwise_applies(landscape, curve, a.shape[0])
-    if method == "parameterwise" and not fits:
-        raise ValueError("the parameterwise objective needs a ModelLandscape, one pair and a "
+    if method not in ("auto", "flat", "blockwise"):
+        raise ValueError(f"method={method!r}; expected 'auto', 'flat' or 'blockwise'")
+    fits = blockwise_applies(landscape, curve, a.shape[0])
+    if method == "blockwise" and not fits:
+        raise ValueError("the blockwise objective needs a ModelLandscape, one pair and a "
                          "curve given by its weights")
-    auto = fits and a.device.type == "cpu" and a.shape[-1] >= PARAMETERWISE_MIN_DIM
-    if method == "parameterwise" or (method == "auto" and auto):
+    if method == "blockwise" or (method == "auto" and fits and a.device.type == "cpu"):
         assert isinstance(landscape, ModelLandscape)
-        return ParameterwiseCurveObjective(landscape, curve, a, b, bends, weight_decay)
+        return BlockwiseCurveObjective(landscape, curve, a, b, bends, weight_decay)
     return FlatCurveObjective(landscape, curve, a, b, bends, weight_decay)
