@@ -20,8 +20,8 @@ from topoloss.analytic import builtin
 from topoloss.data import digits
 from topoloss.paths import _curve_step
 from topoloss.paths._curve_step import (
-    FlatCurveObjective,
     BlockwiseCurveObjective,
+    FlatCurveObjective,
     curve_objective,
 )
 from topoloss.paths.curves import Bezier, PolyChain
