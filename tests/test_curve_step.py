@@ -63,7 +63,11 @@ def _value_and_grad(land, curve, method, t, batch, weight_decay, seed=0):
 @pytest.mark.parametrize("model", ["fcn", "cnn"])
 @pytest.mark.parametrize("curve", CURVES, ids=repr)
 @pytest.mark.parametrize(("n_t", "weight_decay"), [(1, 0.0), (3, 0.01)])
-def test_blockwise_step_gives_the_flat_value_and_gradient(landscapes, model, curve, n_t, weight_decay):
+@pytest.mark.parametrize("block", [None, 97], ids=["one-block", "blocks-of-97"])
+def test_blockwise_step_gives_the_flat_value_and_gradient(landscapes, monkeypatch, model, curve, n_t,
+                                                          weight_decay, block):
+    if block is not None:  # blocks that cut through parameter tensors and span several
+        monkeypatch.setattr(_curve_step, "BLOCK", block)
     land = landscapes[model]
     batch = next(land.batches())
     t = torch.tensor([[0.1, 0.45, 0.8][:n_t]], dtype=land.dtype)
@@ -91,6 +95,28 @@ def test_blockwise_gradient_is_the_chain_rule(landscapes, curve):
         assert weights[1] == 0 and bool((got[1] == 0).all())
 
 
+class _WithUnused(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.used = torch.nn.Linear(64, 10)
+        self.unused = torch.nn.Linear(3, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.used(x.flatten(1))
+
+
+def test_unused_parameters_get_a_zero_gradient(monkeypatch):
+    monkeypatch.setattr(_curve_step, "BLOCK", 300)
+    land = tl.ModelLandscape(_WithUnused, digits()[0], batch_size=64)
+    batch = next(land.batches())
+    t = torch.tensor([[0.4]], dtype=land.dtype)
+    flat_value, flat_grad = _value_and_grad(land, Bezier(bends=1), "flat", t, batch, 0.0)
+    value, grad = _value_and_grad(land, Bezier(bends=1), "blockwise", t, batch, 0.0)
+    torch.testing.assert_close(value, flat_value)
+    torch.testing.assert_close(grad, flat_grad)
+    assert bool((grad[:, -12:] == 0).all()) and bool((grad[:, :-12] != 0).any())
+
+
 def test_optimizer_steps_views_of_the_bends(landscapes):
     land = landscapes["fcn"]
     curve = Bezier(bends=1)
@@ -104,9 +130,10 @@ def test_optimizer_steps_views_of_the_bends(landscapes):
     torch.testing.assert_close(bends, before - 0.1 * grad.unsqueeze(0))
 
 
-@pytest.mark.parametrize("model", ["fcn", "cnn"])
-@pytest.mark.parametrize("curve", CURVES, ids=repr)
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize(("model", "curve", "optimizer"), [
+    ("fcn", Bezier(bends=2), "adam"), ("fcn", PolyChain(bends=2), "sgd"),
+    ("cnn", Bezier(bends=2), "sgd"), ("cnn", PolyChain(bends=2), "adam"),
+], ids=str)
 def test_connect_gives_the_same_paths_with_either_step(landscapes, monkeypatch, model, curve, optimizer):
     land = landscapes[model]
     minima = tl.Minima.from_points(land, torch.stack([land.initial_point(s) for s in range(2)]))

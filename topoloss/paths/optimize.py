@@ -199,7 +199,10 @@ def _train_sampled(
     """Optimize the curves of ``jobs`` together; returns their bends and loss histories.
 
     The control points of all jobs form one tensor, so one optimizer (elementwise, hence
-    independent per job) and one ``objective`` call per step serve them all.
+    independent per job) and one ``objective`` call per step serve them all. The step's
+    objective and gradient come from :func:`~topoloss.paths._curve_step.curve_objective`
+    (flat points, or on a CPU network one pair's points and gradients in persistent
+    buffers, block by block; the optimizer steps what it hands over, views of ``bends``).
     """
     a = torch.stack([job.a for job in jobs])
     b = torch.stack([job.b for job in jobs])
