@@ -250,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     with torch.no_grad():
         theirs = F.cross_entropy(refnet(xb, curve.weights(check_t[0, 0], 1)), yb)
     print(f"loss at t=0.3: topoloss {float(ours):.6f}, reference {float(theirs):.6f}")
+    if abs(float(ours) - float(theirs)) > 1e-4 * max(1.0, abs(float(theirs))):
+        raise SystemExit("the reference curve network and topoloss disagree; the comparison is void")
 
     steps = {"plain": plain, "leaf": leaf_step, "reference": reference_step,
              "curve": topoloss_step("auto"), "flat": topoloss_step("flat")}
