@@ -2,54 +2,68 @@
 
 Usage::
 
-    python benchmarks/bench_curve_step.py [--model cnn|fcn|vgg16|resnet110]
+    python benchmarks/bench_curve_step.py [--model cnn|fcn|digits-fcn|vgg16|resnet110]
         [--device cpu|cuda] [--batch 128] [--steps 10] [--repeat 5]
-        [--train-size 256] [--eval-points 61] [--threads N]
+        [--train-size 256] [--eval-points 61] [--threads N] [--optimizer sgd|adam] [--clock wall|cpu]
 
 In one run, on the same model and the same mini-batch, it times alternately:
 
-* ``plain``: ``model(x)``, cross-entropy, ``backward``, ``SGD.step`` on a normal module;
+* ``plain``: ``model(x)``, cross-entropy, ``backward``, ``SGD.step`` (momentum 0.9; or
+  ``Adam`` with ``--optimizer adam``, for every step below too) on a normal module;
 * ``leaf``: the same step through ``landscape.objective`` on a leaf point ``θ``
   (the cost of the stateless evaluation alone);
-* ``curve``: one step of a ``Bezier(bends=1)`` curve as :func:`topoloss.connect`
-  takes it: ``t ~ U(0, 1)``, the point ``φ(t)`` as one fused combination of
-  ``[a; bend; b]`` (:meth:`topoloss.paths.curves.Curve.at`), ``landscape.objective``
-  (``torch.func.functional_call`` on views of the flat point), ``backward`` into the
-  bend tensor, ``SGD.step`` on it;
-* ``fused``: the same curve step with the point built as
-  ``addmm(w_b b + w_a a, w_bend, bends)`` instead of ``Curve.at``'s matrix product
-  with the concatenated ``[a; bends; b]`` (a reference for what the point
-  construction costs: its backward then writes only the ``(k, P)`` bend gradient).
+* ``reference``: the same ``Bezier(bends=1)`` step on a per-layer curve network in the
+  style of the public mode-connectivity code (:mod:`curvenet_reference`: every layer
+  combines its own control points in ``forward``), ``SGD.step`` on its bend tensors;
+* ``curve``: one ``Bezier(bends=1)`` step as :func:`topoloss.connect` takes it on this
+  device: ``t ~ U(0, 1)``, the objective and bend gradient of
+  :func:`topoloss.paths._curve_step.curve_objective` (on a CPU each parameter's point
+  and gradient written into persistent buffers), ``SGD.step`` on what it hands the
+  optimizer;
+* ``flat``: the same step with the flat design forced (``φ(t)`` of all ``P``
+  coordinates by :meth:`~topoloss.paths.curves.Curve.at`, ``landscape.objective``,
+  ``backward`` into the bend tensor) — the step of the earlier versions, and the one
+  taken on an accelerator.
 
-It prints the median time per step of each and their ratio, then the time to
+It checks that ``reference`` and ``curve`` give the same loss at the same ``t``,
+prints the median time per step of each and their ratio to ``plain``, then (unless
+``--eval-points 0``) the time to
 evaluate a path's ``--eval-points`` points exactly with ``landscape.loss`` on a
 training set of ``--train-size`` samples (BatchNorm statistics recomputed at every
 point when the model has BatchNorm), next to a plain-torch loop doing the same work
 (``vector_to_parameters``, ``reset_running_stats``, train-mode pass, eval pass),
 after one warm-up point, the faster of two alternating runs each.
-Data are random images (the timing does not depend on their values).
+Data are random inputs (the timing does not depend on their values).
 
 Models: ``cnn`` (default; the paper's CNN-2-16 with BatchNorm), ``fcn`` (3 hidden
-layers of 256), ``vgg16`` (VGG-16 with BatchNorm for 32x32 inputs, 15M parameters,
-built here) and ``resnet110`` (:func:`topoloss.models.resnet` ``(110)``: the CIFAR
-ResNet-110, 1.7M parameters, post-activation; same size as PreResNet-110).
+layers of 256 on 3x32x32 inputs), ``digits-fcn`` (``get_model("fcn")`` for 8x8
+digits: 2 hidden layers of 32), ``vgg16`` (VGG-16 with BatchNorm for 32x32 inputs,
+15M parameters, built here) and ``resnet110`` (:func:`topoloss.models.resnet` ``(110)``:
+the CIFAR ResNet-110, 1.7M parameters, post-activation; same size as PreResNet-110).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import vector_to_parameters
 
-from topoloss.landscapes.model import ModelLandscape
-from topoloss.models import cnn, fcn, resnet
-from topoloss.paths.curves import Bezier
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from curvenet_reference import CurveNet  # noqa: E402
+
+from topoloss.landscapes.model import ModelLandscape  # noqa: E402
+from topoloss.models import cnn, fcn, resnet  # noqa: E402
+from topoloss.paths._curve_step import curve_objective  # noqa: E402
+from topoloss.paths.curves import Bezier  # noqa: E402
 
 _VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
@@ -69,11 +83,13 @@ def vgg16(num_classes: int = 10) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-MODELS: dict[str, Callable[[], nn.Module]] = {
-    "cnn": lambda: cnn(2, 16, batch_norm=True),
-    "fcn": lambda: fcn(3 * 32 * 32, 10, depth=3, width=256),
-    "vgg16": vgg16,
-    "resnet110": lambda: resnet(110),
+#: name -> (factory, input shape of one sample)
+MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
+    "cnn": (lambda: cnn(2, 16, batch_norm=True), (3, 32, 32)),
+    "fcn": (lambda: fcn(3 * 32 * 32, 10, depth=3, width=256), (3, 32, 32)),
+    "digits-fcn": (lambda: fcn(64, 10), (1, 8, 8)),
+    "vgg16": (vgg16, (3, 32, 32)),
+    "resnet110": (lambda: resnet(110), (3, 32, 32)),
 }
 
 
@@ -82,13 +98,19 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+#: The clock of the step timings: wall time, or the CPU time of this process (on a CPU
+#: shared with other jobs it counts only the work done, not the waits for a core).
+_CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
+_clock = time.perf_counter
+
+
 def _timed(step: Callable[[], None], n: int, device: torch.device) -> float:
     _sync(device)
-    start = time.perf_counter()
+    start = _clock()
     for _ in range(n):
         step()
     _sync(device)
-    return (time.perf_counter() - start) / n
+    return (_clock() - start) / n
 
 
 def _plain_path_eval(factory: Callable[[], nn.Module], points: torch.Tensor, x: torch.Tensor,
@@ -113,6 +135,24 @@ def _plain_path_eval(factory: Callable[[], nn.Module], points: torch.Tensor, x: 
             float(total)
 
 
+def _path_eval(args: argparse.Namespace, land: ModelLandscape, factory: Callable[[], nn.Module],
+               points: torch.Tensor, n: int, device: torch.device) -> None:
+    bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in land.model.modules())
+    xs, ys = land.tensors()
+    evals = {"ours": lambda q: land.loss(q),
+             "plain": lambda q: _plain_path_eval(factory, q, xs, ys, args.batch, device)}
+    for fn in evals.values():  # warm-up on one point (allocator, kernel selection)
+        fn(points[:1] + 1e-3)
+    spent: dict[str, list[float]] = {k: [] for k in evals}
+    for _ in range(2):  # alternate; keep the faster of two
+        for key, fn in evals.items():
+            spent[key].append(_timed(lambda fn=fn: fn(points), 1, device))
+    ours, ref = min(spent["ours"]), min(spent["plain"])
+    print(f"path of {args.eval_points} points on {n} samples (BN recompute: {bn}): "
+          f"landscape.loss {ours:.3f} s ({ours / args.eval_points * 1e3:.1f} ms/point), "
+          f"plain torch {ref:.3f} s, ratio {ours / ref:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=sorted(MODELS), default="cnn")
@@ -121,24 +161,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=10, help="steps per timed block")
     parser.add_argument("--repeat", type=int, default=5, help="alternating blocks of each")
     parser.add_argument("--train-size", type=int, default=256)
-    parser.add_argument("--eval-points", type=int, default=61)
+    parser.add_argument("--eval-points", type=int, default=61, help="0: skip the path evaluation")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd",
+                        help="optimizer of every step (SGD with momentum 0.9, or Adam)")
+    parser.add_argument("--clock", choices=sorted(_CLOCKS), default="wall",
+                        help="step timings in wall time or in this process's CPU time (a shared CPU)")
     args = parser.parse_args(argv)
+    global _clock
+    _clock = _CLOCKS[args.clock]
+    if args.clock == "cpu" and args.device != "cpu":
+        parser.error("--clock cpu times CPU work only; use --clock wall with an accelerator")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    factory = MODELS[args.model]
+    factory, shape = MODELS[args.model]
     g = torch.Generator().manual_seed(0)
     n = max(args.train_size, args.batch)
-    x = torch.randn(n, 3, 32, 32, generator=g)
+    x = torch.randn(n, *shape, generator=g)
     y = torch.randint(0, 10, (n,), generator=g)
     land = ModelLandscape(factory, (x, y), batch_size=args.batch, device=device, seed=0)
     print(f"model={args.model} P={land.dim:,} device={device} batch={args.batch} "
-          f"threads={torch.get_num_threads()} torch={torch.__version__}")
+          f"threads={torch.get_num_threads()} clock={args.clock} optimizer={args.optimizer} "
+          f"torch={torch.__version__} "
+          f"load={' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    lr, momentum = 1e-3, 0.9
+
+    def make_opt(params: list[torch.Tensor] | Iterator[nn.Parameter]) -> torch.optim.Optimizer:
+        if args.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
 
     # plain training step
     model = factory().to(device).train()
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    opt = make_opt(model.parameters())
     xb, yb = next(land.batches())
 
     def plain() -> None:
@@ -146,71 +202,79 @@ def main(argv: list[str] | None = None) -> int:
         F.cross_entropy(model(xb), yb).backward()
         opt.step()
 
-    # Bezier(bends=1) curve step, as topoloss.connect takes it
+    # the landscape alone: the same step on a leaf point (no curve around it)
     curve = Bezier(bends=1)
     a, b = land.initial_point(1), land.initial_point(2)
-    bends = curve.init_bends(a, b).requires_grad_(True)
-    copt = torch.optim.SGD([bends], lr=1e-3, momentum=0.9)
-    tgen = torch.Generator().manual_seed(0)
-
-    def curve_step() -> None:
-        t = torch.rand(1, generator=tgen, dtype=torch.float64).to(device, land.dtype)
-        copt.zero_grad(set_to_none=True)
-        land.objective(curve.at(a, b, bends, t), (xb, yb)).sum().backward()
-        copt.step()
-
-    # the same step with the point built without the (k + 2, P) control matrix:
-    # w_a a + w_b b (no gradient) + w_bend @ bends, so backward writes only (k, P)
-    fbends = bends.detach().clone().requires_grad_(True)
-    fopt = torch.optim.SGD([fbends], lr=1e-3, momentum=0.9)
-
-    def fused_step() -> None:
-        t = torch.rand(1, generator=tgen, dtype=torch.float64).to(device, land.dtype)
-        w = curve.weights(t, 1)
-        point = torch.addmm(torch.mul(b, w[:, -1:]).addcmul_(w[:, :1], a), w[:, 1:-1], fbends)
-        fopt.zero_grad(set_to_none=True)
-        land.objective(point, (xb, yb)).sum().backward()
-        fopt.step()
-
-    # the landscape alone: the same step on a leaf point (no curve around it)
     theta = a.clone().requires_grad_(True)
-    lopt = torch.optim.SGD([theta], lr=1e-3, momentum=0.9)
+    lopt = make_opt([theta])
 
     def leaf_step() -> None:
         lopt.zero_grad(set_to_none=True)
         land.objective(theta.unsqueeze(0), (xb, yb)).sum().backward()
         lopt.step()
 
-    steps = {"plain": plain, "leaf": leaf_step, "curve": curve_step, "fused": fused_step}
+    bend0 = curve.init_bends(a, b)
+    tgen = torch.Generator().manual_seed(0)
+
+    def draw_t() -> torch.Tensor:
+        return torch.rand(1, 1, generator=tgen, dtype=torch.float64).to(device, land.dtype)
+
+    # the per-layer reference: each layer combines its own control points in forward
+    ref = CurveNet(land.model, [land.params(a), land.params(bend0[0]), land.params(b)]).to(device).train()
+    ropt = make_opt(ref.bends())
+
+    def reference_step() -> None:
+        coeffs = curve.weights(draw_t()[0, 0], 1)
+        ropt.zero_grad(set_to_none=True)
+        F.cross_entropy(ref(xb, coeffs), yb).backward()
+        ropt.step()
+
+    # topoloss's step as connect takes it here, and the flat design forced
+    def topoloss_step(method: str) -> Callable[[], None]:
+        bends = bend0.clone().unsqueeze(0).requires_grad_(True)
+        objective = curve_objective(land, curve, a.unsqueeze(0), b.unsqueeze(0), bends, 0.0,
+                                    method=method)  # type: ignore[arg-type]
+        copt = make_opt(objective.parameters())
+
+        def step() -> None:
+            copt.zero_grad(set_to_none=True)
+            objective(draw_t(), [(xb, yb)])
+            copt.step()
+        return step
+
+    # the two curve implementations agree at the same t, before any step
+    check_t = torch.tensor([[0.3]], dtype=land.dtype, device=device)
+    with torch.no_grad():
+        ours = land.objective(curve.at(a, b, bend0, check_t[0]), (xb, yb))
+    refnet = CurveNet(land.model, [land.params(a), land.params(bend0[0]), land.params(b)]).to(device).train()
+    with torch.no_grad():
+        theirs = F.cross_entropy(refnet(xb, curve.weights(check_t[0, 0], 1)), yb)
+    print(f"loss at t=0.3: topoloss {float(ours):.6f}, reference {float(theirs):.6f}")
+    if abs(float(ours) - float(theirs)) > 1e-4 * max(1.0, abs(float(theirs))):
+        raise SystemExit("the reference curve network and topoloss disagree; the comparison is void")
+
+    steps = {"plain": plain, "leaf": leaf_step, "reference": reference_step,
+             "curve": topoloss_step("auto"), "flat": topoloss_step("flat")}
     for fn in steps.values():  # warm-up
-        _timed(fn, 3, device)
+        _timed(fn, 2, device)
     times: dict[str, list[float]] = {k: [] for k in steps}
     for _ in range(args.repeat):  # alternate, so that load changes hit all alike
         for key, fn in steps.items():
             times[key].append(_timed(fn, args.steps, device))
-    p, f, c, u = (statistics.median(times[k]) for k in ("plain", "leaf", "curve", "fused"))
-    print(f"plain training step          : {p * 1e3:9.3f} ms  (median of {args.repeat} x {args.steps})")
-    print(f"landscape step, leaf point   : {f * 1e3:9.3f} ms  ratio to plain {f / p:.3f}")
-    print(f"Bezier(bends=1) curve step   : {c * 1e3:9.3f} ms  ratio to plain {c / p:.3f}")
-    print(f"  same, point via addmm      : {u * 1e3:9.3f} ms  ratio to plain {u / p:.3f}")
+    med = {k: statistics.median(v) for k, v in times.items()}
+    p = med["plain"]
+    labels = {"plain": "plain training step", "leaf": "landscape step, leaf point",
+              "reference": "per-layer reference curve", "curve": "topoloss Bezier(1) step",
+              "flat": "  same, flat point (Curve.at)"}
+    for key, label in labels.items():
+        print(f"{label:30s}: {med[key] * 1e3:9.3f} ms  ratio to plain {med[key] / p:.3f}  "
+              f"(median of {args.repeat} x {args.steps})")
+    print(f"load={' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
-    # exact evaluation of a path's points
-    with torch.no_grad():
-        pts = curve.at(a, b, bends.detach(), torch.linspace(0, 1, args.eval_points))
-    bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in land.model.modules())
-    xs, ys = land.tensors()
-    evals = {"ours": lambda q: land.loss(q),
-             "plain": lambda q: _plain_path_eval(factory, q, xs, ys, args.batch, device)}
-    for fn in evals.values():  # warm-up on one point (allocator, kernel selection)
-        fn(pts[:1] + 1e-3)
-    spent: dict[str, list[float]] = {k: [] for k in evals}
-    for _ in range(2):  # alternate; keep the faster of two
-        for key, fn in evals.items():
-            spent[key].append(_timed(lambda fn=fn: fn(pts), 1, device))
-    ours, ref = min(spent["ours"]), min(spent["plain"])
-    print(f"path of {args.eval_points} points on {n} samples (BN recompute: {bn}): "
-          f"landscape.loss {ours:.3f} s ({ours / args.eval_points * 1e3:.1f} ms/point), "
-          f"plain torch {ref:.3f} s, ratio {ours / ref:.3f}")
+    if args.eval_points > 0:
+        with torch.no_grad():
+            pts = curve.at(a, b, bend0, torch.linspace(0, 1, args.eval_points, device=device, dtype=land.dtype))
+        _path_eval(args, land, factory, pts, n, device)
     return 0
 
 

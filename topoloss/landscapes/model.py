@@ -524,13 +524,28 @@ class ModelLandscape(Landscape):
             points = points.unsqueeze(0)
         if points.ndim != 2 or points.shape[1] != self.dim:
             raise ValueError(f"points must have shape (batch, {self.dim}), got {tuple(points.shape)}")
-        x, y = (self._x, self._y) if batch is None else batch
-        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-        self._set_mode(True)
         # one point: a reshape (its backward is free); several: one unbind. Indexing
         # or iterating would add a zero-fill or a stack of size P to the backward.
         rows = (points.reshape(-1),) if len(points) == 1 else points.unbind(0)
-        values = [self.loss_fn(self._forward(self.params(theta), x), y) for theta in rows]
+        return self.objective_of([self.params(theta) for theta in rows], batch)
+
+    def objective_of(self, params: Sequence[Mapping[str, Tensor]], batch: Any = None) -> Tensor:
+        """:meth:`objective` at points given as parameter dicts, ``-> (len(params),)``.
+
+        Each dict maps every name of :attr:`names` to a tensor of its shape (tied
+        aliases are added here); gradients flow into those tensors, so a caller that
+        builds each parameter's point itself (:mod:`topoloss.paths._curve_step`) never
+        needs the flat vector.
+        """
+        x, y = (self._x, self._y) if batch is None else batch
+        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        self._set_mode(True)
+        values = []
+        for point in params:
+            state = dict(point)
+            for alias, name in self._tied:
+                state[alias] = state[name]
+            values.append(self.loss_fn(self._forward(state, x), y))
         return values[0].reshape(1) if len(values) == 1 else torch.stack(values)
 
     def objective_grouped(self, points: Tensor, batches: Sequence[Any]) -> Tensor:

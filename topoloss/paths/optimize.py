@@ -32,6 +32,7 @@ from topoloss.errors import Diverged, InputError, TopolossWarning
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
+from topoloss.paths._curve_step import curve_objective
 from topoloss.paths.curves import Chain, Curve
 from topoloss.paths.record import _ARC_POINTS_PER_EVAL, _REFINE_POINTS, PathRecord, _straight, evaluate_curves
 
@@ -150,10 +151,10 @@ def check_memory(landscape: Landscape, paths: PathConfig, evaluation: Evaluation
         )
 
 
-def _make_optimizer(param: torch.Tensor, opts: _Options) -> torch.optim.Optimizer:
+def _make_optimizer(params: Sequence[torch.Tensor], opts: _Options) -> torch.optim.Optimizer:
     if opts.optimizer == "adam":
-        return torch.optim.Adam([param], lr=opts.lr)
-    return torch.optim.SGD([param], lr=opts.lr, momentum=opts.momentum)
+        return torch.optim.Adam(list(params), lr=opts.lr)
+    return torch.optim.SGD(list(params), lr=opts.lr, momentum=opts.momentum)
 
 
 def _check_history(history: list[torch.Tensor], first: int, jobs: Sequence[_Job], lr: float) -> int:
@@ -198,7 +199,10 @@ def _train_sampled(
     """Optimize the curves of ``jobs`` together; returns their bends and loss histories.
 
     The control points of all jobs form one tensor, so one optimizer (elementwise, hence
-    independent per job) and one ``objective`` call per step serve them all.
+    independent per job) and one ``objective`` call per step serve them all. The step's
+    objective and gradient come from :func:`~topoloss.paths._curve_step.curve_objective`
+    (flat points, or on a CPU network one pair's points and gradients in persistent
+    buffers, block by block; the optimizer steps what it hands over, views of ``bends``).
     """
     a = torch.stack([job.a for job in jobs])
     b = torch.stack([job.b for job in jobs])
@@ -211,7 +215,9 @@ def _train_sampled(
     clamp = landscape.clamp if landscape.box is not None else None
     bends = _initial(curve, jobs, a, b, opts.jitter)
     bends = (clamp(bends) if clamp else bends).requires_grad_(True)
-    opt = _make_optimizer(bends, opts)
+    # flat points for groups and accelerators, each parameter tensor's own on a CPU
+    objective = curve_objective(landscape, curve, a, b, bends, opts.weight_decay)
+    opt = _make_optimizer(objective.parameters(), opts)
     schedule = cosine_scheduler(opt, opts.steps, _FINAL_LR, constant=opts.schedule == "constant")
     # every job draws all its t from its own stream: results do not depend on grouping
     u = torch.stack([
@@ -225,16 +231,7 @@ def _train_sampled(
     for step in range(opts.steps):
         batches = [next(stream) for stream in streams]
         opt.zero_grad(set_to_none=True)
-        with torch.enable_grad():
-            points = curve.at(a, b, bends, t_all[step]).reshape(n_jobs, t_batch, -1)
-            values = landscape.objective_grouped(points, batches)
-            per_job = values.mean(dim=1)
-            total = per_job.sum()
-            if opts.weight_decay:
-                sq = points.pow(2).sum(dim=2).mean(dim=1)
-                total = total + opts.weight_decay * sq.sum()
-            total.backward()
-        summary = per_job.detach()
+        summary = objective(t_all[step], batches)
         history.append(summary)
         if (step + 1) % _CHECK_EVERY == 0 or step + 1 == opts.steps:
             checked = _check_history(history, checked, jobs, opts.lr)
@@ -261,7 +258,7 @@ def _train_nudged(
     clamp = landscape.clamp if landscape.box is not None else None
     x = _initial(curve, jobs, a, b, opts.jitter).reshape(-1, a.shape[1])
     x = (clamp(x) if clamp else x).requires_grad_(True)
-    opt = _make_optimizer(x, opts)
+    opt = _make_optimizer([x], opts)
     schedule = cosine_scheduler(opt, opts.steps, _FINAL_LR, constant=opts.schedule == "constant")
     history: list[torch.Tensor] = []
     checked = 0
