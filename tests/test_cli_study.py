@@ -64,7 +64,7 @@ def checkpoints(tmp_path_factory) -> list[Path]:
 
 def connect_args(ckpts, run, epochs=4):
     return ["connect", *ckpts, "--model", MODEL, "--data", "digits", "--run", run,
-            "--epochs", str(epochs), "--seed", "3", "--quiet"]
+            "--epochs", str(epochs), "--seed", "3", "--pairs", "all", "--quiet"]
 
 
 @pytest.mark.slow

@@ -69,7 +69,8 @@ def test_analytic_landscapes(tmp_path: Path) -> None:
                       + NUMBER + r"\s+" + NUMBER + r"\s+" + NUMBER, out, flags=re.MULTILINE)
     assert len(rows) == 12, out
     for _, _, n_min, n_paths, to, exact_to, dist in rows:
-        assert int(n_paths) == int(n_min) * (int(n_min) - 1) // 2
+        n = int(n_min)  # the default planner: a spanning tree at least, 3N paths at most
+        assert n - 1 <= int(n_paths) <= min(n * (n - 1) // 2, 3 * n)
         sane_score(float(to))
         sane_score(float(exact_to))
         sane_score(float(dist))

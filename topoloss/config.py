@@ -49,6 +49,14 @@ __all__ = [
 #: that value, and fingerprints leave them out at it, so older runs still resume.
 ADDED_LATER: dict[tuple[str, str], Any] = {("minima", "target_loss"): None}
 
+
+def with_added_defaults(stored: Any) -> Any:
+    """A stored config dict with the :data:`ADDED_LATER` options it lacks (changed in place)."""
+    for (section, key), default in ADDED_LATER.items():
+        if isinstance(stored, dict) and isinstance(stored.get(section), dict):
+            stored[section].setdefault(key, default)
+    return stored
+
 OPTIMIZERS = ("adam", "sgd")
 TRAIN_SCHEDULES = ("constant", "annealing", "cyclical", "cosine")
 PATH_SCHEDULES = ("cosine", "constant")

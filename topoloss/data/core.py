@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, Subset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
-__all__ = ["ClassificationDataset", "DatasetInfo", "as_dataset", "dataset_info"]
+__all__ = ["ClassificationDataset", "DatasetInfo", "as_dataset", "dataset_info", "materialize"]
 
 
 @dataclass(frozen=True)
@@ -230,3 +230,26 @@ def standardize(train: Tensor, test: Tensor, *, inplace: bool = False) -> tuple[
     if inplace:
         return train.sub_(mean).div_(std), test.sub_(mean).div_(std)
     return (train - mean) / std, (test - mean) / std
+
+
+def materialize(data: Any, name: str, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """Materialize a dataset of ``(x, y)`` pairs into two tensors (floating inputs in
+    ``dtype``); errors name the dataset as ``name``."""
+    try:
+        ds = as_dataset(data)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    if isinstance(ds, TensorDataset) and len(ds.tensors) == 2:
+        x, y = ds.tensors
+    else:
+        try:
+            parts = list(DataLoader(ds, batch_size=1024, shuffle=False))
+            x = torch.cat([torch.as_tensor(p[0]) for p in parts])
+            y = torch.cat([torch.as_tensor(p[1]) for p in parts])
+        except Exception as exc:  # noqa: BLE001 - any failure means "not (x, y) items"
+            raise ValueError(f"{name} must yield (input, target) pairs of tensors: {exc}") from None
+    if len(x) == 0:
+        raise ValueError(f"{name} is empty")
+    if x.is_floating_point():
+        x = x.to(dtype)
+    return x, y

@@ -46,7 +46,7 @@ import safetensors.torch
 import torch
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
-from topoloss.config import ADDED_LATER
+from topoloss.config import with_added_defaults
 from topoloss.errors import ConfigMismatch, CorruptResult, InputError
 from topoloss.minima.find import Minima
 from topoloss.paths.record import PathRecord
@@ -260,13 +260,9 @@ class Run:
         if not p.exists():
             return None
         try:
-            stored = json.loads(p.read_text())
+            return with_added_defaults(json.loads(p.read_text()))
         except json.JSONDecodeError as exc:
             raise CorruptResult(f"{p}: unreadable config ({exc})") from None
-        for (section, key), default in ADDED_LATER.items():  # written before the option existed
-            if isinstance(stored, dict) and isinstance(stored.get(section), dict):
-                stored[section].setdefault(key, default)
-        return stored
 
     # ------------------------------------------------------------------ minima
     @property

@@ -18,49 +18,26 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import Dataset
 
-from topoloss.data.core import as_dataset
+from topoloss.data.core import materialize
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.batched import activation_floats, points_per_pass, vmapped_losses
+from topoloss.landscapes.state_dict import StateDictConversions
 
 __all__ = ["ModelLandscape"]
 
 #: Data up to this size is moved to an accelerator once, at construction.
 _DEVICE_DATA_BYTES = 2**31
-#: Mapping keys under which checkpoints commonly wrap their state dict.
-_WRAPPER_KEYS = ("state_dict", "model_state", "model_state_dict", "model")
 
 Split = Literal["train", "test"]
-
-
-def _as_tensors(data: Any, name: str, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-    """Materialize a dataset of ``(x, y)`` pairs into two tensors (inputs in ``dtype``)."""
-    try:
-        ds = as_dataset(data)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    if isinstance(ds, TensorDataset) and len(ds.tensors) == 2:
-        x, y = ds.tensors
-    else:
-        try:
-            parts = list(DataLoader(ds, batch_size=1024, shuffle=False))
-            x = torch.cat([torch.as_tensor(p[0]) for p in parts])
-            y = torch.cat([torch.as_tensor(p[1]) for p in parts])
-        except Exception as exc:  # noqa: BLE001 - any failure means "not (x, y) items"
-            raise ValueError(f"{name} must yield (input, target) pairs of tensors: {exc}") from None
-    if len(x) == 0:
-        raise ValueError(f"{name} is empty")
-    if x.is_floating_point():
-        x = x.to(dtype)
-    return x, y
 
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-class ModelLandscape(Landscape):
+class ModelLandscape(StateDictConversions, Landscape):
     """The training loss of a network as a function of its flat parameter vector.
 
     Parameters
@@ -175,10 +152,10 @@ class ModelLandscape(Landscape):
         self.bn_batch_size = bn_batch_size or batch_size
         self.bn_recompute = bool(bn_recompute)
         self._init_layout()
-        self._x, self._y = self._to_device(*_as_tensors(data, "data", self.dtype))
+        self._x, self._y = self._to_device(*materialize(data, "data", self.dtype))
         self.n_train = len(self._x)
         self._test = None if test_data is None else self._to_device(
-            *_as_tensors(test_data, "test_data", self.dtype))
+            *materialize(test_data, "test_data", self.dtype))
         self.n_test = 0 if self._test is None else len(self._test[0])
         gen = torch.Generator().manual_seed(self.seed)
         self._bn_order = torch.randperm(self.n_train, generator=gen).to(self._x.device)
@@ -273,93 +250,6 @@ class ModelLandscape(Landscape):
         if len(p) != 1:
             raise ValueError(f"{name} must be a single point of shape ({self.dim},), got {tuple(p.shape)}")
         return p[0].detach()
-
-    def _unwrap(self, state: Any, source: str) -> Mapping[str, Any]:
-        if isinstance(state, nn.Module):
-            return state.state_dict()
-        if not isinstance(state, Mapping):
-            raise ValueError(  # noqa: TRY004 - bad file content, reported with the file
-                f"{source}: expected a module or a state dict, got {type(state).__name__}")
-        for key in _WRAPPER_KEYS:
-            inner = state.get(key)
-            if isinstance(inner, Mapping) and not isinstance(state.get(self.names[0]), Tensor):
-                return self._unwrap(inner, source)
-        keys = list(state)
-        if keys and all(isinstance(k, str) and k.startswith("module.") for k in keys):
-            state = {k[len("module."):]: v for k, v in state.items()}  # (Distributed)DataParallel
-        return state
-
-    def check_state_dict(self, state: Any, *, source: str = "state dict") -> dict[str, Tensor]:
-        """Validate a state dict (or module, or wrapped checkpoint) against the model.
-
-        Every key must be one of the model's state-dict keys with the same shape;
-        every trainable parameter must be present (under its name or a tied alias).
-        Buffers may be missing (they are not coordinates of ``θ``).
-
-        Returns
-        -------
-        dict of str to Tensor
-            The (unwrapped) state dict.
-
-        Raises
-        ------
-        ValueError
-            Naming ``source`` and the missing, unexpected or mis-shaped key.
-        """
-        sd = self._unwrap(state, source)
-        for key, value in sd.items():
-            if key not in self._state_shapes:
-                raise ValueError(f"{source}: unexpected key {key!r} (not in the model's state dict)")
-            if not isinstance(value, Tensor):
-                raise ValueError(  # noqa: TRY004 - bad file content, reported with the file
-                    f"{source}: key {key!r} holds {type(value).__name__}, not a tensor")
-            if value.is_meta:
-                raise ValueError(f"{source}: key {key!r} is a meta-device tensor (shape only, no values)")
-            if key in self._alias and not value.is_floating_point():
-                raise ValueError(f"{source}: parameter {key!r} has dtype {str(value.dtype).removeprefix('torch.')}; "
-                                 f"expected a real floating-point tensor")
-            want = self._state_shapes[key]
-            if tuple(value.shape) != want:
-                kind = "buffer" if key in self._buffers else "parameter"
-                raise ValueError(f"{source}: {kind} {key!r} has shape {tuple(value.shape)}, "
-                                 f"the model expects {want}")
-        present = {self._alias[k] for k in sd if k in self._alias}
-        for name in self.names:
-            if name not in present:
-                raise ValueError(f"{source}: missing key {name!r}")
-        return dict(sd)
-
-    def flatten(self, state: nn.Module | Mapping[str, Tensor], *, source: str = "state dict") -> Tensor:
-        """The point ``θ`` of a module or state dict (validated, see :meth:`check_state_dict`)."""
-        sd = self.check_state_dict(state, source=source)
-        by_name = {self._alias[k]: v for k, v in sd.items() if k in self._alias}
-        flat = torch.cat([by_name[n].detach().reshape(-1).to(self.device, self.dtype) for n in self.names])
-        if not torch.isfinite(flat).all():
-            raise ValueError(f"{source}: parameters contain NaN or infinite values")
-        return flat
-
-    def point_from_module(self, module: nn.Module) -> Tensor:
-        """The point ``θ`` of a module with this landscape's architecture."""
-        return self.flatten(module, source=type(module).__name__)
-
-    def unflatten(self, point: Any) -> dict[str, Tensor]:
-        """A full state dict for ``model.load_state_dict`` at ``point``.
-
-        Parameters are copied out of ``point`` (each tied alias gets its own copy);
-        frozen parameters come from the model; buffers are the statistics recomputed
-        at ``point`` (or the model's own with ``bn_recompute=False``).
-        """
-        theta = self._point_tensor(point)
-        params = self.params(theta)
-        buffers = self._statistics(theta)
-        out: dict[str, Tensor] = {}
-        for key, value in self.model.state_dict().items():
-            if key in self._alias:
-                value = params[self._alias[key]]
-            elif key in buffers:
-                value = buffers[key]
-            out[key] = value.detach().clone().contiguous()
-        return out
 
     def initial_point(self, seed: int) -> Tensor:
         """A freshly initialized point: the factory called, or ``reset_parameters()``
