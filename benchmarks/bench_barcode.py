@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from functools import partial
 
 import numpy as np
+from _timing import best_of
 
 from topoloss import LandscapeGraph, loss_barcode
 from topoloss.topology.persistence import _persistence_generators
@@ -69,13 +69,6 @@ def random_graph(n_edges: int, rng: np.random.Generator) -> LandscapeGraph:
     return LandscapeGraph.from_barriers(losses, b)
 
 
-def best_of(fn, repeat: int) -> tuple[float, object]:
-    best, out = math.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
-from collections.abc import Callable
 
 import torch
+from _timing import best_of
 
 import topoloss as tl
 from topoloss.data import dataset_info, load_dataset
@@ -43,13 +43,6 @@ def landscape(data: str, model: str, samples: int | None) -> tl.ModelLandscape:
         lambda: get_model(model, input_shape=info.input_shape, num_classes=info.num_classes), train)
 
 
-def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
@@ -85,7 +78,7 @@ def main() -> None:
         for vmapped in (False, True, False, True):
             land.vmap_evaluation, land._per_pass = vmapped, None
             land.loss(points[:2])  # warm-up, and the points-per-pass probe
-            timings.setdefault(vmapped, []).append(best_of(lambda land=land, points=points: land.loss(points)))
+            timings.setdefault(vmapped, []).append(best_of(lambda land=land, points=points: land.loss(points))[0])
         looped, batched = min(timings[False]), min(timings[True])
         print(f"{label}: exact evaluation of 64 points over {land.n_train} samples: looped {looped:.3f} s, "
               f"vmapped {batched:.3f} s ({looped / batched:.2f}x the loop, {land._per_pass} points per pass)",

@@ -33,11 +33,11 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import numpy as np
+from _timing import best_of
 
 REPO = Path(__file__).resolve().parents[1]
 OLD_COMMIT = "304b9b6"  # the networkx-backed LandscapeGraph
@@ -61,13 +61,6 @@ def extract(commit: str, into: str) -> Path:
     return Path(into)
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    best, out = math.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 _OLD_WORKER = r"""
