@@ -208,7 +208,7 @@ class Run:
                 raise FileNotFoundError(f"{self.dir} is not a topoloss run directory (no {_CONFIG})")
             self.config: dict[str, Any] = stored
             return
-        config = with_added_defaults(dict(json.loads(_canonical(config))))
+        config = dict(with_added_defaults(json.loads(_canonical(config))))
         self._lock = _Lock.acquire(self.dir)
         stored = self._read_config()
         extends = stored is not None and all(
