@@ -203,3 +203,46 @@ def test_adaptive_on_a_small_network_within_the_noise_floor():
     assert d <= 0.115 * span, (d / span, len(adaptive.paths))
     # adding edges only lowers deaths: all pairs is the lower envelope of any subset
     assert adaptive.to_score >= every.to_score - 1e-12
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_subsample_is_the_network_on_those_samples(batch_norm):
+    """``ModelLandscape.subsample`` equals a landscape built on the same samples by hand."""
+    from topoloss.data import digits
+    from topoloss.models import fcn
+
+    train, _ = digits()
+    make = lambda: fcn(64, 10, depth=1, width=8, batch_norm=batch_norm)  # noqa: E731
+    land = tl.ModelLandscape(make, train, batch_size=64)
+    sub = land.subsample(300, seed=5)
+    idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(5))[:300].tolist()
+    by_hand = tl.ModelLandscape(make, torch.utils.data.Subset(train, idx), batch_size=64)
+    points = torch.stack([land.initial_point(s) for s in range(3)])
+    assert sub.n_train == 300 and land.n_train == len(train)
+    torch.testing.assert_close(sub.loss(points), by_hand.loss(points), rtol=1e-6, atol=0)
+    assert not torch.allclose(sub.loss(points), land.loss(points))  # another data set, another loss
+    assert land.subsample(10**6) is land
+
+
+def test_adaptive_bounds_on_a_subsample():
+    from types import SimpleNamespace
+
+    from topoloss.data import digits
+    from topoloss.engine.adaptive import straight_bounds
+    from topoloss.engine.executors import PairTask
+    from topoloss.models import fcn
+
+    train, _ = digits()
+    make = lambda: fcn(64, 10, depth=1, width=8)  # noqa: E731
+    land = tl.ModelLandscape(make, train)
+    minima = tl.train_minima(land, seeds=range(4), epochs=1, progress=False)
+    result = tl.analyze(land, minima=minima, pairs="adaptive:samples=200", epochs=1, seed=2, progress=False)
+    assert 3 <= len(result.paths) <= 6
+    planner = make_planner("adaptive:samples=200")
+    task = PairTask(land, minima, tl.StudyConfig().paths, tl.StudyConfig().evaluation, 2)
+    planner.bind(task)
+    planner.next_pairs(minima, {})
+    idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(2))[:200].tolist()
+    by_hand = tl.ModelLandscape(make, torch.utils.data.Subset(train, idx))
+    expected = straight_bounds(SimpleNamespace(landscape=by_hand, minima=minima))
+    np.testing.assert_allclose(planner.bounds(), expected, rtol=1e-6)

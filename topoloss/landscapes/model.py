@@ -193,6 +193,21 @@ class ModelLandscape(StateDictConversions, Landscape):
                 self._norm_buffers.append(tuple(  # type: ignore[arg-type]
                     _join(prefix, b) for b in ("running_mean", "running_var", "num_batches_tracked")))
 
+    def subsample(self, n: int, *, seed: int = 0) -> ModelLandscape:
+        """The same network on ``n`` training samples drawn without replacement by ``seed``
+        (itself if ``n >= n_train``); shares the model, e.g. for cheap bounds
+        (``pairs="adaptive:samples=512"``)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"samples must be a positive integer, got {n!r}")
+        if n >= self.n_train:
+            return self
+        out = copy.copy(self)
+        idx = torch.randperm(self.n_train, generator=torch.Generator().manual_seed(seed))[:n].to(self._x.device)
+        out._x, out._y, out.n_train = self._x[idx], self._y[idx], n
+        out._bn_order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed)).to(self._x.device)
+        out._cache, out._per_pass = None, None
+        return out
+
     def _to_device(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         if self.device.type == "cpu" or x.nbytes + y.nbytes <= _DEVICE_DATA_BYTES:
             return x.to(self.device), y.to(self.device)
