@@ -32,12 +32,7 @@ from topoloss.errors import TopolossWarning
 from topoloss.minima.find import find_minima
 
 
-def _span(barcode: tl.Barcode) -> float:
-    v = barcode.intervals[np.isfinite(barcode.intervals)]
-    return float(v.max() - v.min()) if v.size else 0.0
-
-
-def compare(land, minima, results=False, **kw):
+def compare(land, minima, **kw):
     out = {}
     for pairs in ("all", "adaptive"):
         t0 = time.perf_counter()
@@ -45,10 +40,10 @@ def compare(land, minima, results=False, **kw):
         out[pairs] = (r, time.perf_counter() - t0)
     (a, ta), (b, tb) = out["all"], out["adaptive"]
     d = gudhi.bottleneck_distance(a.barcode.intervals, b.barcode.intervals)
-    span = _span(a.barcode)
+    span = value_range(a.barcode)
     ratio = b.to_score / a.to_score if a.to_score else float("nan")
     row = len(a.paths), ta, len(b.paths), tb, d / span if span else 0.0, ratio
-    return (row, (a, b)) if results else row
+    return row, (a, b)
 
 
 def analytic(sizes: list[int], steps: int, rows: list[dict]) -> None:
@@ -60,7 +55,7 @@ def analytic(sizes: list[int], steps: int, rows: list[dict]) -> None:
     found = find_minima(land, 160, seed=0)
     for n in sizes:
         minima = found.subset(range(min(n, len(found))))
-        row, (full, adaptive) = compare(land, minima, results=True, steps=steps, seed=0)
+        row, (full, adaptive) = compare(land, minima, steps=steps, seed=0)
         exact = tl.LandscapeGraph.from_barriers(minima.losses, exact_barriers(land, minima.points.numpy()))
         truth = tl.loss_barcode(exact)
         scale = value_range(truth)
@@ -88,9 +83,9 @@ def main() -> None:
     rows: list[dict] = []
     if not args.skip_analytic:
         analytic(args.sizes, args.steps, rows)
-    print("| landscape | N | all: paths | all: s | adaptive: paths | adaptive: s | bottleneck / span | TO ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     if not args.skip_digits:
+        print("| landscape | N | all: paths | all: s | adaptive: paths | adaptive: s | bottleneck / span | TO ratio |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         from topoloss.data import digits
         from topoloss.models import fcn
 
@@ -99,7 +94,7 @@ def main() -> None:
         trained = tl.train_minima(net, seeds=range(max(args.sizes)), epochs=args.train_epochs, progress=False)
         for n in args.sizes:
             minima = trained.subset(range(n))
-            row = compare(net, minima, curve=tl.Bezier(bends=1), epochs=args.path_epochs, seed=0)
+            row, _ = compare(net, minima, curve=tl.Bezier(bends=1), epochs=args.path_epochs, seed=0)
             rows.append({"landscape": "digits fcn 2×32", "n": n, "row": row})
             print(f"| digits fcn:depth=2,width=32 | {n} | {row[0]} | {row[1]:.1f} | {row[2]} | {row[3]:.1f} | "
                   f"{row[4]:.2%} | {row[5]:.3f} |", flush=True)

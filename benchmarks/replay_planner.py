@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 import topoloss as tl
+from topoloss.analytic.compare import value_range
 from topoloss.engine.adaptive import straight_bounds
 from topoloss.engine.planners import make_planner
 from topoloss.errors import TopolossWarning
@@ -79,10 +80,8 @@ def replay(spec: str, losses: np.ndarray, barriers: np.ndarray, bounds: np.ndarr
             known[frozenset((i, j))] = types.SimpleNamespace(barrier=float(barriers[i, j]))
     full = _barcode(losses, barriers, list(itertools.combinations(range(n), 2)))
     mine = _barcode(losses, barriers, planner.planned())
-    finite = full.intervals[np.isfinite(full.intervals)]
-    span = float(finite.max() - finite.min())
     d = gudhi.bottleneck_distance(full.intervals, mine.intervals)
-    return len(planner.planned()), d / span, tl.to_score(mine) / tl.to_score(full)
+    return len(planner.planned()), d / value_range(full), tl.to_score(mine) / tl.to_score(full)
 
 
 def main() -> None:

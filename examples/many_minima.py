@@ -26,16 +26,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import gudhi
-import numpy as np
 
 import topoloss as tl
+from topoloss.analytic.compare import value_range
 from topoloss.engine.bar_checks import summarize_checks
 from topoloss.errors import TopolossWarning
-
-
-def span(barcode: tl.Barcode) -> float:
-    finite = barcode.intervals[np.isfinite(barcode.intervals)]
-    return float(finite.max() - finite.min()) if finite.size else 0.0
 
 
 def run_both(land: tl.Landscape, minima: tl.Minima, **options: object) -> dict[str, tuple[tl.Analysis, float]]:
@@ -78,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     distance = gudhi.bottleneck_distance(full.barcode.intervals, adaptive.barcode.intervals)
     print(f"paths: {len(adaptive.paths)} of {len(full.paths)} ({len(adaptive.paths) / len(minima):.1f} per minimum), "
           f"time ratio {t_full / t_adaptive:.2f}x")
-    print(f"bottleneck distance / span: {distance / span(full.barcode):.2%}")
+    print(f"bottleneck distance / span: {distance / value_range(full.barcode):.2%}")
     print(f"TO-score ratio (adaptive / all): {adaptive.to_score / full.to_score:.4f}")
     print(f"adaptive: {summarize_checks(adaptive.bar_checks())}")
     print(f"all:      {summarize_checks(full.bar_checks())}")

@@ -14,7 +14,7 @@ in another order), not bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import Tensor, nn
@@ -59,7 +59,7 @@ def points_per_pass(per_sample: int, rows: int, budget: int = VMAP_FLOATS) -> in
 def vmapped_losses(
     one: Callable[[Tensor, Tensor, Tensor], Tensor],
     points: Tensor,
-    batches: Callable[[], object],
+    batches: Callable[[], Iterable[tuple[Tensor, Tensor]]],
     n: int,
     per_pass: int,
 ) -> Tensor:
@@ -84,7 +84,7 @@ def vmapped_losses(
         for start in range(0, len(points), per_pass):
             chunk = points[start:start + per_pass]
             total = torch.zeros(len(chunk), dtype=torch.float64, device=points.device)
-            for x, y in batches():  # type: ignore[attr-defined]
+            for x, y in batches():
                 total += f(chunk, x, y).double() * len(x)
             out.append(total / n)
     return torch.cat(out)
