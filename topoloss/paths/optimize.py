@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from topoloss._schedules import cosine_scheduler
 from topoloss.config import EvaluationConfig, PathConfig, steps_for
 from topoloss.errors import Diverged, InputError, TopolossWarning
-from topoloss.landscapes.base import Landscape
+from topoloss.landscapes.base import Landscape, require_gradient
 from topoloss.minima.find import Minima
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
 from topoloss.paths._curve_step import curve_objective
@@ -447,6 +447,8 @@ def optimize_pairs(
     if curve.training not in _TRAINERS:
         raise InputError(f"curve family {curve.kind!r} has training={curve.training!r}; expected one of "
                          f"{', '.join(_TRAINERS)}")
+    if curve.n_bends:
+        require_gradient(landscape, "path optimization")
     opts = resolve_options(landscape, minima, paths, len(pairs))
     check_memory(landscape, paths, evaluation, min(opts.group, max(1, len(pairs))))
     n_eval, refine, linear = evaluation.n_eval, evaluation.refine, evaluation.linear
