@@ -385,3 +385,17 @@ def test_a_record_inconsistent_with_itself_is_recomputed_never_used(tmp_path):
     _edit_record(victim, fallback="straight", linear_losses=[0.0, 5.0, 0.0], linear_t=[0.0, 0.5, 1.0])
     with pytest.raises(CorruptResult, match=r"is not the straight fallback's 5\.0"):
         again._read_path(victim)
+
+
+def test_an_unreadable_config_names_the_next_step_and_new_takes_it(tmp_path):
+    """Issue 18, peer tools: a failing step names the next thing to try, and that step works."""
+    from topoloss.errors import CorruptResult
+
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "config.json").write_text("{not json")
+    with pytest.raises(CorruptResult, match=r"unreadable config .*; start afresh with --new"):
+        Run(tmp_path / "r", {"seed": 0})
+    run = Run(tmp_path / "r", {"seed": 0}, new=True)
+    assert run.config["seed"] == 0
+    aside = [p for p in tmp_path.iterdir() if p.name != "r"]
+    assert len(aside) == 1 and (aside[0] / "config.json").read_text() == "{not json"

@@ -156,7 +156,8 @@ def _train_into(store: Run | None, landscape: Landscape, config: StudyConfig, pr
         done = store.minimum_parts(provenance=expected)
     missing = [n for n in names if n not in done]
     if missing:
-        raise CorruptResult(f"minima {missing} could not be read back from {store.dir / 'minima'}")
+        raise CorruptResult(f"minima {missing} could not be read back from {store.dir / 'minima'}; run the "
+                            f"command again to train them again, or start afresh with --new")
     return _concat([done[n] for n in names])
 
 

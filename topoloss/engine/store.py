@@ -212,7 +212,12 @@ class Run:
             return
         config = dict(with_added_defaults(json.loads(_canonical(config))))
         self._lock = _Lock.acquire(self.dir)
-        stored = self._read_config()
+        try:
+            stored = self._read_config()
+        except CorruptResult:
+            if not new:
+                raise
+            stored = {}  # unreadable: moved aside below, as --new promises
         extends = stored is not None and all(
             _canonical({"v": stored[k]}) == _canonical({"v": config.get(k)}) for k in stored
         )
@@ -264,7 +269,8 @@ class Run:
         try:
             return with_added_defaults(json.loads(p.read_text()))
         except json.JSONDecodeError as exc:
-            raise CorruptResult(f"{p}: unreadable config ({exc})") from None
+            raise CorruptResult(f"{p}: unreadable config ({exc}); start afresh with --new (the run is moved "
+                                f"aside, nothing is deleted) or give another --run") from None
 
     # ------------------------------------------------------------------ minima
     @property
@@ -362,7 +368,8 @@ class Run:
                 cls = TrainedMinima
             return cls.from_dict(record, points=points)
         except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, safetensors.SafetensorError) as exc:
-            raise CorruptResult(f"{meta.name}/{tensors.name} in {self.dir}: unreadable minima ({exc})") from None
+            raise CorruptResult(f"{meta.name}/{tensors.name} in {self.dir}: unreadable minima ({exc}); delete "
+                                f"these two files to make the minima again, or start afresh with --new") from None
 
     def check_sources(self, files: Iterable[PathLike]) -> None:
         """Verify that ``files`` are the checkpoints the stored minima came from.

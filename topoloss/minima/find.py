@@ -305,7 +305,8 @@ def find_minima(
         value, grad = landscape.loss_and_grad(x, next(batches))
         if not torch.isfinite(value).all():
             bad = int(torch.nonzero(~torch.isfinite(value))[0])
-            raise Diverged(f"non-finite loss in descent {bad} at step {step} (lr={lr:.3g})")
+            raise Diverged(f"non-finite loss in descent {bad} at step {step} (lr={lr:.3g}); try a smaller lr, "
+                           f"or check the function on its box")
         with torch.no_grad():
             grad = _projected_grad(grad, x, box)
             newly = (grad.norm(dim=1) <= grad_tol) & ~done
