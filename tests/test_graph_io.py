@@ -109,3 +109,19 @@ def test_errors_name_the_file_and_cell(tmp_path):
         LandscapeGraph.from_barriers([0.0], [[0]]).write(tmp_path / "g.csv", format="csv")
     with pytest.raises(InputError, match="no graph.json"):
         LandscapeGraph.read(tmp_path)
+
+
+def test_npz_with_complex_or_text_arrays_is_refused(tmp_path):
+    """Issue 18 item 11: complex barriers were cast silently (the imaginary part dropped)."""
+    b = np.array([[0, 3 + 1j], [3 + 1j, 0]])
+    np.savez(tmp_path / "c.npz", losses=[0.0, 1.0], barriers=b)
+    with pytest.raises(InputError, match=r"c.npz: array 'barriers' has dtype complex128; expected real numbers"):
+        LandscapeGraph.read(tmp_path / "c.npz")
+    np.savez(tmp_path / "l.npz", losses=np.array([0.0, 1j]), barriers=[[0, 3], [3, 0]])
+    with pytest.raises(InputError, match=r"l.npz: array 'losses' has dtype complex128"):
+        LandscapeGraph.read(tmp_path / "l.npz")
+    np.savez(tmp_path / "s.npz", losses=[0.0, 1.0], barriers=np.array([["0", "3"], ["3", "0"]]))
+    with pytest.raises(InputError, match=r"s.npz: array 'barriers' has dtype <U1"):
+        LandscapeGraph.read(tmp_path / "s.npz")
+    np.savez(tmp_path / "i.npz", losses=[0, 1], barriers=[[0, 3], [3, 0]])  # integers are real numbers
+    assert loss_barcode(LandscapeGraph.read(tmp_path / "i.npz")).intervals.tolist() == [[0.0, math.inf], [1.0, 3.0]]

@@ -246,3 +246,21 @@ def test_adaptive_bounds_on_a_subsample():
     by_hand = tl.ModelLandscape(make, torch.utils.data.Subset(train, idx))
     expected = straight_bounds(SimpleNamespace(landscape=by_hand, minima=minima))
     np.testing.assert_allclose(planner.bounds(), expected, rtol=1e-6)
+
+
+def test_select_pairs_adaptive_binds_the_landscape():
+    """Issue 18 item 10: select_pairs(minima, "adaptive") said only "needs the landscape"."""
+    land = tl.analytic.from_function(lambda x: ((x ** 2 - 1) ** 2).sum(-1) + 0.1 * x[..., 0], [(-2, 2), (-2, 2)])
+    pts = [[-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]]
+    minima = _minima(pts, land.loss(torch.tensor(pts, dtype=torch.float64)).numpy())
+    with pytest.raises(InputError, match=r"select_pairs\(minima, 'adaptive', landscape=\.\.\.\)"):
+        select_pairs(minima, "adaptive")
+    first = select_pairs(minima, "adaptive", landscape=land)
+    # independent answer: straight segments at 11 points, then networkx's minimum spanning tree
+    g = nx.Graph()
+    for i, j in itertools.combinations(range(4), 2):
+        t = torch.linspace(0, 1, 11, dtype=torch.float64)[:, None]
+        a, b = torch.tensor(pts[i], dtype=torch.float64), torch.tensor(pts[j], dtype=torch.float64)
+        g.add_edge(i, j, weight=float(land.loss((1 - t) * a + t * b).max()))
+    expected = {tuple(sorted(e)) for e in nx.minimum_spanning_edges(g, data=False)}
+    assert len(first) == 3 and set(first) == expected

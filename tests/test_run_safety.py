@@ -344,3 +344,58 @@ def test_the_lock_file_names_its_holder(tmp_path):
     proc = subprocess.run([sys.executable, "-c", "import sys; from topoloss.engine.store import Run; "
                            "Run(sys.argv[1], {'seed': 0})", str(tmp_path / "run")], env=ENV, capture_output=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def _edit_record(file: Path, **changes: object) -> None:
+    """Rewrite fields of the JSON record stored in a path file (the tensors kept)."""
+    import safetensors
+    import safetensors.torch
+
+    with safetensors.safe_open(str(file), framework="pt") as fh:
+        meta = dict(fh.metadata())
+        tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is no dict
+    record = json.loads(meta["record"])
+    record.update(changes)
+    meta["record"] = json.dumps(record)
+    safetensors.torch.save_file(tensors, str(file), metadata=meta)
+
+
+def test_a_record_inconsistent_with_itself_is_recomputed_never_used(tmp_path):
+    """Issue 18 item 11: a barrier edited to 1e-6 (profile unchanged), graph.json deleted and a
+    resume gave another barcode with exit 0. Now the record is CorruptResult: warned, recomputed."""
+    from topoloss.engine.pipeline import run_study
+    from topoloss.errors import CorruptResult, TopolossWarning
+
+    config = StudyConfig(landscape="six-hump-camel").with_options(steps=30, n_minima=4, pairs="all")
+    run = Run(tmp_path / "r", config.to_dict())
+    first = run_study(run, progress=False)
+    run.close()
+    victim = sorted((tmp_path / "r" / "paths").glob("*.safetensors"))[0]
+    _edit_record(victim, barrier=1e-6)
+    (tmp_path / "r" / "graph.json").unlink()
+    again = Run(tmp_path / "r")
+    with pytest.raises(CorruptResult, match=r"inconsistent with itself \(barrier 1e-06 is not the maximum"):
+        again._read_path(victim)
+    with pytest.warns(TopolossWarning, match=rf"{victim.name} is inconsistent with itself.*recomputing it"):
+        second = run_study(again, progress=False)
+    assert second.barcode == first.barcode and second.computed_paths == 1
+    assert [p.barrier for p in second.paths] == [p.barrier for p in first.paths]
+    again._read_path(victim)  # replaced by a consistent record
+    # a fallback record must keep the straight barrier below its curve's peak
+    _edit_record(victim, fallback="straight", linear_losses=[0.0, 5.0, 0.0], linear_t=[0.0, 0.5, 1.0])
+    with pytest.raises(CorruptResult, match=r"is not the straight fallback's 5\.0"):
+        again._read_path(victim)
+
+
+def test_an_unreadable_config_names_the_next_step_and_new_takes_it(tmp_path):
+    """Issue 18, peer tools: a failing step names the next thing to try, and that step works."""
+    from topoloss.errors import CorruptResult
+
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "config.json").write_text("{not json")
+    with pytest.raises(CorruptResult, match=r"unreadable config .*; start afresh with --new"):
+        Run(tmp_path / "r", {"seed": 0})
+    run = Run(tmp_path / "r", {"seed": 0}, new=True)
+    assert run.config["seed"] == 0
+    aside = [p for p in tmp_path.iterdir() if p.name != "r"]
+    assert len(aside) == 1 and (aside[0] / "config.json").read_text() == "{not json"

@@ -104,8 +104,14 @@ def bootstrap_ci(
     Returns
     -------
     BootstrapCI
-        ``low`` and ``high`` are ``nan`` for a single value (no spread to resample);
-        an infinite value gives an infinite estimate.
+        ``low`` and ``high`` are ``nan`` for a single value (no spread to resample).
+
+    Raises
+    ------
+    InputError
+        For an empty sample, a NaN, or an infinite value (named with its index: a mean
+        with an infinite value has no interval; a disconnected run has TO-score ``inf``,
+        see :func:`summarize`, which reports such a group without an interval).
 
     Examples
     --------
@@ -118,8 +124,13 @@ def bootstrap_ci(
     if not 0 < confidence < 1:
         raise InputError(f"confidence={confidence!r}; expected a number strictly between 0 and 1")
     n_resamples = check_int(n_resamples, "n_resamples", low=1)
+    bad = np.flatnonzero(~np.isfinite(v))
+    if bad.size:
+        k = int(bad[0])
+        raise InputError(f"values[{k}]={float(v[k])!r}; bootstrap_ci needs finite values (an infinite TO-score is a "
+                         f"disconnected run: leave it out, or use summarize, which reports it without an interval)")
     estimate = float(v.mean())
-    if v.size < 2 or not np.isfinite(v).all():
+    if v.size < 2:
         return BootstrapCI(estimate, math.nan, math.nan, confidence, int(v.size))
     rng = np.random.default_rng(seed)
     means = v[rng.integers(0, v.size, size=(n_resamples, v.size))].mean(axis=1)
@@ -224,7 +235,10 @@ def summarize(
     for label, values in groups.items():
         v = _values(values, f"group {label!r}")
         std = float(v.std(ddof=1)) if v.size > 1 and np.isfinite(v).all() else math.nan
-        ci = bootstrap_ci(v, confidence=confidence, n_resamples=n_resamples, seed=seed)
+        if np.isfinite(v).all():
+            ci = bootstrap_ci(v, confidence=confidence, n_resamples=n_resamples, seed=seed)
+        else:  # a disconnected run (TO-score inf): a mean without an interval
+            ci = BootstrapCI(float(v.mean()), math.nan, math.nan, float(confidence), int(v.size))
         test = None
         if first is not None and first.size > 1 and v.size > 1 and np.isfinite(first).all() \
                 and np.isfinite(v).all():

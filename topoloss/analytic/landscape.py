@@ -8,9 +8,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from topoloss.errors import InputError
 from topoloss.landscapes.base import Landscape
 
 __all__ = ["AnalyticLandscape", "from_function"]
+
+#: Seeded points of the box (besides its centre) on which a function is checked once,
+#: when its landscape is made: real floating values, finite on at least one of them.
+_PROBE_POINTS = 16
 
 
 class AnalyticLandscape(Landscape):
@@ -72,6 +77,36 @@ class AnalyticLandscape(Landscape):
             raise ValueError(
                 f"f must map a (batch, {self.dim}) tensor to (batch,), got {shape} for batch 1"
             )
+        #: Whether ``f`` has a gradient (its value depends on its input through torch):
+        #: descents and path optimization need it (:func:`~topoloss.landscapes.base.require_gradient`).
+        self.differentiable = self._probe(f)
+
+    def _probe(self, f: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+        """Check ``f`` once at the edge: real floating values, finite somewhere; return
+        whether it has a gradient (see :attr:`differentiable`).
+
+        The probe points are the centre of the box and :data:`_PROBE_POINTS` seeded
+        uniform points in it.
+        """
+        gen = torch.Generator().manual_seed(0)
+        u = torch.rand(_PROBE_POINTS, self.dim, generator=gen, dtype=torch.float64).to(self.dtype)
+        x = torch.cat([((self.low + self.high) / 2).unsqueeze(0), self.low + u * (self.high - self.low)])
+        y = f(x)
+        if not isinstance(y, torch.Tensor) or tuple(y.shape) != (x.shape[0],):
+            shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+            raise InputError(f"landscape {self.name!r} must map a (batch, {self.dim}) tensor to (batch,), "
+                             f"got {shape} for batch {x.shape[0]}")
+        if y.is_complex() or not y.is_floating_point():
+            raise InputError(f"landscape {self.name!r} returns {str(y.dtype).removeprefix('torch.')} values; "
+                             f"expected real floating values (a loss is a real number: cast with .to(x.dtype), "
+                             f"or take .abs() or .real of a complex value)")
+        if not torch.isfinite(y.detach()).any():
+            raise InputError(f"landscape {self.name!r} is not finite at any of {x.shape[0]} points of its box "
+                             f"(the centre and {_PROBE_POINTS} seeded points): check the function and its bounds")
+        try:  # the gradient: a function computed outside torch may refuse a tensor that requires grad
+            return bool(f(x.clone().requires_grad_(True)).requires_grad)
+        except Exception:  # noqa: BLE001 - any failure here means: no gradient
+            return False
 
     def __repr__(self) -> str:
         return f"AnalyticLandscape({self.name!r}, bounds={list(self.bounds)})"

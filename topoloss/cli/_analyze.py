@@ -78,6 +78,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"bottleneck distance optimized vs exact: {comparison.distance:.6g} "
               f"({comparison.relative:.2%} of the exact value range {comparison.scale:.6g}; bars "
               f"<= {comparison.min_length:.3g} dropped on both sides)")
+    from topoloss.paths.fallback import fallback_summary
+
+    line = fallback_summary(result.paths, where=str(store.dir / "plan.json") if store is not None
+                            else "the paths' 'fallback' in --json")
+    if line is not None:
+        say(args, line)
     if args.plot is not None:
         import matplotlib.pyplot as plt
 

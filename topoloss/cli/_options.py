@@ -241,6 +241,11 @@ def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
         if not args.quiet:
             print(result.barcode)
         print(f"TO-score (bottleneck): {result.to_score:.6g}")  # the result line, also with -q
+    from topoloss.paths.fallback import fallback_summary
+
+    line = fallback_summary(result.paths, where=str(run.dir / "plan.json"))
+    if line is not None:
+        say(args, line)
     checks = result.bar_checks()
     if any(not c.certified or c.fallback for c in checks):
         say(args, summarize_checks(checks))

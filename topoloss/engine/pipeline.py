@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from topoloss._validate import finite_or_none
+from topoloss._warn import warn
 from topoloss.config import StudyConfig
 from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.engine.executors import PairTask, make_executor
@@ -33,6 +34,7 @@ from topoloss.engine.store import Run
 from topoloss.errors import CorruptResult
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima, as_minima, find_minima
+from topoloss.paths.fallback import fallback_notes, fallback_warning
 from topoloss.paths.record import PathRecord
 from topoloss.topology.barcode import Barcode
 from topoloss.topology.graph import LandscapeGraph
@@ -154,7 +156,8 @@ def _train_into(store: Run | None, landscape: Landscape, config: StudyConfig, pr
         done = store.minimum_parts(provenance=expected)
     missing = [n for n in names if n not in done]
     if missing:
-        raise CorruptResult(f"minima {missing} could not be read back from {store.dir / 'minima'}")
+        raise CorruptResult(f"minima {missing} could not be read back from {store.dir / 'minima'}; run the "
+                            f"command again to train them again, or start afresh with --new")
     return _concat([done[n] for n in names])
 
 
@@ -231,7 +234,12 @@ def _stored_paths(store: Run | None, minima: Minima, config: StudyConfig,
         return {}
     finished, corrupt = store.stored_paths()
     for file in corrupt:
-        say(f"corrupt path file {file.name}: recomputing it")
+        try:
+            store._read_path(file)
+            why = f"path file {file} is corrupt"
+        except CorruptResult as exc:
+            why = str(exc)
+        warn(f"{why}: recomputing it")  # never used: its pair is optimized again, replacing the file
     known: dict[frozenset[int], PathRecord] = {}
     for file, p, stamp in finished:
         if not _joins(p, minima):
@@ -293,11 +301,25 @@ def _optimize(
                 known[frozenset((i, j))] = path
             computed += len(todo)
     planned = planner.planned()
+    paths = [known[frozenset(p)] for p in planned]
     reasons = getattr(planner, "reasons", None)
-    if store is not None and callable(reasons):
-        why = reasons()
-        store.save_plan([(minima.names[i], minima.names[j], why.get((i, j), "")) for i, j in planned])
-    return [known[frozenset(p)] for p in planned], computed, reused
+    if store is not None:
+        why = reasons() if callable(reasons) else {}
+        store.save_plan([(minima.names[i], minima.names[j], why.get((i, j), "")) for i, j in planned],
+                        notes=fallback_notes(paths))
+    _warn_fallbacks(task, paths)
+    return paths, computed, reused
+
+
+def _warn_fallbacks(task: PairTask, paths: list[PathRecord]) -> None:
+    """One warning per call for the material straight-segment fallbacks (:mod:`topoloss.paths.fallback`)."""
+    from topoloss.paths.optimize import resolve_options
+
+    if any(p.fallback is not None for p in paths):
+        lr = resolve_options(task.landscape, task.minima, task.paths, len(paths)).lr
+        message = fallback_warning(paths, lr=lr)
+        if message is not None:
+            warn(message)
 
 
 def run_pipeline(

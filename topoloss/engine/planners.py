@@ -194,18 +194,44 @@ def make_planner(pairs: str | Sequence[tuple[Hashable, Hashable]] | Planner) -> 
     return StaticPlanner(list(pairs))  # type: ignore[arg-type]
 
 
-def select_pairs(minima: Minima, pairs: Any = "all") -> list[tuple[int, int]]:
+def select_pairs(minima: Minima, pairs: Any = "all", *, landscape: Any = None) -> list[tuple[int, int]]:
     """Resolve ``pairs`` (a strategy name or explicit pairs of names/indices) to indices.
 
     Explicit pairs keep their order and direction; repeated unordered pairs are dropped.
+    A planner that measures the landscape (``"adaptive"``, the default strategy of a study)
+    needs ``landscape``; it plans later rounds from the paths it has optimized, so what
+    comes back is its *first* round (for ``"adaptive"``: a minimum spanning tree of the
+    straight-segment bounds, SPEC §11). The whole adaptive plan is what
+    :func:`topoloss.connect` or :func:`topoloss.analyze` with ``pairs="adaptive"`` optimize.
+
+    Parameters
+    ----------
+    minima : Minima
+        The minima to pair.
+    pairs : str or sequence of pairs
+        A strategy spec (``"all"``, ``"mst"``, ``"nearest"``, ``"adaptive:budget=2"``, ...)
+        or explicit pairs of minima names or indices.
+    landscape : Landscape, optional
+        The loss, for planners that measure it (``"adaptive"``).
 
     Raises
     ------
     InputError
-        For an unknown strategy or minimum, or a pair of a minimum with itself.
+        For an unknown strategy or minimum, a pair of a minimum with itself, or a planner
+        that needs the landscape when ``landscape`` is not given (the message says how).
     """
     if isinstance(pairs, str):
-        return make_planner(pairs).next_pairs(minima, {})
+        planner = make_planner(pairs)
+        if hasattr(planner, "bind"):
+            if landscape is None:
+                raise InputError(f"pairs={pairs!r} measures the landscape: call select_pairs(minima, {pairs!r}, "
+                                 f"landscape=...) for its first round, or tl.connect(landscape, minima, "
+                                 f"pairs={pairs!r}) for the whole adaptive plan")
+            from topoloss.config import EvaluationConfig, PathConfig
+            from topoloss.engine.executors import PairTask
+
+            planner.bind(PairTask(landscape, minima, PathConfig(), EvaluationConfig(), 0))
+        return planner.next_pairs(minima, {})
     out: list[tuple[int, int]] = []
     seen: set[frozenset[int]] = set()
     for pair in pairs:

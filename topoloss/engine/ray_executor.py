@@ -27,6 +27,32 @@ from topoloss.paths.record import PathRecord
 __all__ = ["RayExecutor"]
 
 
+#: Seconds to wait for a head node at ``HOST:PORT`` to accept a connection before giving up
+#: (Ray itself keeps retrying an address where nothing answers for minutes).
+_CONNECT_TIMEOUT_S = 10.0
+
+
+def _check_reachable(address: str | None, timeout: float = _CONNECT_TIMEOUT_S) -> None:
+    """Raise :class:`~topoloss.errors.InputError` within ``timeout`` seconds if nothing accepts
+    connections at a ``HOST:PORT`` (or ``ray://HOST:PORT``) address; other addresses pass."""
+    import socket
+
+    if address is None or address == "auto" or address == "local":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"address={address!r}; expected auto or HOST:PORT (--address)")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = f"no answer within {timeout:g} s" if isinstance(exc, TimeoutError) else (
+            (exc.strerror or type(exc).__name__).lower())
+        raise InputError(f"address={address!r} (--address): no Ray head node there ({why}); "
+                         f"start one with `ray start --head` and give the address it prints, or omit --address "
+                         f"for a local cluster") from None
+
+
 def _optimize_pair(task: Any, pair: tuple[int, int], threads: int) -> PathRecord:
     """The body of one Ray task: one pair, as the serial executor would optimize it."""
     import torch
@@ -89,6 +115,7 @@ class RayExecutor:
                              f"is not ({exc}); build models from a registered name or a module-level "
                              "function, not a lambda") from None
         if not ray.is_initialized():
+            _check_reachable(self.execution.address)
             ray.init(address=self.execution.address, log_to_driver=False, include_dashboard=False)
         resources = self._resources(task)
         threads = max(1, int(resources["num_cpus"])) if resources["num_cpus"] >= 1 else 1

@@ -32,6 +32,7 @@ import fcntl
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 import socket
@@ -42,6 +43,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import safetensors.torch
 import torch
 
@@ -210,7 +212,12 @@ class Run:
             return
         config = dict(with_added_defaults(json.loads(_canonical(config))))
         self._lock = _Lock.acquire(self.dir)
-        stored = self._read_config()
+        try:
+            stored = self._read_config()
+        except CorruptResult:
+            if not new:
+                raise
+            stored = {}  # unreadable: moved aside below, as --new promises
         extends = stored is not None and all(
             _canonical({"v": stored[k]}) == _canonical({"v": config.get(k)}) for k in stored
         )
@@ -262,7 +269,8 @@ class Run:
         try:
             return with_added_defaults(json.loads(p.read_text()))
         except json.JSONDecodeError as exc:
-            raise CorruptResult(f"{p}: unreadable config ({exc})") from None
+            raise CorruptResult(f"{p}: unreadable config ({exc}); start afresh with --new (the run is moved "
+                                f"aside, nothing is deleted) or give another --run") from None
 
     # ------------------------------------------------------------------ minima
     @property
@@ -360,7 +368,8 @@ class Run:
                 cls = TrainedMinima
             return cls.from_dict(record, points=points)
         except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, safetensors.SafetensorError) as exc:
-            raise CorruptResult(f"{meta.name}/{tensors.name} in {self.dir}: unreadable minima ({exc})") from None
+            raise CorruptResult(f"{meta.name}/{tensors.name} in {self.dir}: unreadable minima ({exc}); delete "
+                                f"these two files to make the minima again, or start afresh with --new") from None
 
     def check_sources(self, files: Iterable[PathLike]) -> None:
         """Verify that ``files`` are the checkpoints the stored minima came from.
@@ -434,9 +443,13 @@ class Run:
             with safetensors.safe_open(str(file), framework="pt") as fh:
                 meta = fh.metadata() or {}
                 tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is no dict
-            return PathRecord.from_dict(json.loads(meta["record"]), tensors=tensors), meta.get("provenance")
+            record = PathRecord.from_dict(json.loads(meta["record"]), tensors=tensors)
         except Exception as exc:  # any failure to read back means the file is unusable
             raise CorruptResult(f"path file {file} is corrupt ({type(exc).__name__}: {exc})") from None
+        problem = _inconsistency(record)
+        if problem is not None:
+            raise CorruptResult(f"path file {file} is inconsistent with itself ({problem})")
+        return record, meta.get("provenance")
 
     def stored_paths(self) -> tuple[list[tuple[Path, PathRecord, str | None]], list[Path]]:
         """Every readable path file as ``(file, record, fingerprint or None)``, and the unreadable files."""
@@ -465,10 +478,15 @@ class Run:
         p = self.dir / "graph.json"
         return LandscapeGraph.from_json(p) if p.exists() else None
 
-    def save_plan(self, pairs: list[tuple[Hashable, Hashable, str]]) -> None:
-        """Write ``plan.json``: the planned pairs in order, each with why it was planned."""
+    def save_plan(self, pairs: list[tuple[Hashable, Hashable, str]],
+                  notes: Mapping[tuple[Hashable, Hashable], Mapping[str, Any]] | None = None) -> None:
+        """Write ``plan.json``: the planned pairs in order, each with why it was planned, plus
+        ``notes[(u, v)]`` where given (e.g. a straight-segment fallback,
+        :func:`topoloss.paths.fallback.fallback_notes`)."""
         self._write_lock()
-        data = {"pairs": [{"u": u, "v": v, "reason": why} for u, v, why in pairs]}
+        notes = notes or {}
+        data = {"pairs": [{"u": u, "v": v, "reason": why, **notes.get((u, v), notes.get((v, u), {}))}
+                           for u, v, why in pairs]}
         atomic_write_text(self.dir / "plan.json", json.dumps(data, indent=1, default=_jsonable))
 
     def load_plan(self) -> list[dict[str, Any]] | None:
@@ -488,6 +506,27 @@ class Run:
         """The stored barcode, or ``None``."""
         p = self.dir / "barcode.json"
         return Barcode.from_dict(json.loads(p.read_text())) if p.exists() else None
+
+
+def _inconsistency(record: PathRecord) -> str | None:
+    """Why a stored record contradicts itself, or ``None``: its barrier must be the maximum of
+    its stored profile, or after a straight-segment fallback that of the straight profile
+    (below the curve's), exactly as it was written (JSON keeps every float bit for bit)."""
+    def same(a: float, b: float) -> bool:
+        return math.isfinite(a) and math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+
+    curve = float(np.max(record.losses))
+    if record.fallback is None:
+        if not same(record.barrier, curve):
+            return f"barrier {record.barrier!r} is not the maximum {curve!r} of its stored profile"
+        return None
+    if not record.linear_losses.size:
+        return "a straight-segment fallback without the straight profile"
+    straight = float(np.max(record.linear_losses))
+    if not same(record.barrier, straight) or not curve > straight:
+        return (f"barrier {record.barrier!r} is not the straight fallback's {straight!r} below the "
+                f"curve's {curve!r}")
+    return None
 
 
 def _jsonable(x: Any) -> Any:

@@ -16,7 +16,7 @@ import torch
 
 from topoloss.errors import InputError
 
-__all__ = ["Landscape", "check_points"]
+__all__ = ["Landscape", "check_points", "require_gradient"]
 
 
 def check_points(points: torch.Tensor, dim: int, *, name: str = "points") -> torch.Tensor:
@@ -36,6 +36,22 @@ def check_points(points: torch.Tensor, dim: int, *, name: str = "points") -> tor
         bad = int(torch.nonzero(~torch.isfinite(points).all(dim=1))[0])
         raise ValueError(f"{name}[{bad}] contains NaN or infinite coordinates")
     return points
+
+
+def require_gradient(landscape: Any, purpose: str) -> None:
+    """Raise :class:`~topoloss.errors.InputError` if ``landscape`` says its function has no gradient.
+
+    A landscape that knows (an :class:`~topoloss.analytic.AnalyticLandscape` probes its
+    function once, when it is made) sets ``differentiable = False`` when the function's value
+    does not depend on its input through torch (a constant, or values computed outside
+    torch); descents and path optimization need the gradient, the exact barcode does not.
+    """
+    if getattr(landscape, "differentiable", True):
+        return
+    name = getattr(landscape, "name", type(landscape).__name__)
+    raise InputError(f"landscape {name!r} has no gradient: its value does not depend on its input through torch "
+                     f"(a constant, or computed outside torch), and {purpose} follows the gradient; write it "
+                     f"with torch operations, or use `topoloss exact` for its exact barcode")
 
 
 class Landscape(ABC):

@@ -20,7 +20,7 @@ import torch
 from topoloss._schedules import cosine_scheduler
 from topoloss._validate import check_choice, check_int, check_number, frozen_array
 from topoloss.errors import Diverged, InputError
-from topoloss.landscapes.base import Landscape
+from topoloss.landscapes.base import Landscape, require_gradient
 
 __all__ = ["Minima", "as_minima", "find_minima"]
 
@@ -264,6 +264,7 @@ def find_minima(
     check_choice(boundary, "boundary", ("drop", "keep"))
     check_int(max_steps, "max_steps", low=1)
     check_number(grad_tol, "grad_tol", low=0, strict=True)
+    require_gradient(landscape, "the search for minima")
     box = _box(landscape)
     if starts is not None:
         x0 = landscape.as_points(starts, name="starts")
@@ -304,7 +305,8 @@ def find_minima(
         value, grad = landscape.loss_and_grad(x, next(batches))
         if not torch.isfinite(value).all():
             bad = int(torch.nonzero(~torch.isfinite(value))[0])
-            raise Diverged(f"non-finite loss in descent {bad} at step {step} (lr={lr:.3g})")
+            raise Diverged(f"non-finite loss in descent {bad} at step {step} (lr={lr:.3g}); try a smaller lr, "
+                           f"or check the function on its box")
         with torch.no_grad():
             grad = _projected_grad(grad, x, box)
             newly = (grad.norm(dim=1) <= grad_tol) & ~done

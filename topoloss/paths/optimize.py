@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +27,8 @@ from tqdm.auto import tqdm
 
 from topoloss._schedules import cosine_scheduler
 from topoloss.config import EvaluationConfig, PathConfig, steps_for
-from topoloss.errors import Diverged, InputError, TopolossWarning
-from topoloss.landscapes.base import Landscape
+from topoloss.errors import Diverged, InputError
+from topoloss.landscapes.base import Landscape, require_gradient
 from topoloss.minima.find import Minima
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
 from topoloss.paths._curve_step import curve_objective
@@ -342,9 +341,8 @@ def _record(
 
     If the optimized curve peaks above the straight segment (a path between the same
     minima that needs no optimization) by more than :data:`_STRAIGHT_TOL` (relative),
-    the optimization failed: the record's barrier
-    becomes the straight segment's (``fallback="straight"``) and a
-    :class:`~topoloss.errors.TopolossWarning` names the pair and the learning rate. The
+    the record's barrier becomes the straight segment's (``fallback="straight"``); the
+    engine warns once per call about the material ones (:mod:`topoloss.paths.fallback`). The
     straight profile is kept when ``linear`` is true or a fallback happened.
     """
     t, y = profile
@@ -353,13 +351,7 @@ def _record(
     barrier, t_max, fallback = float(y[top]), float(t[top]), None
     lin_top = int(np.argmax(lin_y)) if lin_y.size and np.isfinite(lin_y).all() else None
     if lin_top is not None and barrier > (lin := float(lin_y[lin_top])) + _STRAIGHT_TOL * max(1.0, abs(lin)):
-        fallback = "straight"
-        warnings.warn(
-            f"the optimized path between {job.u!r} and {job.v!r} peaks at {barrier:.6g}, above the "
-            f"straight segment's {lin:.6g}: the optimization failed (lr={lr:.3g}); "
-            f"the straight segment's barrier is used; try a smaller lr or more steps",
-            TopolossWarning, stacklevel=3,
-        )
+        fallback = "straight"  # reported once per call, when material (topoloss.paths.fallback)
         barrier, t_max = float(lin_y[lin_top]), float(lin_t[lin_top])
     keep = linear or fallback is not None
     return PathRecord(
@@ -447,6 +439,8 @@ def optimize_pairs(
     if curve.training not in _TRAINERS:
         raise InputError(f"curve family {curve.kind!r} has training={curve.training!r}; expected one of "
                          f"{', '.join(_TRAINERS)}")
+    if curve.n_bends:
+        require_gradient(landscape, "path optimization")
     opts = resolve_options(landscape, minima, paths, len(pairs))
     check_memory(landscape, paths, evaluation, min(opts.group, max(1, len(pairs))))
     n_eval, refine, linear = evaluation.n_eval, evaluation.refine, evaluation.linear

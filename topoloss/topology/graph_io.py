@@ -333,10 +333,11 @@ def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:  # not a zip, truncated, ...
         raise InputError(f"{p}: unreadable NPZ file: {str(exc) or type(exc).__name__}") from None
-    try:
-        b = np.asarray(barriers, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"{p}: array 'barriers' is not numeric (dtype {barriers.dtype})") from None
+    for key, arr in (("losses", losses), ("barriers", barriers)):
+        if np.asarray(arr).dtype.kind not in "iuf":  # complex, bool, strings, objects: refuse, never cast
+            raise InputError(f"{p}: array {key!r} has dtype {np.asarray(arr).dtype}; expected real numbers "
+                             f"(integer or floating)")
+    b = np.asarray(barriers, dtype=float)
     bad = np.isnan(b) | np.isneginf(b)
     if bad.any():
         at = ", ".join(str(int(x)) for x in np.argwhere(bad)[0])
