@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from topoloss._progress import progress_bar
 from topoloss.config import ExecutionConfig
 from topoloss.errors import InputError
 from topoloss.paths.record import PathRecord
@@ -76,8 +77,6 @@ class RayExecutor:
             raise InputError("executor='ray' needs Ray: pip install 'topoloss[ray]'") from None
         import pickle
 
-        from tqdm.auto import tqdm
-
         if not pairs:
             return []
         try:
@@ -98,7 +97,7 @@ class RayExecutor:
         index = {ref: k for k, ref in enumerate(refs)}
         results: list[PathRecord | None] = [None] * len(refs)
         pending = list(refs)
-        with tqdm(total=len(refs), desc="paths (ray)", unit="path", disable=not progress) as bar:
+        with progress_bar(total=len(refs), desc="paths (ray)", unit="path", disable=not progress) as bar:
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
                 for ref in done:
