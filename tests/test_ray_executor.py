@@ -106,3 +106,27 @@ def test_a_killed_ray_driver_resumes_without_recomputing(cluster, tmp_path):
     assert {p.pair: p.barrier for p in result.paths if p.pair in stored} == stored
     serial = tl.analyze(get_landscape("himmelblau"), **OPTIONS)
     assert [p.barrier for p in result.paths] == [p.barrier for p in serial.paths]
+
+
+def test_ray_is_bit_identical_to_serial_on_a_model_landscape_from_a_user_module(cluster):
+    """Full-batch and small: serial trains the pairs of a round as one group (the flat
+    step); each Ray task must run that same group, not one pair with the blockwise step."""
+    from topoloss.config import StudyConfig
+    from topoloss.engine.specs import make_landscape
+    from topoloss.minima.train import train_minima
+
+    land = make_landscape(StudyConfig(model="_ray_user_nets:model", data="_ray_user_nets:data"))
+    assert land.batches_per_epoch == 1
+    minima = train_minima(land, seeds=range(3), epochs=3, progress=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the workers' count (num_cpus=1)
+    try:
+        serial = tl.connect(land, minima, epochs=2, pairs="all", seed=0, progress=False)
+        far = tl.connect(land, minima, epochs=2, pairs="all", seed=0, executor="ray", progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    assert [p.pair for p in far] == [p.pair for p in serial]
+    assert [p.barrier for p in far] == [p.barrier for p in serial]
+    for a, b in zip(far, serial):
+        assert torch.equal(a.bends, b.bends)
+        np.testing.assert_array_equal(a.losses, b.losses)

@@ -114,3 +114,72 @@ def test_a_run_written_before_an_option_existed_resumes(tmp_path):
     again = run_study(Run(tmp_path / "r", config.to_dict()), progress=False)
     assert first.computed_paths > 0 and again.computed_paths == 0 and again.reused_paths == first.computed_paths
     assert tl.to_score(again.barcode) == tl.to_score(first.barcode)
+
+
+# ------------------------------------------------------------------ file names
+NAMES = ("a b", "a_b", "a--b", "c", "a", "b--c")  # "a b"/"a_b" and ("a--b", "c")/("a", "b--c") collided
+
+
+def test_file_names_are_injective_for_names_and_pairs():
+    from topoloss.engine.store import file_name
+
+    stems = [file_name(n) for n in (*NAMES, "-a", "a-", "a-b", "%20", ".", "..", "", "é", "a/b")]
+    assert len(set(stems)) == len(stems)
+    assert all("/" not in s and s not in (".", "..") for s in stems)
+    pairs = {f"{file_name(u)}--{file_name(v)}" for u in NAMES for v in NAMES if u != v}
+    assert len(pairs) == len(NAMES) * (len(NAMES) - 1)
+    assert file_name("seed0") == "seed0" and file_name("w-1") == "w-1"  # usual names keep their files
+
+
+def _colliding_study(tmp_path):
+    from topoloss.analytic import get_landscape
+    from topoloss.minima.find import Minima
+
+    land = get_landscape("himmelblau")
+    points = torch.tensor([[3.0, 2.0], [-2.8, 3.1], [-3.8, -3.3], [3.6, -1.8], [0.0, 0.0], [1.0, 4.0]])
+    minima = Minima.from_points(land, points, names=NAMES)
+    config = StudyConfig(landscape="himmelblau").with_options(steps=4, pairs="all")
+    return land, minima, config
+
+
+def test_colliding_names_keep_every_path_and_resume_without_recomputing(tmp_path):
+    from topoloss.engine.pipeline import run_pipeline
+
+    land, minima, config = _colliding_study(tmp_path)
+    first = run_pipeline(land, config, minima=minima, store=Run(tmp_path / "r", config.to_dict()), progress=False)
+    assert (first.computed_paths, first.reused_paths) == (15, 0)
+    assert len(list((tmp_path / "r" / "paths").glob("*.safetensors"))) == 15
+    again = run_pipeline(land, config, minima=minima, store=Run(tmp_path / "r", config.to_dict()), progress=False)
+    assert (again.computed_paths, again.reused_paths) == (0, 15)
+    assert [p.barrier for p in again.paths] == [p.barrier for p in first.paths]
+    assert Run(tmp_path / "r").load_path("a--b", "c").pair == ("a--b", "c")
+    assert Run(tmp_path / "r").load_path("b--c", "a").pair == ("a", "b--c")
+
+
+def test_a_run_written_with_the_old_colliding_names_resumes_and_loses_nothing(tmp_path):
+    import re
+
+    from topoloss.engine.pipeline import run_pipeline
+
+    land, minima, config = _colliding_study(tmp_path)
+    reference = run_pipeline(land, config, minima=minima, store=Run(tmp_path / "new", config.to_dict()),
+                             progress=False)
+    # the old run: the same files under the old names, where later pairs overwrote earlier ones
+    old = tmp_path / "old"
+    Run(old, config.to_dict())
+    (old / "paths").mkdir()
+    legacy = {}
+    for p in reference.paths:
+        stem = "--".join(re.sub(r"[^A-Za-z0-9._-]+", "_", str(n)) for n in p.pair)
+        legacy[stem] = p.pair
+        (old / "paths" / f"{stem}.safetensors").write_bytes(Run(tmp_path / "new").path_file(*p.pair).read_bytes())
+    assert len(legacy) == 10  # five of the 15 paths were lost to a collision
+    resumed = run_pipeline(land, config, minima=minima, store=Run(old, config.to_dict()), progress=False)
+    assert (resumed.computed_paths, resumed.reused_paths) == (5, 10)
+    assert [p.barrier for p in resumed.paths] == [p.barrier for p in reference.paths]
+    stored = sorted(tuple(sorted(record.pair)) for _, record, _ in Run(old).stored_paths()[0])
+    assert stored == sorted(tuple(sorted(p.pair)) for p in reference.paths)  # 15 files, one per pair
+    final = run_pipeline(land, config, minima=minima, store=Run(old, config.to_dict()), progress=False)
+    assert (final.computed_paths, final.reused_paths) == (0, 15)
+    for pair in legacy.values():  # an old file read through the old name by load_path too
+        assert {*Run(old).load_path(*pair).pair} == {*pair}

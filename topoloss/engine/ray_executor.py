@@ -1,8 +1,13 @@
 """The Ray executor (``executor="ray"``, ``pip install topoloss[ray]``): pairs on a cluster.
 
-Each pair is one Ray task with its own resources (``num_gpus`` for a CUDA landscape, a
-fraction of a CPU for small ones). The study's landscape and minima go to the object
-store once (:func:`ray.put`); every task optimizes its pair with the same
+Each group of pairs that the serial executor would optimize together is one Ray task
+with its own resources (``num_gpus`` for a CUDA landscape, a fraction of a CPU for small
+ones): one pair per task, except on small full-batch landscapes, where the pairs of a
+planning round are trained together (``group``; set ``group = 1`` to spread every pair).
+So each task runs the very computation the serial executor runs, and the paths are
+bit-identical to serial ones (on CPU, with the same number of torch threads). The
+study's landscape and minima go to the object store once (:func:`ray.put`); every task
+optimizes its pairs with the same
 :func:`~topoloss.paths.optimize.optimize_pairs` as the serial executor and sends the
 :class:`~topoloss.paths.record.PathRecord` back. Only the driver hands results to
 ``on_path``, so only the driver writes the run directory. A task whose worker dies is
@@ -20,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from topoloss._progress import progress_bar
 from topoloss.config import ExecutionConfig
 from topoloss.errors import InputError
 from topoloss.paths.record import PathRecord
@@ -53,16 +59,16 @@ def _check_reachable(address: str | None, timeout: float = _CONNECT_TIMEOUT_S) -
                          f"for a local cluster") from None
 
 
-def _optimize_pair(task: Any, pair: tuple[int, int], threads: int) -> PathRecord:
-    """The body of one Ray task: one pair, as the serial executor would optimize it."""
+def _optimize_group(task: Any, pairs: list[tuple[int, int]], group: int, threads: int) -> list[PathRecord]:
+    """The body of one Ray task: one group of pairs, exactly as the serial executor optimizes it."""
     import torch
 
     from topoloss.paths.optimize import optimize_pairs
 
     if threads > 0:
         torch.set_num_threads(threads)
-    return optimize_pairs(task.landscape, task.minima, [pair], paths=task.paths, evaluation=task.evaluation,
-                          seed=task.seed, progress=False)[0]
+    return optimize_pairs(task.landscape, task.minima, pairs, paths=task.paths.replace(group=group),
+                          evaluation=task.evaluation, seed=task.seed, progress=False)
 
 
 class RayExecutor:
@@ -102,8 +108,6 @@ class RayExecutor:
             raise InputError("executor='ray' needs Ray: pip install 'topoloss[ray]'") from None
         import pickle
 
-        from tqdm.auto import tqdm
-
         if not pairs:
             return []
         try:
@@ -119,18 +123,25 @@ class RayExecutor:
             ray.init(address=self.execution.address, log_to_driver=False, include_dashboard=False)
         resources = self._resources(task)
         threads = max(1, int(resources["num_cpus"])) if resources["num_cpus"] >= 1 else 1
-        remote = ray.remote(_optimize_pair).options(max_retries=self.execution.max_retries, **resources)
+        from topoloss.paths.optimize import resolve_options
+
+        # the serial executor's groups (its curve step and its batches depend on them): one task each
+        group = resolve_options(task.landscape, task.minima, task.paths, len(pairs)).group
+        listed = [(int(i), int(j)) for i, j in pairs]
+        chunks = [listed[k:k + group] for k in range(0, len(listed), group)]
+        remote = ray.remote(_optimize_group).options(max_retries=self.execution.max_retries, **resources)
         shared = ray.put(task)
-        refs = [remote.remote(shared, (int(i), int(j)), threads) for i, j in pairs]
+        refs = [remote.remote(shared, chunk, group, threads) for chunk in chunks]
         index = {ref: k for k, ref in enumerate(refs)}
-        results: list[PathRecord | None] = [None] * len(refs)
+        results: list[list[PathRecord] | None] = [None] * len(refs)
         pending = list(refs)
-        with tqdm(total=len(refs), desc="paths (ray)", unit="path", disable=not progress) as bar:
+        with progress_bar(total=len(listed), desc="paths (ray)", unit="path", disable=not progress) as bar:
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
                 for ref in done:
-                    path = ray.get(ref)
-                    results[index[ref]] = path
-                    on_path(path)
-                    bar.update(1)
-        return [p for p in results if p is not None]
+                    paths = ray.get(ref)
+                    results[index[ref]] = paths
+                    for path in paths:
+                        on_path(path)
+                        bar.update(1)
+        return [p for chunk in results if chunk is not None for p in chunk]

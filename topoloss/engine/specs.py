@@ -11,8 +11,14 @@ code (:func:`is_import_spec`):
 - ``path/to/file.py:attr``: ``attr`` of that file, imported by its location.
 
 A name that is both registered and importable means the registered one: ``digits:...``
-is always the built-in dataset, whatever ``digits.py`` lies around. Neither form changes
-``sys.path``.
+is always the built-in dataset, whatever ``digits.py`` lies around.
+
+The code imports the way Python runs a script: while the module is imported (and while
+its functions named by the spec run), the working directory (for ``file.py:attr``, the
+file's folder) is first on ``sys.path``, so that ``from train4 import make_net`` finds
+the neighbouring ``train4.py``; ``sys.path`` is restored exactly afterwards. An exception
+raised inside that code becomes one :class:`~topoloss.errors.InputError` line naming the
+spec and the user's own frame (``file:line: source``), without frames of topoloss.
 
 Importing code runs it. :func:`user_code` says which specs of a config would import
 code, so that a caller can refuse to do so for a config it did not get from the user.
@@ -23,9 +29,13 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import importlib.util
+import linecache
 import os
 import sys
-from collections.abc import Callable, Sequence
+import sysconfig
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -86,6 +96,73 @@ def is_import_spec(spec: str, kind: Kind | None = None) -> bool:
     return kind is None or not _builtin(head, kind)
 
 
+@contextmanager
+def _first_on_path(folder: str) -> Iterator[None]:
+    """``folder`` first on ``sys.path`` for the duration, as when Python runs a script there."""
+    saved = list(sys.path)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+_OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARIES = tuple(os.path.abspath(p) + os.sep for p in {
+    sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")} if p)
+
+
+def _user_frame(exc: BaseException) -> str:
+    """``file:line: source`` of the innermost frame of ``exc`` in the user's code ('' if none)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        text = (exc.text or "").strip()
+        return f"{_short(exc.filename)}:{exc.lineno}: {text}" if text else f"{_short(exc.filename)}:{exc.lineno}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith("<") and not os.path.abspath(f.filename).startswith(_OURS + os.sep)]
+    own = [f for f in frames if not os.path.abspath(f.filename).startswith(_LIBRARIES)] or frames
+    if not own:
+        return ""
+    f = own[-1]
+    line = (f.line or linecache.getline(f.filename, f.lineno or 0)).strip()
+    return f"{_short(f.filename)}:{f.lineno}: {line}" if line else f"{_short(f.filename)}:{f.lineno}"
+
+
+def _short(file: str) -> str:
+    try:
+        rel = os.path.relpath(file)
+    except ValueError:  # another drive
+        return file
+    return file if rel.startswith(os.pardir) else rel
+
+
+def _failed(exc: BaseException, what: str, spec: str, doing: str) -> InputError:
+    """The one line for an exception raised inside the user's code."""
+    if isinstance(exc, SystemExit):
+        text = f"SystemExit({exc.code!r})"
+    else:
+        message = str(exc).strip().splitlines()
+        text = f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
+    where = _user_frame(exc)
+    return InputError(f"{what} {spec!r}: {doing} raised {text}" + (f" (at {where})" if where else ""))
+
+
+class _UserCall:
+    """A function of the user's code, called with its folder first on ``sys.path`` and
+    with its exceptions as one line (:func:`_failed`); picklable when the function is."""
+
+    def __init__(self, func: Callable[..., Any], what: str, spec: str, folder: str) -> None:
+        self.func, self.what, self.spec, self.folder = func, what, spec, folder
+        self.__wrapped__ = func  # inspect.signature sees the user's signature
+        self.__name__ = getattr(func, "__name__", type(func).__name__)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with _first_on_path(self.folder):
+            try:
+                return self.func(*args, **kwargs)
+            except (Exception, SystemExit) as exc:
+                raise _failed(exc, self.what, self.spec, f"calling {self.__name__}") from None
+
+
 def _import_file(file: str, spec: str, what: str) -> ModuleType:
     path = Path(file).expanduser()
     if not path.is_file():
@@ -96,7 +173,11 @@ def _import_file(file: str, spec: str, what: str) -> ModuleType:
     found = importlib.util.spec_from_file_location(name, path)
     if found is None or found.loader is None:
         raise InputError(f"{what} {spec!r}: cannot import {file}")
-    return _execute(name, found)
+    with _first_on_path(str(path.resolve().parent)):
+        try:
+            return _execute(name, found)
+        except (Exception, SystemExit) as exc:
+            raise _failed(exc, what, spec, f"importing {file}") from None
 
 
 def _execute(name: str, found: importlib.machinery.ModuleSpec) -> ModuleType:
@@ -113,33 +194,42 @@ def _execute(name: str, found: importlib.machinery.ModuleSpec) -> ModuleType:
 
 
 def _import_module(name: str, spec: str, what: Kind) -> ModuleType:
-    top = name.split(".")[0]
-    if top not in sys.modules:
-        local = importlib.machinery.PathFinder.find_spec(top, [os.getcwd()])
-        if local is not None and local.loader is not None:
-            _execute(top, local)
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        noun = "dataset" if what == "data" else what
-        raise InputError(f"{what} {spec!r}: cannot import module {name!r} ({exc}); it is no registered "
-                         f"{noun} either (registered: {_registered(what)}); {_FORMS}") from None
+    with _first_on_path(os.getcwd()):
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            parts = name.split(".")
+            if exc.name not in {".".join(parts[:k]) for k in range(1, len(parts) + 1)}:
+                raise _failed(exc, what, spec, f"importing {name}") from None  # the module's own import failed
+            noun = "dataset" if what == "data" else what
+            raise InputError(f"{what} {spec!r}: cannot import module {name!r} ({exc}); it is no registered "
+                             f"{noun} either (registered: {_registered(what)}); {_FORMS}") from None
+        except (Exception, SystemExit) as exc:
+            raise _failed(exc, what, spec, f"importing {name}") from None
 
 
 def import_object(spec: str, what: Kind) -> Any:
     """The object ``attr`` named by ``"module:attr"`` or ``"path/to/file.py:attr"`` (this imports,
-    that is runs, the module)."""
+    that is runs, the module).
+
+    A function comes back wrapped, so that calling it runs with the module's folder first
+    on ``sys.path`` and reports an exception inside it as one line (see the module docstring).
+    """
     if ".py:" in spec:
         cut = spec.rindex(".py:") + 3
         source, attr = spec[:cut], spec[cut + 1:]
         obj: Any = _import_file(source, spec, what)
+        folder = str(Path(source).expanduser().resolve().parent)
     else:
         source, _, attr = spec.partition(":")
         obj = _import_module(source, spec, what)
+        folder = os.getcwd()
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise InputError(f"{what} {spec!r}: {source} has no attribute {attr!r}")
         obj = getattr(obj, part)
+    if callable(obj) and not isinstance(obj, nn.Module):
+        return _UserCall(obj, what, spec, folder)
     return obj
 
 

@@ -7,9 +7,15 @@ A run directory holds one study::
       minima.json            names, losses, metrics, and where each minimum came from
       minima.safetensors     the minima's points
       paths/U--V.safetensors one file per finished path: tensors + the record as metadata
+      minima/NAME.safetensors one file per trained minimum, while training (resume)
       graph.json             the landscape graph
       barcode.json           bars, saddles, TO-score
       report/                figures and the summary (``topoloss report``)
+
+``U``, ``V`` and ``NAME`` are the minima's names escaped by :func:`file_name`, so that
+different names (and different pairs) always give different files. A run written before
+(names made safe by replacing characters, which could collide) still resumes: files are
+read by the names recorded inside them, and a path moves to its new name when saved.
 
 Every file is written atomically (temporary file + rename), so a run killed at any
 moment leaves only complete files, and a reader never sees a partial one. Opening the
@@ -34,7 +40,6 @@ import itertools
 import json
 import math
 import os
-import re
 import socket
 import sys
 import time
@@ -49,18 +54,18 @@ import torch
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss.config import with_added_defaults
+from topoloss.engine._filenames import file_name, legacy_name
 from topoloss.errors import ConfigMismatch, CorruptResult, InputError
 from topoloss.minima.find import Minima
 from topoloss.paths.record import PathRecord
 from topoloss.topology.barcode import Barcode
 from topoloss.topology.graph import LandscapeGraph
 
-__all__ = ["ConfigMismatch", "CorruptResult", "Run", "RunLocked", "file_sha256"]
+__all__ = ["ConfigMismatch", "CorruptResult", "Run", "RunLocked", "file_name", "file_sha256"]
 
 PathLike = str | os.PathLike[str]
 _CONFIG = "config.json"
 _LOCK = ".lock"
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def file_sha256(path: PathLike) -> str:
@@ -319,7 +324,7 @@ class Run:
             meta = {"record": record}
             if provenance is not None:
                 meta["provenance"] = provenance
-            file = self.dir / "minima" / f"{_SAFE_NAME.sub('_', str(name))}.safetensors"
+            file = self.dir / "minima" / f"{file_name(name)}.safetensors"
             atomic_write_bytes(file, safetensors.torch.save(
                 {"points": one.points.detach().cpu().contiguous()}, metadata=meta))
 
@@ -400,7 +405,7 @@ class Run:
         self._write_lock()
         folder = self.dir / "checkpoints"
         for name, point in zip(minima.names, minima.points):
-            file = folder / f"{_SAFE_NAME.sub('_', str(name))}.safetensors"
+            file = folder / f"{file_name(name)}.safetensors"
             if not file.exists():
                 save_minimum(landscape, point, file)
         return folder
@@ -408,21 +413,47 @@ class Run:
     # ------------------------------------------------------------------ paths
     def path_file(self, u: Hashable, v: Hashable) -> Path:
         """Where the path between minima ``u`` and ``v`` is stored."""
-        return self.dir / "paths" / f"{_SAFE_NAME.sub('_', str(u))}--{_SAFE_NAME.sub('_', str(v))}.safetensors"
+        return self.dir / "paths" / f"{file_name(u)}--{file_name(v)}.safetensors"
+
+    def _legacy_path_file(self, u: Hashable, v: Hashable) -> Path:
+        """Where a run written before :func:`file_name` stored that path (maybe another pair's)."""
+        return self.dir / "paths" / f"{legacy_name(u)}--{legacy_name(v)}.safetensors"
 
     def save_path(self, path: PathRecord, *, provenance: str | None = None) -> Path:
         """Write one finished path (atomic), with the fingerprint of what made it. Returns its file.
 
-        A file already there is replaced only at the moment the new one is complete.
+        A file already there is replaced only at the moment the new one is complete. In a
+        run written with the older file names, the file there may hold another pair: it
+        is moved to that pair's own name first, and this pair's file under its older
+        name is removed once the new one is written.
         """
         self._write_lock()
         file = self.path_file(path.u, path.v)
+        pair = {path.u, path.v}
+        held = self._pair_in(file)
+        if held is not None and set(held) != pair and not self.path_file(*held).exists():
+            os.replace(file, self.path_file(*held))  # another pair's file from an older run: keep it, renamed
         tensors = {k: t.detach().cpu().contiguous() for k, t in path.tensors().items()}
         meta = {"record": json.dumps(path.to_dict(tensors=False), default=_jsonable)}
         if provenance is not None:
             meta["provenance"] = provenance
         atomic_write_bytes(file, safetensors.torch.save(tensors, metadata=meta))
+        for a, b in ((path.u, path.v), (path.v, path.u)):
+            old = self._legacy_path_file(a, b)
+            held = self._pair_in(old)
+            if old != file and held is not None and set(held) == pair:
+                old.unlink(missing_ok=True)
         return file
+
+    def _pair_in(self, file: Path) -> tuple[Hashable, Hashable] | None:
+        """The pair ``(u, v)`` whose path ``file`` holds; ``None`` if it is absent or unreadable."""
+        if not file.exists():
+            return None
+        try:
+            record = self._read_path(file)[0]
+        except CorruptResult:
+            return None
+        return record.u, record.v
 
     def load_path(self, u: Hashable, v: Hashable) -> PathRecord | None:
         """The stored path between ``u`` and ``v`` (either direction), or ``None``.
@@ -435,6 +466,11 @@ class Run:
         for a, b in ((u, v), (v, u)):
             file = self.path_file(a, b)
             if file.exists():
+                return self._read_path(file)[0]
+        for a, b in ((u, v), (v, u)):  # a run written before file_name: the old name, if it is this pair's
+            file = self._legacy_path_file(a, b)
+            held = self._pair_in(file)
+            if held is not None and set(held) == {u, v}:
                 return self._read_path(file)[0]
         return None
 

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from topoloss._io import atomic_write_bytes, check_file
+from topoloss._progress import progress_bar
 from topoloss.errors import Diverged, InputError, TopolossWarning
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.model import ModelLandscape
@@ -232,7 +232,7 @@ def train_minima(
         else:
             opt = torch.optim.Adam([theta], lr=base, weight_decay=weight_decay)
         stream = landscape.batches(generator=torch.Generator().manual_seed(seed))
-        bar = tqdm(total=total, desc=f"seed {seed}", disable=not progress, leave=False, unit="step")
+        bar = progress_bar(total=total, desc=f"seed {seed}", disable=not progress, kind="task", unit="step")
         trained = 0
         with torch.random.fork_rng(devices=cuda), bar:
             torch.manual_seed(seed)

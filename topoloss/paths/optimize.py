@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from topoloss._progress import progress_bar
 from topoloss._schedules import cosine_scheduler
 from topoloss.config import EvaluationConfig, PathConfig, steps_for
 from topoloss.errors import Diverged, InputError
@@ -452,13 +452,13 @@ def optimize_pairs(
     steps, group = opts.steps, opts.group
 
     results: list[PathRecord] = []
-    overall = tqdm(total=len(jobs), desc="paths", unit="path", disable=not progress)
+    overall = progress_bar(total=len(jobs), desc="paths", unit="path", disable=not progress)
     try:
         for start in range(0, len(jobs), group):
             chunk = jobs[start : start + group]
             label = f"{chunk[0].u}-{chunk[0].v}" if len(chunk) == 1 else f"{len(chunk)} pairs"
-            with tqdm(total=steps, desc=label, unit="step", leave=False,
-                      disable=not progress) as bar:
+            with progress_bar(total=steps, desc=label, unit="step", kind="inner",
+                              disable=not progress) as bar:
                 t0 = time.perf_counter()
                 trained = _TRAINERS[curve.training](landscape, curve, chunk, opts, bar)
                 t1 = time.perf_counter()
@@ -466,8 +466,8 @@ def optimize_pairs(
             # the straight segment is always evaluated: it is a path too, and the check below needs it
             items += [_straight(job.a, job.b) for job in chunk]
             expected = len(items) * (n_eval + refine * _REFINE_POINTS)  # about; chains add knots
-            with tqdm(total=expected, desc=f"evaluating {label}", unit="point", leave=False,
-                      disable=not progress) as bar:
+            with progress_bar(total=expected, desc=f"evaluating {label}", unit="point", kind="inner",
+                              disable=not progress) as bar:
                 profiles = evaluate_curves(landscape, items, n_eval=n_eval, refine=refine,
                                            progress=bar.update)
             t2 = time.perf_counter()
