@@ -22,6 +22,7 @@ import argparse
 import itertools
 import types
 import warnings
+from typing import Any
 
 import gudhi
 import numpy as np
@@ -30,11 +31,18 @@ import torch
 import topoloss as tl
 from topoloss.analytic.compare import value_range
 from topoloss.engine.adaptive import straight_bounds
+from topoloss.engine.bar_checks import ESTIMATES, check_bars
 from topoloss.engine.planners import make_planner
 from topoloss.errors import TopolossWarning
 
 
-def collect(out: str, n: int, train_epochs: int, path_epochs: int, samples: list[int]) -> None:
+def collect(out: str, n: int, train_epochs: int, path_epochs: int, samples: list[int], group: int = 1) -> None:
+    """Optimize every pair of ``n`` digits minima; write barriers, straight bounds and distances.
+
+    Pairs run in the order of their larger index, and the file is rewritten after each
+    path with ``complete`` = the number of leading minima whose pairs are all done, so an
+    interrupted collection still serves replays of that many minima.
+    """
     from topoloss.data import digits
     from topoloss.models import fcn
 
@@ -48,13 +56,20 @@ def collect(out: str, n: int, train_epochs: int, path_epochs: int, samples: list
     for k in samples:
         sub = types.SimpleNamespace(landscape=land.subsample(k, seed=0), minima=minima)
         arrays[f"bounds_{k}"] = straight_bounds(sub)
-    pairs = list(itertools.combinations(range(n), 2))
-    paths = tl.connect(land, minima, pairs=pairs, curve=tl.Bezier(bends=1), epochs=path_epochs, seed=0,
-                       progress=True)
+    arrays["distances"] = torch.cdist(minima.points.double(), minima.points.double()).numpy()
+    pairs = sorted(itertools.combinations(range(n), 2), key=lambda e: (e[1], e[0]))
     barriers = np.full((n, n), np.inf)
-    for (i, j), p in zip(pairs, paths):
+    names = list(minima.names)
+
+    def store(p: tl.PathRecord) -> None:
+        i, j = names.index(p.u), names.index(p.v)
         barriers[i, j] = barriers[j, i] = p.barrier
-    np.savez(out, barriers=barriers, **arrays)
+        done = np.isfinite(barriers) | np.eye(n, dtype=bool)
+        complete = next((k for k in range(1, n + 1) if not done[:k, :k].all()), n + 1) - 1
+        np.savez(out, barriers=barriers, complete=complete, **arrays)
+
+    tl.connect(land, minima, pairs=pairs, curve=tl.Bezier(bends=1), epochs=path_epochs, seed=0,
+               group=group, progress=True, on_path=store)
     print(f"wrote {out}: {len(pairs)} pairs of {n} minima")
 
 
@@ -65,8 +80,8 @@ def _barcode(losses: np.ndarray, barriers: np.ndarray, edges: list[tuple[int, in
     return tl.loss_barcode(tl.LandscapeGraph.from_barriers(losses, b))
 
 
-def replay(spec: str, losses: np.ndarray, barriers: np.ndarray, bounds: np.ndarray) -> tuple[int, float, float]:
-    """Paths planned, bottleneck distance / span and TO-score ratio against all pairs."""
+def planned_pairs(spec: str, losses: np.ndarray, barriers: np.ndarray, bounds: np.ndarray) -> list[tuple[int, int]]:
+    """The pairs planner ``spec`` plans when each asked-for pair gets its stored barrier."""
     n = len(losses)
     # placeholder points: planners read the number, losses and names of the minima
     # (``mst``/``nearest`` would read distances between these zeros: replay those live)
@@ -78,10 +93,69 @@ def replay(spec: str, losses: np.ndarray, barriers: np.ndarray, bounds: np.ndarr
     while new := planner.next_pairs(minima, known):  # type: ignore[arg-type]  # barriers only
         for i, j in new:
             known[frozenset((i, j))] = types.SimpleNamespace(barrier=float(barriers[i, j]))
+    return planner.planned()
+
+
+def replay(spec: str, losses: np.ndarray, barriers: np.ndarray, bounds: np.ndarray) -> tuple[int, float, float]:
+    """Paths planned, bottleneck distance / span and TO-score ratio against all pairs."""
+    n = len(losses)
+    pairs = planned_pairs(spec, losses, barriers, bounds)
     full = _barcode(losses, barriers, list(itertools.combinations(range(n), 2)))
-    mine = _barcode(losses, barriers, planner.planned())
+    mine = _barcode(losses, barriers, pairs)
     d = gudhi.bottleneck_distance(full.intervals, mine.intervals)
-    return len(planner.planned()), d / value_range(full), tl.to_score(mine) / tl.to_score(full)
+    return len(pairs), d / value_range(full), tl.to_score(mine) / tl.to_score(full)
+
+
+#: The bar-check rules of ``--checks``: the sound bound, then the estimates of check_bars.
+RULES = ("sound", *ESTIMATES)
+
+
+def replay_checks(spec: str, losses: np.ndarray, barriers: np.ndarray, bounds: np.ndarray) -> list[dict]:
+    """Per bar-check rule: bars called final by it and, of those, bars that all pairs lower.
+
+    A bar is *final* under the sound rule when certified, under an estimate rule when its
+    status is ``certified`` or ``estimated``. It is *lowered* when its death with every
+    pair is below its death with the planned pairs alone (deaths are per minimum and can
+    only go down as pairs are added). ``worst`` is the largest such drop among the final
+    bars, as a fraction of the all-pairs barcode's span.
+    """
+    n = len(losses)
+    pairs = planned_pairs(spec, losses, barriers, bounds)
+    full = _barcode(losses, barriers, list(itertools.combinations(range(n), 2)))
+    b = np.full(barriers.shape, np.inf)
+    for i, j in pairs:
+        b[i, j] = b[j, i] = barriers[i, j]
+    graph = tl.LandscapeGraph.from_barriers(losses, b)
+    mine = tl.loss_barcode(graph)
+    truth = dict(zip(full.names, full.intervals[:, 1]))
+    drop = {name: d - truth[name] for name, d in zip(mine.names, mine.intervals[:, 1])}
+    span = value_range(full)
+    out = []
+    for rule in RULES:
+        checks = check_bars(graph, mine, estimate=None if rule == "sound" else rule, straight=bounds)
+        final = [c for c in checks if (c.certified if rule == "sound" else c.status != "open")]
+        lowered = [drop[c.name] for c in final if drop[c.name] > 0]
+        out.append({"planner": spec, "n": n, "paths": len(pairs), "rule": rule, "bars": len(checks),
+                    "final": len(final), "lowered": len(lowered), "worst": max(lowered, default=0.0) / span,
+                    "moved": sum(v > 0 for v in drop.values())})
+    return out
+
+
+def print_checks(data: Any, args: argparse.Namespace) -> None:
+    """The ``--checks`` table: per planner, size and rule, bars final and final bars lowered."""
+    print("| planner | N | paths | bars moved by all pairs | rule | bars final | final bars lowered "
+          "| largest drop / span |\n|---|---:|---:|---:|---|---:|---:|---:|")
+    complete = int(data["complete"]) if "complete" in data else len(data["losses"])
+    for spec, which, n in itertools.product(args.planner, args.bounds, args.sizes):
+        if n > complete:
+            print(f"| {spec} | {n} | (only {complete} minima have every pair stored) |||||", flush=True)
+            continue
+        sub = slice(0, n)
+        for row in replay_checks(spec, data["losses"][sub], data["barriers"][sub, sub],
+                                 data[f"bounds_{which}"][sub, sub]):
+            print(f"| {spec}{'' if which == 'full' else f' ({which})'} | {n} | {row['paths']} | {row['moved']} | "
+                  f"{row['rule']} | {row['final']} of {row['bars']} | {row['lowered']} | {row['worst']:.2%} |",
+                  flush=True)
 
 
 def main() -> None:
@@ -93,16 +167,22 @@ def main() -> None:
     c.add_argument("--train-epochs", type=int, default=20)
     c.add_argument("--path-epochs", type=int, default=40)
     c.add_argument("--samples", type=int, nargs="*", default=[], help="also store bounds on these subsamples")
+    c.add_argument("--group", type=int, default=1, help="pairs optimized together (same paths to rounding)")
     r = sub.add_parser("replay", help="replay planners on stored barriers")
     r.add_argument("file")
     r.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32])
     r.add_argument("--planner", nargs="+", default=["adaptive"])
     r.add_argument("--bounds", nargs="+", default=["full"], help="'full' or a stored subsample size")
+    r.add_argument("--checks", action="store_true", help="judge the bar-check rules instead: bars each "
+                   "calls final, and how many of those all pairs lower")
     args = ap.parse_args()
     if args.command == "collect":
-        collect(args.out, args.n, args.train_epochs, args.path_epochs, args.samples)
+        collect(args.out, args.n, args.train_epochs, args.path_epochs, args.samples, args.group)
         return
     data = np.load(args.file)
+    if args.checks:
+        print_checks(data, args)
+        return
     print("| planner | bounds | N | paths | bottleneck / span | TO ratio |\n|---|---|---:|---:|---:|---:|")
     for spec, which, n in itertools.product(args.planner, args.bounds, args.sizes):
         bounds = data[f"bounds_{which}"][:n, :n]

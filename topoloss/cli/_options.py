@@ -235,13 +235,13 @@ def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
     from topoloss.engine.bar_checks import summarize_checks
     from topoloss.topology.score import barcode_summary
 
-    if getattr(args, "json", None):
-        emit_json("-", barcode_summary(result.barcode))
+    checks = result.bar_checks()
+    if getattr(args, "json", None):  # with each bar's check: status "estimated" is never "certified"
+        emit_json("-", {**barcode_summary(result.barcode), "bar_checks": [c.to_dict() for c in checks]})
     else:
         if not args.quiet:
             print(result.barcode)
         print(f"TO-score (bottleneck): {result.to_score:.6g}")  # the result line, also with -q
-    checks = result.bar_checks()
     if any(not c.certified or c.fallback for c in checks):
         say(args, summarize_checks(checks))
     say(args, f"paths: {result.computed_paths} computed, {result.reused_paths} reused; results in {run.dir}")
