@@ -6,11 +6,15 @@ offline: feed it the stored barrier of each pair it asks for, and its barcode is
 a live run would give. This is how the adaptive planner's verification rule and its
 ``samples`` option were chosen (docs/performance.md).
 
-    # once (digits fcn 2x32, 20-epoch minima, 40-epoch Bézier(1) paths; minutes)
-    PYTHONPATH=. python benchmarks/replay_planner.py collect barriers.npz -n 32 --samples 128 256 512
+    # once (digits fcn 2x32, 20-epoch minima, 40-epoch Bézier(1) paths; minutes; rewritten
+    # after each path, so an interrupted collection serves the minima it completed)
+    PYTHONPATH=. python benchmarks/replay_planner.py collect barriers.npz -n 32 --group 8 --samples 128 256 512
     # then, per variant (seconds)
     PYTHONPATH=. python benchmarks/replay_planner.py replay barriers.npz --sizes 8 16 32 \
         --planner adaptive adaptive:budget=2 --bounds full 512
+    # the bar-check rules (docs/many-minima.md): bars each calls final, and how many of
+    # those all pairs lower, over every disjoint set of n stored minima
+    PYTHONPATH=. python benchmarks/replay_planner.py replay barriers.npz --checks --blocks --sizes 8 16 32
 
 For a subset of the first n minima the stored barriers of the larger run are used (the
 default learning rate depends on all minima, so a live run on n minima differs slightly).
@@ -31,7 +35,7 @@ import torch
 import topoloss as tl
 from topoloss.analytic.compare import value_range
 from topoloss.engine.adaptive import straight_bounds
-from topoloss.engine.bar_checks import ESTIMATES, check_bars
+from topoloss.engine.bar_checks import ESTIMATES, check_bars, estimated_lower_bounds
 from topoloss.engine.planners import make_planner
 from topoloss.errors import TopolossWarning
 
@@ -130,31 +134,44 @@ def replay_checks(spec: str, losses: np.ndarray, barriers: np.ndarray, bounds: n
     truth = dict(zip(full.names, full.intervals[:, 1]))
     drop = {name: d - truth[name] for name, d in zip(mine.names, mine.intervals[:, 1])}
     span = value_range(full)
+    left = ~np.isfinite(b) & ~np.eye(n, dtype=bool)
+    low = np.maximum(losses[:, None], losses[None, :])
     out = []
     for rule in RULES:
         checks = check_bars(graph, mine, estimate=None if rule == "sound" else rule, straight=bounds)
         final = [c for c in checks if (c.certified if rule == "sound" else c.status != "open")]
         lowered = [drop[c.name] for c in final if drop[c.name] > 0]
+        bound = low if rule == "sound" else estimated_lower_bounds(graph, rule, straight=bounds)  # type: ignore[arg-type]
         out.append({"planner": spec, "n": n, "paths": len(pairs), "rule": rule, "bars": len(checks),
                     "final": len(final), "lowered": len(lowered), "worst": max(lowered, default=0.0) / span,
-                    "moved": sum(v > 0 for v in drop.values())})
+                    "moved": sum(v > 0 for v in drop.values()), "left": int(left.sum()) // 2,
+                    "below": int((left & (barriers < bound)).sum()) // 2})
     return out
 
 
 def print_checks(data: Any, args: argparse.Namespace) -> None:
-    """The ``--checks`` table: per planner, size and rule, bars final and final bars lowered."""
-    print("| planner | N | paths | bars moved by all pairs | rule | bars final | final bars lowered "
-          "| largest drop / span |\n|---|---:|---:|---:|---|---:|---:|---:|")
+    """The ``--checks`` table: per planner, size and rule, summed over the disjoint sets of
+    ``n`` minima (``--blocks``; else the first ``n``): bars final and final bars lowered."""
+    print("| planner | N | sets | paths | pairs left out | bars moved by all pairs | rule | left-out pairs "
+          "below the rule's bound | bars final | final bars lowered | largest drop / span |\n"
+          "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     complete = int(data["complete"]) if "complete" in data else len(data["losses"])
     for spec, which, n in itertools.product(args.planner, args.bounds, args.sizes):
-        if n > complete:
-            print(f"| {spec} | {n} | (only {complete} minima have every pair stored) |||||", flush=True)
+        starts = range(0, complete - n + 1, n) if args.blocks else range(0, 1 if n <= complete else 0)
+        if not starts:
+            print(f"| {spec} | {n} | 0 | (only {complete} minima have every pair stored) ||||||||", flush=True)
             continue
-        sub = slice(0, n)
-        for row in replay_checks(spec, data["losses"][sub], data["barriers"][sub, sub],
-                                 data[f"bounds_{which}"][sub, sub]):
-            print(f"| {spec}{'' if which == 'full' else f' ({which})'} | {n} | {row['paths']} | {row['moved']} | "
-                  f"{row['rule']} | {row['final']} of {row['bars']} | {row['lowered']} | {row['worst']:.2%} |",
+        rows: dict[str, list[dict]] = {}
+        for s0 in starts:
+            sub = slice(s0, s0 + n)
+            for row in replay_checks(spec, data["losses"][sub], data["barriers"][sub, sub],
+                                     data[f"bounds_{which}"][sub, sub]):
+                rows.setdefault(row["rule"], []).append(row)
+        for rule, rs in rows.items():
+            tot = {k: sum(r[k] for r in rs) for k in ("paths", "left", "moved", "below", "final", "bars", "lowered")}
+            print(f"| {spec}{'' if which == 'full' else f' ({which})'} | {n} | {len(rs)} | {tot['paths']} | "
+                  f"{tot['left']} | {tot['moved']} | {rule} | {tot['below']} | {tot['final']} of {tot['bars']} "
+                  f"({tot['final'] / tot['bars']:.0%}) | {tot['lowered']} | {max(r['worst'] for r in rs):.2%} |",
                   flush=True)
 
 
@@ -175,6 +192,8 @@ def main() -> None:
     r.add_argument("--bounds", nargs="+", default=["full"], help="'full' or a stored subsample size")
     r.add_argument("--checks", action="store_true", help="judge the bar-check rules instead: bars each "
                    "calls final, and how many of those all pairs lower")
+    r.add_argument("--blocks", action="store_true", help="with --checks: every disjoint set of n stored "
+                   "minima, not only the first n")
     args = ap.parse_args()
     if args.command == "collect":
         collect(args.out, args.n, args.train_epochs, args.path_epochs, args.samples, args.group)

@@ -19,10 +19,12 @@ Two kinds of ``ℓ`` (docs/spec.md, "Bar checks: certified and estimated"):
   height ``max(L(a), L(b))`` may pass between the points any finite computation saw).
 - **estimated** (``estimate=``): a rule that extrapolates from the paths already
   evaluated, under an assumption stated with it (:data:`ESTIMATES`). A bar with no pair
-  below it is *estimated final* (``status == "estimated"``): never called certified,
-  because replays on stored all-pairs runs found such bars lowered by a pair left out
-  (docs/many-minima.md). ``"excess"`` (the default) needs only the graph; ``"ratio"``
-  also needs the straight-segment bounds of every pair (the adaptive planner's).
+  below it is *estimated final* (``status == "estimated"``), never called certified:
+  replays on stored all-pairs runs found the assumptions violated, and such bars lowered
+  by a pair left out (``benchmarks/replay_planner.py --checks``, docs/many-minima.md).
+  ``"excess"`` needs only the graph; ``"ratio"`` also the straight-segment bounds of
+  every pair (the adaptive planner's, kept in ``Analysis.straight_bounds`` and
+  ``plan.json``), and is the one used where they exist (``estimate="auto"``).
 
 With ``pairs="all"`` every bar is certified. :func:`check_bars` also says whether the
 killing path fell back to the straight segment (its optimization failed).
