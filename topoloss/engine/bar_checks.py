@@ -20,8 +20,9 @@ Two kinds of ``ℓ`` (docs/spec.md, "Bar checks: certified and estimated"):
 - **estimated** (``estimate=``): a rule that extrapolates from the paths already
   evaluated, under an assumption stated with it (:data:`ESTIMATES`). A bar with no pair
   below it is *estimated final* (``status == "estimated"``), never called certified:
-  replays on stored all-pairs runs found the assumptions violated, and such bars lowered
-  by a pair left out (``benchmarks/replay_planner.py --checks``, docs/many-minima.md).
+  replays on stored all-pairs runs found bars that ``"ratio"`` called final lowered by a
+  pair left out, and ``"excess"`` rests on an assumption too
+  (``benchmarks/replay_planner.py --checks``, docs/many-minima.md).
   ``"excess"`` needs only the graph; ``"ratio"`` also the straight-segment bounds of
   every pair (the adaptive planner's, kept in ``Analysis.straight_bounds`` and
   ``plan.json``), and is the one used where they exist (``estimate="auto"``).
