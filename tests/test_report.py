@@ -96,11 +96,14 @@ def test_bars_table_has_the_bar_checks(tmp_path):
     assert main(["run", str(cfg), "--run", str(run), "-q"]) == 0
     md = (run / "report" / "summary.md").read_text()
     stored = Run(run)
-    checks = check_bars(stored.load_graph(), stored.load_barcode())
+    straight = stored.load_straight_bounds()  # the adaptive planner's, stored with the plan
+    assert straight is not None and straight.shape == (len(stored.load_graph()),) * 2
+    checks = check_bars(stored.load_graph(), stored.load_barcode(), straight=straight)
     bars = md.split("## Bars")[1].split("\n## ")[0]
-    rows = {line.split("|")[1].strip(): line.split("|")[6].strip()
+    rows = {line.split("|")[1].strip(): (line.split("|")[6].strip(), line.split("|")[7].strip())
             for line in bars.splitlines() if re.match(r"\| m\d", line)}
     assert len(rows) == len(checks) >= 5
     assert any(c.open_pairs for c in checks)  # 9 paths of 36: some bars are not certified
     for c in checks:
-        assert rows[c.name].split()[0] == str(c.open_pairs)
+        assert rows[c.name][0].split()[0] == str(c.open_pairs)
+        assert rows[c.name][1] == {"certified": "certified", "estimated": "estimate (ratio)", "open": "open"}[c.status]

@@ -41,7 +41,9 @@ COLUMNS = {
             "lowest minimum of its component); **length**: death − birth, the depth of its basin; "
             "**merges into**: the lowest minimum of the component it joins; **open pairs**: pairs left "
             "out that could still lower its death (0: no further path can change the bar; SPEC §11), "
-            "† when its killing path fell back to the straight segment.",
+            "† when its killing path fell back to the straight segment; **status**: *certified* (proved "
+            "final), *estimate (rule)* (final only if the pairs left out behave like those evaluated, "
+            "which replays found wrong at times; docs/spec.md, bar checks) or *open*.",
     "Minima": "The metrics recorded for each trained minimum (e.g. training and test loss and accuracy).",
     "Paths": "**pair**: the two minima joined; **barrier**: the highest loss on the optimized path; "
              "**linear barrier**: the highest loss on the straight segment between them; **t at max**: "
@@ -133,8 +135,11 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
 
     summary = barcode_summary(barcode)
     graph = run.load_graph()
+    straight = run.load_straight_bounds()
+    if graph is not None and straight is not None and straight.shape != (len(graph), len(graph)):
+        straight = None  # not this graph's: the estimate falls back to the graph alone
     checks = {} if graph is None else {c.name: c for c in check_bars(
-        graph, barcode, [p.pair for p in paths if p.fallback is not None])}
+        graph, barcode, [p.pair for p in paths if p.fallback is not None], straight=straight)}
     md = _markdown(run, summary, minima, paths, corrupt, [p.name for p in written], notes, checks)
     atomic_write_text(out / "summary.md", md)
     atomic_write_text(out / "summary.html", _html(md, run, out))
@@ -197,8 +202,8 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
         "",
         COLUMNS["Bars"],
         "",
-        "| minimum | loss (birth) | saddle (death) | length | merges into | open pairs |",
-        "|---|---|---|---|---|---|",
+        "| minimum | loss (birth) | saddle (death) | length | merges into | open pairs | status |",
+        "|---|---|---|---|---|---|---|",
     ]
     for b in sorted(summary["bars"], key=lambda b: b["birth"]):
         length = None if b["death"] is None else b["death"] - b["birth"]
@@ -206,7 +211,8 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
         lines.append(
             f"| {b['minimum']} | {_fmt(b['birth'])} | {_fmt(b['death'])} | {_fmt(length)} | "
             f"{_fmt(b['merges_into']) if b['merges_into'] is not None else '—'} | "
-            + ("—" if check is None else f"{check.open_pairs}{' †' if check.fallback else ''}") + " |"
+            + ("— | —" if check is None else f"{check.open_pairs}{' †' if check.fallback else ''} | {check.label()}")
+            + " |"
         )
     metrics = getattr(minima, "metrics", None)
     if metrics:

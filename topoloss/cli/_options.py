@@ -235,8 +235,9 @@ def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
     from topoloss.engine.bar_checks import summarize_checks
     from topoloss.topology.score import barcode_summary
 
-    if getattr(args, "json", None):
-        emit_json("-", barcode_summary(result.barcode))
+    checks = result.bar_checks()
+    if getattr(args, "json", None):  # with each bar's check: status "estimated" is never "certified"
+        emit_json("-", {**barcode_summary(result.barcode), "bar_checks": [c.to_dict() for c in checks]})
     else:
         if not args.quiet:
             print(result.barcode)
@@ -246,7 +247,6 @@ def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
     line = fallback_summary(result.paths, where=str(run.dir / "plan.json"))
     if line is not None:
         say(args, line)
-    checks = result.bar_checks()
     if any(not c.certified or c.fallback for c in checks):
         say(args, summarize_checks(checks))
     say(args, f"paths: {result.computed_paths} computed, {result.reused_paths} reused; results in {run.dir}")

@@ -17,7 +17,7 @@ result is stored the moment it arrives, whatever the executor.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from topoloss._warn import warn
 from topoloss.config import StudyConfig
 from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.engine.executors import PairTask, make_executor
-from topoloss.engine.planners import make_planner, select_pairs
+from topoloss.engine.planners import make_planner, planner_bounds, select_pairs
 from topoloss.engine.provenance import minima_fingerprint, minimum_fingerprint, path_fingerprint
 from topoloss.engine.store import Run
 from topoloss.errors import CorruptResult
@@ -67,6 +67,9 @@ class Analysis:
         Its TO-score (bottleneck distance to the ideal one-bar barcode).
     computed_paths, reused_paths : int
         Paths optimized now / read back from the run directory.
+    straight_bounds : ndarray of shape (N, N) or None
+        The adaptive planner's straight-segment bounds of every pair (minima order), which
+        the bar checks' ``"ratio"`` estimate reads; ``None`` for other planners.
     """
 
     minima: Minima
@@ -76,6 +79,7 @@ class Analysis:
     to_score: float
     computed_paths: int = 0
     reused_paths: int = 0
+    straight_bounds: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
@@ -91,9 +95,11 @@ class Analysis:
         }
 
     def bar_checks(self) -> tuple[BarCheck, ...]:
-        """Per bar: certified or not, and its killing path's fallback (:mod:`~topoloss.engine.bar_checks`)."""
+        """Per bar: certified, estimated final or open, and its killing path's fallback
+        (:mod:`~topoloss.engine.bar_checks`; the ``"ratio"`` estimate where the planner
+        measured straight bounds, else ``"excess"``)."""
         fallbacks = [p.pair for p in self.paths if p.fallback is not None]
-        return check_bars(self.graph, self.barcode, fallbacks)
+        return check_bars(self.graph, self.barcode, fallbacks, straight=self.straight_bounds)
 
     def __str__(self) -> str:
         return (
@@ -271,8 +277,9 @@ def _optimize(
     progress: bool,
     say: Callable[[str], None],
     on_path: Callable[[PathRecord], object] | None,
-) -> tuple[list[PathRecord], int, int]:
-    """Plan, run and store paths until the planner is done: ``(paths, computed, reused)``."""
+) -> tuple[list[PathRecord], int, int, np.ndarray | None]:
+    """Plan, run and store paths until the planner is done: ``(paths, computed, reused, straight)``,
+    ``straight`` the planner's straight-segment bounds (``None`` if it has none)."""
     planner = make_planner(config.paths.pairs)
     executor = make_executor(config.execution)
     task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
@@ -303,12 +310,13 @@ def _optimize(
     planned = planner.planned()
     paths = [known[frozenset(p)] for p in planned]
     reasons = getattr(planner, "reasons", None)
+    straight = planner_bounds(planner)
     if store is not None:
         why = reasons() if callable(reasons) else {}
         store.save_plan([(minima.names[i], minima.names[j], why.get((i, j), "")) for i, j in planned],
-                        notes=fallback_notes(paths))
+                        notes=fallback_notes(paths), straight=straight)
     _warn_fallbacks(task, paths)
-    return paths, computed, reused
+    return paths, computed, reused, straight
 
 
 def _warn_fallbacks(task: PairTask, paths: list[PathRecord]) -> None:
@@ -361,14 +369,14 @@ def run_pipeline(
     if store is not None:
         check_pairs(config, found)  # pairs naming unknown minima: no paths options are stored
         store.commit()
-    paths, computed, reused = _optimize(landscape, found, config, store=store, progress=progress,
-                                        say=say, on_path=on_path)
+    paths, computed, reused, straight = _optimize(landscape, found, config, store=store, progress=progress,
+                                                  say=say, on_path=on_path)
     graph = build_graph(found, paths)
     barcode = loss_barcode(graph)
     if store is not None:
         store.save_graph(graph)
         store.save_barcode(barcode)
-    return Analysis(found, tuple(paths), graph, barcode, to_score(barcode), computed, reused)
+    return Analysis(found, tuple(paths), graph, barcode, to_score(barcode), computed, reused, straight)
 
 
 def run_study(
@@ -485,6 +493,6 @@ def connect(
     """
     cfg = _config(config, options)
     found = as_minima(landscape, minima)
-    paths, _, _ = _optimize(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
+    paths, _, _, _ = _optimize(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
                             on_path=on_path)
     return paths

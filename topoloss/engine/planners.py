@@ -37,6 +37,7 @@ __all__ = [
     "Planner",
     "StaticPlanner",
     "make_planner",
+    "planner_bounds",
     "register_pairs",
     "register_planner",
     "select_pairs",
@@ -192,6 +193,21 @@ def make_planner(pairs: str | Sequence[tuple[Hashable, Hashable]] | Planner) -> 
     if hasattr(pairs, "next_pairs"):
         return pairs  # type: ignore[return-value]
     return StaticPlanner(list(pairs))  # type: ignore[arg-type]
+
+
+def planner_bounds(planner: object) -> np.ndarray | None:
+    """The straight-segment bounds of every pair that ``planner`` measured (an ``(N, N)``
+    copy), or ``None`` for a planner that measures none (static ones, or before its first round).
+
+    The bar checks' ``"ratio"`` estimate reads them (:mod:`topoloss.engine.bar_checks`).
+    """
+    bounds = getattr(planner, "bounds", None)
+    if not callable(bounds):
+        return None
+    try:
+        return np.array(bounds(), dtype=float)
+    except InputError:  # no round planned yet (fewer than two minima)
+        return None
 
 
 def select_pairs(minima: Minima, pairs: Any = "all", *, landscape: Any = None) -> list[tuple[int, int]]:

@@ -53,6 +53,7 @@ import safetensors.torch
 import torch
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
+from topoloss._validate import finite_or_none
 from topoloss.config import with_added_defaults
 from topoloss.engine._filenames import file_name, legacy_name
 from topoloss.errors import ConfigMismatch, CorruptResult, InputError
@@ -515,20 +516,30 @@ class Run:
         return LandscapeGraph.from_json(p) if p.exists() else None
 
     def save_plan(self, pairs: list[tuple[Hashable, Hashable, str]],
-                  notes: Mapping[tuple[Hashable, Hashable], Mapping[str, Any]] | None = None) -> None:
+                  notes: Mapping[tuple[Hashable, Hashable], Mapping[str, Any]] | None = None, *,
+                  straight: Any = None) -> None:
         """Write ``plan.json``: the planned pairs in order, each with why it was planned, plus
         ``notes[(u, v)]`` where given (e.g. a straight-segment fallback,
-        :func:`topoloss.paths.fallback.fallback_notes`)."""
+        :func:`topoloss.paths.fallback.fallback_notes`), and the planner's straight-segment
+        bounds (minima order; ``null`` where infinite) if given."""
         self._write_lock()
         notes = notes or {}
-        data = {"pairs": [{"u": u, "v": v, "reason": why, **notes.get((u, v), notes.get((v, u), {}))}
-                           for u, v, why in pairs]}
+        data: dict[str, Any] = {"pairs": [{"u": u, "v": v, "reason": why, **notes.get((u, v), notes.get((v, u), {}))}
+                                          for u, v, why in pairs]}
+        if straight is not None:
+            data["straight_bounds"] = [[finite_or_none(x) for x in row] for row in straight]
         atomic_write_text(self.dir / "plan.json", json.dumps(data, indent=1, default=_jsonable))
 
     def load_plan(self) -> list[dict[str, Any]] | None:
         """The stored plan (``[{"u", "v", "reason"}, ...]``), or ``None``."""
         p = self.dir / "plan.json"
         return list(json.loads(p.read_text())["pairs"]) if p.exists() else None
+
+    def load_straight_bounds(self) -> np.ndarray | None:
+        """The straight-segment bounds stored with the plan (``inf`` for ``null``), or ``None``."""
+        p = self.dir / "plan.json"
+        rows = json.loads(p.read_text()).get("straight_bounds") if p.exists() else None
+        return None if rows is None else np.array([[np.inf if x is None else x for x in r] for r in rows], float)
 
     def save_barcode(self, barcode: Barcode) -> None:
         """Write ``barcode.json``: bars, saddles, TO-scores."""
