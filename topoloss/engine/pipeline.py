@@ -28,6 +28,7 @@ from topoloss.config import StudyConfig
 from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.engine.executors import PairTask, make_executor
 from topoloss.engine.planners import make_planner, select_pairs
+from topoloss.engine.progress import ProgressPoint, ProgressTracker
 from topoloss.engine.provenance import minima_fingerprint, minimum_fingerprint, path_fingerprint
 from topoloss.engine.store import Run
 from topoloss.errors import CorruptResult
@@ -65,6 +66,12 @@ class Analysis:
         Its TO-score (bottleneck distance to the ideal one-bar barcode).
     computed_paths, reused_paths : int
         Paths optimized now / read back from the run directory.
+    history : tuple of ProgressPoint
+        The TO-score and every death after each path, in the order the paths arrived
+        (:mod:`~topoloss.engine.progress`; empty for a result read back from files).
+    stopped : str or None
+        The stopping rule that ended the study before its plan was spent (``"max_paths"``,
+        ``"max_seconds"``, ``"certified"``), else ``None``.
     """
 
     minima: Minima
@@ -74,9 +81,12 @@ class Analysis:
     to_score: float
     computed_paths: int = 0
     reused_paths: int = 0
+    history: tuple[ProgressPoint, ...] = ()
+    stopped: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
+        object.__setattr__(self, "history", tuple(self.history))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary: minima, paths (without tensors), barcode and TO-score."""
@@ -86,6 +96,7 @@ class Analysis:
             "barcode": self.barcode.to_dict(),
             "to_score": finite_or_none(self.to_score),
             "connected": self.barcode.n_components == 1,
+            "stopped": self.stopped,
         }
 
     def bar_checks(self) -> tuple[BarCheck, ...]:
@@ -254,6 +265,15 @@ def check_pairs(config: StudyConfig, minima: Minima) -> None:
         make_planner(config.paths.pairs)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    paths: list[PathRecord]
+    computed: int
+    reused: int
+    history: tuple[ProgressPoint, ...]
+    stopped: str | None
+
+
 def _optimize(
     landscape: Landscape,
     minima: Minima,
@@ -263,41 +283,59 @@ def _optimize(
     progress: bool,
     say: Callable[[str], None],
     on_path: Callable[[PathRecord], object] | None,
-) -> tuple[list[PathRecord], int, int]:
-    """Plan, run and store paths until the planner is done: ``(paths, computed, reused)``."""
+    on_progress: Callable[[dict[str, Any]], object] | None = None,
+) -> _Outcome:
+    """Plan, run and store paths until the planner is done or a stopping rule fires,
+    keeping the progress record (:mod:`~topoloss.engine.progress`) after each path."""
+    from topoloss._specs import accepted_kwargs
+
     planner = make_planner(config.paths.pairs)
     executor = make_executor(config.execution)
     task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
     if hasattr(planner, "bind"):  # adaptive planners measure cheap bounds on the landscape
         planner.bind(task)
     known = _stored_paths(store, minima, config, say)
+    tracker = ProgressTracker(minima, planner, config.execution, store=store, on_progress=on_progress)
+    tracker.write()
 
     def record(path: PathRecord) -> None:
+        i, j = minima.index(path.u), minima.index(path.v)
+        if frozenset((i, j)) in tracker.done:
+            return  # handed over twice (an executor's return value after on_path)
+        known[frozenset((i, j))] = path
         if store is not None:
-            i, j = minima.index(path.u), minima.index(path.v)
             store.save_path(path, provenance=_fingerprint(config, minima, i, j))
+        tracker.add(path)
         if on_path is not None:
             on_path(path)
 
-    computed = reused = 0
-    while True:
+    names, var_kw = accepted_kwargs(executor.run)
+    cooperative = "stop" in names or var_kw
+    interrupt = config.execution.max_seconds is not None or config.execution.until != "budget"
+    while not tracker.should_stop():
         pairs = planner.next_pairs(minima, known)
         if not pairs:
             break
         todo = [p for p in pairs if frozenset(p) not in known]
-        reused += len(pairs) - len(todo)
-        if reused and store is not None and len(pairs) > len(todo):
+        if len(pairs) > len(todo) and store is not None:
             say(f"reusing {len(pairs) - len(todo)} finished path(s) from {store.dir}")
-        if todo:
-            for (i, j), path in zip(todo, executor.run(task, todo, progress=progress, on_path=record)):
-                known[frozenset((i, j))] = path
-            computed += len(todo)
-    planned = planner.planned()
+        tracker.reuse([known[frozenset(p)] for p in pairs if frozenset(p) in known])
+        todo = tracker.begin_round(todo)
+        # an executor that cannot stop in the middle gets one pair at a time while a rule may stop it
+        for part in ([todo] if cooperative or not interrupt else [[p] for p in todo]):
+            if not part or tracker.should_stop():
+                break
+            kw = {"stop": tracker.should_stop} if cooperative else {}
+            for path in executor.run(task, part, progress=progress, on_path=record, **kw):
+                record(path)
+    tracker.finish()
+    planned = [p for p in planner.planned() if frozenset(p) in tracker.done]
     reasons = getattr(planner, "reasons", None)
     if store is not None and callable(reasons):
         why = reasons()
         store.save_plan([(minima.names[i], minima.names[j], why.get((i, j), "")) for i, j in planned])
-    return [known[frozenset(p)] for p in planned], computed, reused
+    return _Outcome([known[frozenset(p)] for p in planned], tracker.computed, tracker.reused,
+                    tuple(tracker.history), tracker.stopped)
 
 
 def run_pipeline(
@@ -309,6 +347,7 @@ def run_pipeline(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     on_path: Callable[[PathRecord], object] | None = None,
+    on_progress: Callable[[dict[str, Any]], object] | None = None,
 ) -> Analysis:
     """Run (or resume) the whole pipeline of ``config`` on ``landscape``.
 
@@ -331,6 +370,13 @@ def run_pipeline(
         Receives one-line messages (e.g. ``print``).
     on_path : callable, optional
         Called with each newly optimized :class:`~topoloss.paths.record.PathRecord`.
+    on_progress : callable, optional
+        Called with the progress snapshot (the content of ``progress.json``,
+        :mod:`~topoloss.engine.progress`) after each path.
+
+    The stopping rules of ``config.execution`` (``max_paths``, ``max_seconds``,
+    ``until``) may end the paths before the planner's budget is spent; the result
+    says which one in :attr:`Analysis.stopped`.
     """
     say = log or (lambda msg: None)
     if store is not None:
@@ -339,14 +385,15 @@ def run_pipeline(
     if store is not None:
         check_pairs(config, found)  # pairs naming unknown minima: no paths options are stored
         store.commit()
-    paths, computed, reused = _optimize(landscape, found, config, store=store, progress=progress,
-                                        say=say, on_path=on_path)
-    graph = build_graph(found, paths)
+    out = _optimize(landscape, found, config, store=store, progress=progress, say=say, on_path=on_path,
+                    on_progress=on_progress)
+    graph = build_graph(found, out.paths)
     barcode = loss_barcode(graph)
     if store is not None:
         store.save_graph(graph)
         store.save_barcode(barcode)
-    return Analysis(found, tuple(paths), graph, barcode, to_score(barcode), computed, reused)
+    return Analysis(found, tuple(out.paths), graph, barcode, to_score(barcode), out.computed, out.reused,
+                    out.history, out.stopped)
 
 
 def run_study(
@@ -379,6 +426,7 @@ def analyze(
     config: StudyConfig | None = None,
     progress: bool = True,
     on_path: Callable[[PathRecord], object] | None = None,
+    on_progress: Callable[[dict[str, Any]], object] | None = None,
     **options: Any,
 ) -> Analysis:
     """Minima, optimized paths, landscape graph, loss barcode and TO-score.
@@ -396,6 +444,9 @@ def analyze(
         Show progress bars.
     on_path : callable, optional
         Called with each :class:`~topoloss.paths.record.PathRecord` as soon as it is finished.
+    on_progress : callable, optional
+        Called after each path with the progress snapshot (:mod:`~topoloss.engine.progress`);
+        the whole history is :attr:`Analysis.history`.
     **options
         Any option of the configuration by its name, placed in its section by
         :meth:`StudyConfig.with_options`: e.g. ``curve=Bezier(bends=1)``, ``pairs="mst"``,
@@ -414,7 +465,7 @@ def analyze(
     (4, 1)
     """
     return run_pipeline(landscape, _config(config, options), minima=minima, progress=progress,
-                        on_path=on_path)
+                        on_path=on_path, on_progress=on_progress)
 
 
 def connect(
@@ -447,12 +498,13 @@ def connect(
         or ``steps``, ``lr``, ``optimizer``, ``momentum``, ``schedule``, ``t_batch``,
         ``weight_decay``, ``jitter``, ``group``), of
         :class:`~topoloss.config.EvaluationConfig` (``n_eval``, ``refine``, ``linear``),
-        ``executor`` and the root ``seed``.
+        ``executor``, the stopping rules (``max_paths``, ``max_seconds``, ``until``) and
+        the root ``seed``.
 
     Returns
     -------
     list of PathRecord
-        One per planned pair, in the planner's order.
+        One per planned pair, in the planner's order (the pairs finished before a stopping rule fired).
 
     Raises
     ------
@@ -463,6 +515,5 @@ def connect(
     """
     cfg = _config(config, options)
     found = as_minima(landscape, minima)
-    paths, _, _ = _optimize(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
-                            on_path=on_path)
-    return paths
+    return _optimize(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
+                     on_path=on_path).paths
