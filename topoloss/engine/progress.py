@@ -243,7 +243,7 @@ class ProgressTracker:
         cap = self.rules.max_paths
         if cap is not None and len(self.done) + len(out) > cap:
             out = out[: max(0, cap - len(self.done))]
-        self.pending = out
+        self.pending = list(todo)  # the round's pairs; those cut off stay pending (the next pairs of a resume)
         if self.first_compute is None and out:
             self.first_compute = self.clock()
         if not out and todo:
