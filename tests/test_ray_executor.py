@@ -113,8 +113,8 @@ def test_the_progress_record_follows_ray_arrivals_and_a_stop_cancels_the_rest(cl
     from topoloss.engine.store import Run
 
     land = get_landscape("himmelblau")
-    config = tl.StudyConfig(landscape="himmelblau").with_options(executor="ray", pairs="all",
-                                                                 **{k: v for k, v in OPTIONS.items() if k != "progress"})
+    options = {k: v for k, v in OPTIONS.items() if k != "progress"}
+    config = tl.StudyConfig(landscape="himmelblau").with_options(executor="ray", pairs="all", **options)
     arrivals: list[tuple] = []
     result = tl.run_pipeline(land, config, store=Run(tmp_path / "run", config.to_dict()), progress=False,
                              on_path=lambda p: arrivals.append(p.pair))

@@ -20,18 +20,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
 from topoloss._validate import finite_or_none
 from topoloss.config import StudyConfig
+from topoloss.engine._minima import train_into
 from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.engine.executors import PairTask, make_executor
 from topoloss.engine.planners import make_planner, select_pairs
 from topoloss.engine.progress import ProgressPoint, ProgressTracker
-from topoloss.engine.provenance import minima_fingerprint, minimum_fingerprint, path_fingerprint
+from topoloss.engine.provenance import minima_fingerprint, path_fingerprint
 from topoloss.engine.store import Run
-from topoloss.errors import CorruptResult
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima, as_minima, find_minima
 from topoloss.paths.record import PathRecord
@@ -122,53 +121,6 @@ def build_graph(
 
 
 # ---------------------------------------------------------------------- minima
-def _concat(parts: Sequence[Minima]) -> Minima:
-    """One record of several (all of the same type) in the given order."""
-    from topoloss.minima.train import TrainedMinima
-
-    fields = (
-        torch.cat([p.points for p in parts]),
-        np.concatenate([p.losses for p in parts]),
-        tuple(n for p in parts for n in p.names),
-        np.concatenate([p.n_steps for p in parts]),
-        np.concatenate([p.converged for p in parts]),
-        np.concatenate([p.on_boundary for p in parts]),
-    )
-    trained = [p for p in parts if isinstance(p, TrainedMinima)]
-    if len(trained) == len(parts):
-        return TrainedMinima(*fields, tuple(m for p in trained for m in p.metrics))
-    return Minima(*fields)
-
-
-def _train_into(store: Run | None, landscape: Landscape, config: StudyConfig, progress: bool,
-                say: Callable[[str], None]) -> Minima:
-    """One minimum per seed; with a store each is saved as it finishes (with the
-    fingerprint of its training options) and only the missing seeds, or those stored
-    with other options, are trained on a resume."""
-    from topoloss.minima.train import train_minima
-
-    spec = config.minima
-    if store is None:
-        return train_minima(landscape, config=spec, progress=progress)
-    names = [f"seed{s}" for s in spec.seeds]
-    expected = {name: minimum_fingerprint(config, s) for s, name in zip(spec.seeds, names)}
-    done = store.minimum_parts(provenance=expected)
-    other = set(store.minimum_parts()) - set(done)
-    for name in sorted(other & set(names), key=str):
-        say(f"minimum {name} in {store.dir / 'minima'} was made with other options: training it again")
-    todo = [s for s, name in zip(spec.seeds, names) if name not in done]
-    if todo:
-        def save(minimum: Minima) -> None:
-            store.save_minimum_part(minimum, provenance=expected[str(minimum.names[0])])
-
-        train_minima(landscape, config=spec, seeds=tuple(todo), progress=progress, on_minimum=save)
-        done = store.minimum_parts(provenance=expected)
-    missing = [n for n in names if n not in done]
-    if missing:
-        raise CorruptResult(f"minima {missing} could not be read back from {store.dir / 'minima'}")
-    return _concat([done[n] for n in names])
-
-
 def prepare_minima(
     landscape: Landscape,
     config: StudyConfig,
@@ -211,7 +163,7 @@ def prepare_minima(
     elif landscape.box is not None:
         found = find_minima(landscape, config.minima.n_minima, seed=config.seed)
     else:
-        found = _train_into(store, landscape, config, progress, say)
+        found = train_into(store, landscape, config, progress, say)
     if store is not None:
         store.save_minima(found, sources=checkpoints or None, provenance=expected)
     return found
@@ -265,15 +217,6 @@ def check_pairs(config: StudyConfig, minima: Minima) -> None:
         make_planner(config.paths.pairs)
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    paths: list[PathRecord]
-    computed: int
-    reused: int
-    history: tuple[ProgressPoint, ...]
-    stopped: str | None
-
-
 def _optimize(
     landscape: Landscape,
     minima: Minima,
@@ -284,9 +227,9 @@ def _optimize(
     say: Callable[[str], None],
     on_path: Callable[[PathRecord], object] | None,
     on_progress: Callable[[dict[str, Any]], object] | None = None,
-) -> _Outcome:
-    """Plan, run and store paths until the planner is done or a stopping rule fires,
-    keeping the progress record (:mod:`~topoloss.engine.progress`) after each path."""
+) -> tuple[list[PathRecord], ProgressTracker]:
+    """Plan, run and store paths until the planner is done or a stopping rule fires, keeping
+    the progress record (:mod:`~topoloss.engine.progress`): ``(paths, record)``."""
     from topoloss._specs import accepted_kwargs
 
     planner = make_planner(config.paths.pairs)
@@ -334,8 +277,7 @@ def _optimize(
     if store is not None and callable(reasons):
         why = reasons()
         store.save_plan([(minima.names[i], minima.names[j], why.get((i, j), "")) for i, j in planned])
-    return _Outcome([known[frozenset(p)] for p in planned], tracker.computed, tracker.reused,
-                    tuple(tracker.history), tracker.stopped)
+    return [known[frozenset(p)] for p in planned], tracker
 
 
 def run_pipeline(
@@ -385,15 +327,15 @@ def run_pipeline(
     if store is not None:
         check_pairs(config, found)  # pairs naming unknown minima: no paths options are stored
         store.commit()
-    out = _optimize(landscape, found, config, store=store, progress=progress, say=say, on_path=on_path,
-                    on_progress=on_progress)
-    graph = build_graph(found, out.paths)
+    paths, out = _optimize(landscape, found, config, store=store, progress=progress, say=say, on_path=on_path,
+                           on_progress=on_progress)
+    graph = build_graph(found, paths)
     barcode = loss_barcode(graph)
     if store is not None:
         store.save_graph(graph)
         store.save_barcode(barcode)
-    return Analysis(found, tuple(out.paths), graph, barcode, to_score(barcode), out.computed, out.reused,
-                    out.history, out.stopped)
+    return Analysis(found, tuple(paths), graph, barcode, to_score(barcode), out.computed, out.reused,
+                    tuple(out.history), out.stopped)
 
 
 def run_study(
@@ -516,4 +458,4 @@ def connect(
     cfg = _config(config, options)
     found = as_minima(landscape, minima)
     return _optimize(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
-                     on_path=on_path).paths
+                     on_path=on_path)[0]
