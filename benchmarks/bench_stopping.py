@@ -7,7 +7,8 @@ run, bars certified at the end, and the bottleneck distance of each barcode to t
 all-pairs one as a fraction of the all-pairs barcode's span (as ``bench_planner.py``).
 Every run is a real run of the engine (``group=1`` so that a stop can fall between pairs).
 
-    PYTHONPATH=. python benchmarks/bench_stopping.py [--skip-digits] [--digits 8] [--json rows.json]
+    PYTHONPATH=. python benchmarks/bench_stopping.py [--skip-digits | --skip-analytic] [--digits 8 16]
+        [--json rows.json]
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100, help="path steps on the analytic landscapes")
     ap.add_argument("--digits", type=int, nargs="*", default=[8], help="numbers of digits minima")
     ap.add_argument("--skip-digits", action="store_true")
+    ap.add_argument("--skip-analytic", action="store_true")
     ap.add_argument("--json", help="write the rows to this JSON file")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -64,12 +66,12 @@ def main() -> None:
           "certified: paths | saved | certified: off / span | stopped by |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     rows = []
-    for name in ("six-hump-camel", "holder-table", "styblinski-tang-3d"):
+    for name in () if args.skip_analytic else ("six-hump-camel", "holder-table", "styblinski-tang-3d"):
         land = get_landscape(name)
         rows.append(row(name, land, find_minima(land, 32, seed=0), steps=args.steps, seed=0))
     land = rastrigin(bounds=(-3.5, 3.5))
     found = find_minima(land, 160, seed=0)
-    for n in (8, 16):
+    for n in () if args.skip_analytic else (8, 16):
         rows.append(row("rastrigin 7×7", land, found.subset(range(n)), steps=args.steps, seed=0))
     if not args.skip_digits and args.digits:
         from topoloss.data import digits

@@ -64,7 +64,9 @@ def render(snapshot: dict[str, Any], history: list[dict[str, Any]] | None = None
     lines = [f"topoloss watch {run}: {status}{age if status == 'running' else ''}"]
     done, planned = snapshot.get("paths_done", 0), snapshot.get("paths_planned")
     eta = snapshot.get("eta_seconds")
-    lines.append(f"paths {done} of {planned if planned is not None else '?'} done "
+    plan = snapshot.get("plan_size")
+    lines.append(f"paths {done} of {planned if planned is not None else '?'} done"
+                 + (f" (the plan has {plan})" if plan is not None and plan != planned else "") + " "
                  f"({snapshot.get('paths_computed', 0)} computed, {snapshot.get('paths_reused', 0)} reused); "
                  f"elapsed {_duration(snapshot.get('elapsed_seconds'))}"
                  + (f"; ETA {_duration(eta)}" if status == "running" else ""))

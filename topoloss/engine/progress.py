@@ -11,7 +11,8 @@ and the ``on_progress`` callback of :func:`~topoloss.analyze`; a run directory h
     RUN/progress-history.jsonl  one ProgressPoint per line, appended after each path
 
 ``progress.json`` holds ``status`` (``running``, ``finished`` or ``stopped``),
-``paths_done`` of ``paths_planned`` (``paths_computed`` in this session, ``paths_reused``),
+``paths_done`` of ``paths_planned`` (``max_paths`` included; ``plan_size`` without it),
+``paths_computed`` in this session and ``paths_reused``,
 ``elapsed_seconds`` and ``eta_seconds``, the current barcode (the keys of ``barcode.json``:
 ``intervals``, ``bars``, ``to_score``, ...) with, per bar, ``certified``, ``open_pairs`` and
 ``fallback``; ``pending``, the planned pairs not finished yet with the planner's reason for
@@ -345,7 +346,7 @@ class ProgressTracker:
             "stopped": self.stopped if final else None, "stop_detail": self._detail() if final else None,
             "updated": time.time(), "elapsed_seconds": round(elapsed, 3),
             "eta_seconds": None if eta is None else round(eta, 3),
-            "paths_done": len(self.done), "paths_planned": planned,
+            "paths_done": len(self.done), "paths_planned": planned, "plan_size": self._plan_size(),
             "paths_computed": self.computed, "paths_reused": self.reused, "minima": len(names),
             "rules": {"max_paths": self.rules.max_paths, "max_seconds": self.rules.max_seconds,
                       "until": self.rules.until},
@@ -362,6 +363,8 @@ class ProgressTracker:
 
     def write(self, *, final: bool = False) -> None:
         """Append the new history lines, then replace ``progress.json``; call ``on_progress``."""
+        if self.store is None and self.on_progress is None:
+            return  # nobody reads the snapshot: the history in memory is all there is
         snap = self.snapshot(final=final)
         if self.store is not None:
             folder = self.store.dir
