@@ -130,3 +130,25 @@ def test_ray_is_bit_identical_to_serial_on_a_model_landscape_from_a_user_module(
     for a, b in zip(far, serial):
         assert torch.equal(a.bends, b.bends)
         np.testing.assert_array_equal(a.losses, b.losses)
+
+
+def test_the_progress_record_follows_ray_arrivals_and_a_stop_cancels_the_rest(cluster, tmp_path):
+    from topoloss.engine.progress import read_history, read_progress
+    from topoloss.engine.store import Run
+
+    land = get_landscape("himmelblau")
+    options = {k: v for k, v in OPTIONS.items() if k != "progress"}
+    config = tl.StudyConfig(landscape="himmelblau").with_options(executor="ray", pairs="all", **options)
+    arrivals: list[tuple] = []
+    result = tl.run_pipeline(land, config, store=Run(tmp_path / "run", config.to_dict()), progress=False,
+                             on_path=lambda p: arrivals.append(p.pair))
+    history = read_history(tmp_path / "run")
+    assert [h.pair for h in history] == [h.pair for h in result.history] == arrivals
+    assert [h.paths_done for h in history] == list(range(1, len(result.paths) + 1))
+    final = read_progress(tmp_path / "run")
+    assert final["status"] == "finished"
+    assert final["intervals"] == result.barcode.to_dict()["intervals"]
+    # a stop (max_seconds, passed while pairs run) collects what has finished and cancels the rest
+    stopped = tl.analyze(land, minima=result.minima, executor="ray", pairs="all", max_seconds=0.5,
+                         **{k: v for k, v in OPTIONS.items() if k != "n_minima"})
+    assert stopped.stopped == "max_seconds" and len(stopped.paths) < len(result.paths)

@@ -47,7 +47,18 @@ __all__ = [
 #: Options added after run directories existed, by ``(section, key)``, with the value
 #: that reproduces the older behaviour. A stored config without them reads as having
 #: that value, and fingerprints leave them out at it, so older runs still resume.
-ADDED_LATER: dict[tuple[str, str], Any] = {("minima", "target_loss"): None}
+ADDED_LATER: dict[tuple[str, str], Any] = {
+    ("minima", "target_loss"): None,
+    ("execution", "max_paths"): None,
+    ("execution", "max_seconds"): None,
+    ("execution", "until"): "budget",
+}
+
+#: Options a run directory may change from one session to the next (the stopping rules):
+#: a run stopped by them resumes under other values, reusing everything it stored.
+SESSION_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("execution", "max_paths"), ("execution", "max_seconds"), ("execution", "until"),
+)
 
 
 def with_added_defaults(stored: Any) -> Any:
@@ -58,6 +69,8 @@ def with_added_defaults(stored: Any) -> Any:
     return stored
 
 OPTIMIZERS = ("adam", "sgd")
+#: Values of ``until``: spend the planner's budget, or stop once every bar is certified.
+UNTIL = ("budget", "certified")
 TRAIN_SCHEDULES = ("constant", "annealing", "cyclical", "cosine")
 PATH_SCHEDULES = ("cosine", "constant")
 
@@ -289,7 +302,14 @@ class EvaluationConfig(_Section):
 
 @dataclass(frozen=True)
 class ExecutionConfig(_Section):
-    """Where the pairs' optimizations run (see :mod:`topoloss.engine.executors`)."""
+    """Where the pairs' optimizations run (see :mod:`topoloss.engine.executors`), and when
+    to stop early (see :mod:`topoloss.engine.progress`).
+
+    The stopping rules ``max_paths``, ``max_seconds`` and ``until`` end a study cleanly
+    before the planner's budget is spent: every finished path is stored, and the run
+    resumes later under other values (:data:`SESSION_OPTIONS`), reusing every path. They
+    never enter a path's fingerprint.
+    """
 
     _name = "execution"
     executor: str = _opt("serial", "where pairs run",
@@ -301,6 +321,12 @@ class ExecutionConfig(_Section):
     num_gpus: float | None = _opt(None, "GPUs per pair task (executor ray; fractions allowed; default 1 "
                                   "on a CUDA device, else 0)")
     max_retries: int = _opt(3, "times a pair task is retried when its worker dies (executor ray)")
+    max_paths: int | None = _opt(None, "stop once this many paths of the study are done, stored ones "
+                                 "included (default: every planned pair); resume with a larger value to go on")
+    max_seconds: float | None = _opt(None, "start no new pair after this many seconds of path work in this "
+                                     "session (pairs already running finish; default: no limit)")
+    until: str = _opt("budget", "budget: run every planned pair; certified: stop as soon as every bar is "
+                      "certified (no pair left out could lower it, SPEC §11)", choices=UNTIL)
 
     def __post_init__(self) -> None:
         if not isinstance(self.executor, str) or not self.executor:
@@ -310,6 +336,9 @@ class ExecutionConfig(_Section):
         _optional_number(self.num_cpus, "num_cpus", low=0)
         _optional_number(self.num_gpus, "num_gpus", low=0)
         check_int(self.max_retries, "max_retries", low=0)
+        _optional_int(self.max_paths, "max_paths", 1)
+        _optional_number(self.max_seconds, "max_seconds", low=0, strict=True)
+        check_choice(self.until, "until", UNTIL)
 
 
 _SECTIONS: dict[str, type[_Section]] = {

@@ -16,7 +16,7 @@ from topoloss.topology.score import barcode_summary
 __all__ = ["CAPTIONS", "COLUMNS", "FIGURES", "make_report", "save_figure"]
 
 #: Figure files of a report, in the order the summary shows them.
-FIGURES = ("barcode", "diagram", "disconnectivity", "profiles", "plane")
+FIGURES = ("barcode", "diagram", "disconnectivity", "profiles", "plane", "convergence")
 
 #: What each figure shows: its caption in ``summary.md`` and ``summary.html``.
 CAPTIONS = {
@@ -32,6 +32,10 @@ CAPTIONS = {
                 "between the same minima (dashed), usually much higher, with the optimized paths for scale.",
     "plane": "The loss on the plane through the three lowest minima, with the optimized paths between them "
              "projected onto it.",
+    "convergence": "How the barcode settled: each bar's death (coloured steps, left axis) and the TO-score (black "
+                   "dashes, right axis) after each path, in the order the paths finished. A death appears once its "
+                   "minimum is joined to a lower one; a star marks the path after which the bar was certified for "
+                   "good (no pair left out could lower it, SPEC §11).",
 }
 
 #: What each column of the summary's tables means.
@@ -93,6 +97,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     from topoloss.plot import (
         plane_slice,
         plot_barcode,
+        plot_convergence,
         plot_diagram,
         plot_disconnectivity,
         plot_plane,
@@ -133,6 +138,11 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
         on_plane = [p for p in paths if p.u in names and p.v in names]
         figure("plane", lambda ax: plot_plane(sl, paths=on_plane, ax=ax), (5.5, 4.5))
 
+    history, progress = _progress(run)
+    if history:
+        figure("convergence", lambda ax: plot_convergence(history, ax=ax), (7, 4.2))
+        if progress.get("stop_detail"):
+            notes.append(str(progress["stop_detail"]))
     summary = barcode_summary(barcode)
     graph = run.load_graph()
     straight = run.load_straight_bounds()
@@ -144,6 +154,17 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     atomic_write_text(out / "summary.md", md)
     atomic_write_text(out / "summary.html", _html(md, run, out))
     return written + [out / "summary.md", out / "summary.html"]
+
+
+def _progress(run: Run) -> tuple[Any, dict[str, Any]]:
+    """The run's progress history and last snapshot (empty for runs made before progress records)."""
+    from topoloss.engine.progress import read_history, read_progress
+    from topoloss.errors import CorruptResult
+
+    try:
+        return read_history(run.dir), read_progress(run.dir)
+    except (FileNotFoundError, ValueError, CorruptResult):  # no record, or an unreadable one: the report goes without
+        return (), {}
 
 
 def _stored_landscape(run: Run, notes: list[str]) -> Any:

@@ -38,7 +38,7 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("demo", "train", "connect", "run", "report", "barcode", "compare", "exact",
+COMMANDS: tuple[str, ...] = ("demo", "train", "connect", "run", "watch", "report", "barcode", "compare", "exact",
                              "analyze")
 
 

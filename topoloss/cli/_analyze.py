@@ -78,6 +78,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"bottleneck distance optimized vs exact: {comparison.distance:.6g} "
               f"({comparison.relative:.2%} of the exact value range {comparison.scale:.6g}; bars "
               f"<= {comparison.min_length:.3g} dropped on both sides)")
+        if result.stopped is not None:
+            from topoloss.engine.progress import describe_stop
+
+            print(describe_stop(result.stopped, len(result.paths), config.execution))
     from topoloss.paths.fallback import fallback_summary
 
     line = fallback_summary(result.paths, where=str(store.dir / "plan.json") if store is not None

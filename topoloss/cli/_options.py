@@ -250,6 +250,10 @@ def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
     if any(not c.certified or c.fallback for c in checks):
         say(args, summarize_checks(checks))
     say(args, f"paths: {result.computed_paths} computed, {result.reused_paths} reused; results in {run.dir}")
+    if result.stopped is not None:
+        from topoloss.engine.progress import describe_stop
+
+        say(args, describe_stop(result.stopped, len(result.paths), StudyConfig.from_dict(run.config).execution))
     return 0
 
 

@@ -187,6 +187,11 @@ class AdaptivePlanner:
     def planned(self) -> list[tuple[int, int]]:
         return list(self._planned)
 
+    def capacity(self, n: int) -> int:
+        """The most paths planned for ``n`` minima: ``ceil(budget × n)``, at least a spanning
+        tree (``n - 1``), at most every pair."""
+        return min(n * (n - 1) // 2, max(n - 1, math.ceil(self.budget * n)))
+
     def reasons(self) -> dict[tuple[int, int], str]:
         """Why each planned pair was planned, e.g. ``"tree round 1 (straight bound 0.53)"``."""
         return dict(self._reasons)
@@ -213,8 +218,7 @@ class AdaptivePlanner:
             if self.samples is not None and hasattr(task.landscape, "subsample"):
                 task = replace(task, landscape=task.landscape.subsample(self.samples, seed=task.seed))
             self._bounds = straight_bounds(task, points=self.points)
-        cap = min(n * (n - 1) // 2, max(n - 1, math.ceil(self.budget * n)))
-        room = cap - len(self._planned)
+        room = self.capacity(n) - len(self._planned)
         if room <= 0:
             return []
         done = self._optimized(known)

@@ -41,7 +41,14 @@ class PairTask:
 
 
 class Executor(Protocol):
-    """Runs the optimization of index pairs."""
+    """Runs the optimization of index pairs.
+
+    ``run`` may also take a keyword ``stop`` (a function of no arguments): once it returns
+    true, the executor starts no new pair, hands every path already finished to
+    ``on_path`` and returns those. The engine passes it for the stopping rules
+    (``max_seconds``, ``until``); an executor without it is given one pair at a time
+    while a rule is active.
+    """
 
     def run(
         self, task: PairTask, pairs: Sequence[tuple[int, int]], *,
@@ -56,11 +63,11 @@ class SerialExecutor:
 
     def run(
         self, task: PairTask, pairs: Sequence[tuple[int, int]], *,
-        progress: bool, on_path: Callable[[PathRecord], object],
+        progress: bool, on_path: Callable[[PathRecord], object], stop: Callable[[], bool] | None = None,
     ) -> list[PathRecord]:
         return optimize_pairs(task.landscape, task.minima, pairs, paths=task.paths,
                               evaluation=task.evaluation, seed=task.seed, progress=progress,
-                              on_path=on_path)
+                              on_path=on_path, stop=stop)
 
 
 #: Executor factories by name (``() -> Executor``).

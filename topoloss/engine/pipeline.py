@@ -26,10 +26,12 @@ import torch
 from topoloss._validate import finite_or_none
 from topoloss._warn import warn
 from topoloss.config import StudyConfig
+from topoloss.engine._minima import train_into
 from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.engine.executors import PairTask, make_executor
 from topoloss.engine.planners import make_planner, planner_bounds, select_pairs
-from topoloss.engine.provenance import minima_fingerprint, minimum_fingerprint, path_fingerprint
+from topoloss.engine.progress import ProgressPoint, ProgressTracker
+from topoloss.engine.provenance import minima_fingerprint, path_fingerprint
 from topoloss.engine.store import Run
 from topoloss.errors import CorruptResult
 from topoloss.landscapes.base import Landscape
@@ -70,6 +72,12 @@ class Analysis:
     straight_bounds : ndarray of shape (N, N) or None
         The adaptive planner's straight-segment bounds of every pair (minima order), which
         the bar checks' ``"ratio"`` estimate reads; ``None`` for other planners.
+    history : tuple of ProgressPoint
+        The TO-score and every death after each path, in the order the paths arrived
+        (:mod:`~topoloss.engine.progress`; empty for a result read back from files).
+    stopped : str or None
+        The stopping rule that ended the study before its plan was spent (``"max_paths"``,
+        ``"max_seconds"``, ``"certified"``), else ``None``.
     """
 
     minima: Minima
@@ -80,9 +88,12 @@ class Analysis:
     computed_paths: int = 0
     reused_paths: int = 0
     straight_bounds: np.ndarray | None = field(default=None, repr=False)
+    history: tuple[ProgressPoint, ...] = ()
+    stopped: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
+        object.__setattr__(self, "history", tuple(self.history))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary: minima, paths (without tensors), barcode and TO-score."""
@@ -92,6 +103,7 @@ class Analysis:
             "barcode": self.barcode.to_dict(),
             "to_score": finite_or_none(self.to_score),
             "connected": self.barcode.n_components == 1,
+            "stopped": self.stopped,
         }
 
     def bar_checks(self) -> tuple[BarCheck, ...]:
@@ -119,54 +131,6 @@ def build_graph(
 
 
 # ---------------------------------------------------------------------- minima
-def _concat(parts: Sequence[Minima]) -> Minima:
-    """One record of several (all of the same type) in the given order."""
-    from topoloss.minima.train import TrainedMinima
-
-    fields = (
-        torch.cat([p.points for p in parts]),
-        np.concatenate([p.losses for p in parts]),
-        tuple(n for p in parts for n in p.names),
-        np.concatenate([p.n_steps for p in parts]),
-        np.concatenate([p.converged for p in parts]),
-        np.concatenate([p.on_boundary for p in parts]),
-    )
-    trained = [p for p in parts if isinstance(p, TrainedMinima)]
-    if len(trained) == len(parts):
-        return TrainedMinima(*fields, tuple(m for p in trained for m in p.metrics))
-    return Minima(*fields)
-
-
-def _train_into(store: Run | None, landscape: Landscape, config: StudyConfig, progress: bool,
-                say: Callable[[str], None]) -> Minima:
-    """One minimum per seed; with a store each is saved as it finishes (with the
-    fingerprint of its training options) and only the missing seeds, or those stored
-    with other options, are trained on a resume."""
-    from topoloss.minima.train import train_minima
-
-    spec = config.minima
-    if store is None:
-        return train_minima(landscape, config=spec, progress=progress)
-    names = [f"seed{s}" for s in spec.seeds]
-    expected = {name: minimum_fingerprint(config, s) for s, name in zip(spec.seeds, names)}
-    done = store.minimum_parts(provenance=expected)
-    other = set(store.minimum_parts()) - set(done)
-    for name in sorted(other & set(names), key=str):
-        say(f"minimum {name} in {store.dir / 'minima'} was made with other options: training it again")
-    todo = [s for s, name in zip(spec.seeds, names) if name not in done]
-    if todo:
-        def save(minimum: Minima) -> None:
-            store.save_minimum_part(minimum, provenance=expected[str(minimum.names[0])])
-
-        train_minima(landscape, config=spec, seeds=tuple(todo), progress=progress, on_minimum=save)
-        done = store.minimum_parts(provenance=expected)
-    missing = [n for n in names if n not in done]
-    if missing:
-        raise CorruptResult(f"minima {missing} could not be read back from {store.dir / 'minima'}; run the "
-                            f"command again to train them again, or start afresh with --new")
-    return _concat([done[n] for n in names])
-
-
 def prepare_minima(
     landscape: Landscape,
     config: StudyConfig,
@@ -209,7 +173,7 @@ def prepare_minima(
     elif landscape.box is not None:
         found = find_minima(landscape, config.minima.n_minima, seed=config.seed)
     else:
-        found = _train_into(store, landscape, config, progress, say)
+        found = train_into(store, landscape, config, progress, say)
     if store is not None:
         store.save_minima(found, sources=checkpoints or None, provenance=expected)
     return found
@@ -277,37 +241,54 @@ def _optimize(
     progress: bool,
     say: Callable[[str], None],
     on_path: Callable[[PathRecord], object] | None,
-) -> tuple[list[PathRecord], int, int, np.ndarray | None]:
-    """Plan, run and store paths until the planner is done: ``(paths, computed, reused, straight)``,
+    on_progress: Callable[[dict[str, Any]], object] | None = None,
+) -> tuple[list[PathRecord], ProgressTracker, np.ndarray | None]:
+    """Plan, run and store paths until the planner is done or a stopping rule fires, keeping
+    the progress record (:mod:`~topoloss.engine.progress`): ``(paths, record, straight)``,
     ``straight`` the planner's straight-segment bounds (``None`` if it has none)."""
+    from topoloss._specs import accepted_kwargs
+
     planner = make_planner(config.paths.pairs)
     executor = make_executor(config.execution)
     task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
     if hasattr(planner, "bind"):  # adaptive planners measure cheap bounds on the landscape
         planner.bind(task)
     known = _stored_paths(store, minima, config, say)
+    tracker = ProgressTracker(minima, planner, config.execution, store=store, on_progress=on_progress)
+    tracker.write()
 
     def record(path: PathRecord) -> None:
+        i, j = minima.index(path.u), minima.index(path.v)
+        if frozenset((i, j)) in tracker.done:
+            return  # handed over twice (an executor's return value after on_path)
+        known[frozenset((i, j))] = path
         if store is not None:
-            i, j = minima.index(path.u), minima.index(path.v)
             store.save_path(path, provenance=_fingerprint(config, minima, i, j))
+        tracker.add(path)
         if on_path is not None:
             on_path(path)
 
-    computed = reused = 0
-    while True:
+    names, var_kw = accepted_kwargs(executor.run)
+    cooperative = "stop" in names or var_kw
+    interrupt = config.execution.max_seconds is not None or config.execution.until != "budget"
+    while not tracker.should_stop():
         pairs = planner.next_pairs(minima, known)
         if not pairs:
             break
         todo = [p for p in pairs if frozenset(p) not in known]
-        reused += len(pairs) - len(todo)
-        if reused and store is not None and len(pairs) > len(todo):
+        if len(pairs) > len(todo) and store is not None:
             say(f"reusing {len(pairs) - len(todo)} finished path(s) from {store.dir}")
-        if todo:
-            for (i, j), path in zip(todo, executor.run(task, todo, progress=progress, on_path=record)):
-                known[frozenset((i, j))] = path
-            computed += len(todo)
-    planned = planner.planned()
+        tracker.reuse([known[frozenset(p)] for p in pairs if frozenset(p) in known])
+        todo = tracker.begin_round(todo)
+        # an executor that cannot stop in the middle gets one pair at a time while a rule may stop it
+        for part in ([todo] if cooperative or not interrupt else [[p] for p in todo]):
+            if not part or tracker.should_stop():
+                break
+            kw = {"stop": tracker.should_stop} if cooperative else {}
+            for path in executor.run(task, part, progress=progress, on_path=record, **kw):
+                record(path)
+    tracker.finish()
+    planned = [p for p in planner.planned() if frozenset(p) in tracker.done]
     paths = [known[frozenset(p)] for p in planned]
     reasons = getattr(planner, "reasons", None)
     straight = planner_bounds(planner)
@@ -316,7 +297,7 @@ def _optimize(
         store.save_plan([(minima.names[i], minima.names[j], why.get((i, j), "")) for i, j in planned],
                         notes=fallback_notes(paths), straight=straight)
     _warn_fallbacks(task, paths)
-    return paths, computed, reused, straight
+    return paths, tracker, straight
 
 
 def _warn_fallbacks(task: PairTask, paths: list[PathRecord]) -> None:
@@ -339,6 +320,7 @@ def run_pipeline(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     on_path: Callable[[PathRecord], object] | None = None,
+    on_progress: Callable[[dict[str, Any]], object] | None = None,
 ) -> Analysis:
     """Run (or resume) the whole pipeline of ``config`` on ``landscape``.
 
@@ -361,6 +343,13 @@ def run_pipeline(
         Receives one-line messages (e.g. ``print``).
     on_path : callable, optional
         Called with each newly optimized :class:`~topoloss.paths.record.PathRecord`.
+    on_progress : callable, optional
+        Called with the progress snapshot (the content of ``progress.json``,
+        :mod:`~topoloss.engine.progress`) after each path.
+
+    The stopping rules of ``config.execution`` (``max_paths``, ``max_seconds``,
+    ``until``) may end the paths before the planner's budget is spent; the result
+    says which one in :attr:`Analysis.stopped`.
     """
     say = log or (lambda msg: None)
     if store is not None:
@@ -369,14 +358,16 @@ def run_pipeline(
     if store is not None:
         check_pairs(config, found)  # pairs naming unknown minima: no paths options are stored
         store.commit()
-    paths, computed, reused, straight = _optimize(landscape, found, config, store=store, progress=progress,
-                                                  say=say, on_path=on_path)
+    paths, out, straight = _optimize(landscape, found, config, store=store, progress=progress, say=say,
+                                     on_path=on_path,
+                                     on_progress=on_progress)
     graph = build_graph(found, paths)
     barcode = loss_barcode(graph)
     if store is not None:
         store.save_graph(graph)
         store.save_barcode(barcode)
-    return Analysis(found, tuple(paths), graph, barcode, to_score(barcode), computed, reused, straight)
+    return Analysis(found, tuple(paths), graph, barcode, to_score(barcode), out.computed, out.reused,
+                    straight_bounds=straight, history=tuple(out.history), stopped=out.stopped)
 
 
 def run_study(
@@ -409,6 +400,7 @@ def analyze(
     config: StudyConfig | None = None,
     progress: bool = True,
     on_path: Callable[[PathRecord], object] | None = None,
+    on_progress: Callable[[dict[str, Any]], object] | None = None,
     **options: Any,
 ) -> Analysis:
     """Minima, optimized paths, landscape graph, loss barcode and TO-score.
@@ -426,6 +418,9 @@ def analyze(
         Show progress bars.
     on_path : callable, optional
         Called with each :class:`~topoloss.paths.record.PathRecord` as soon as it is finished.
+    on_progress : callable, optional
+        Called after each path with the progress snapshot (:mod:`~topoloss.engine.progress`);
+        the whole history is :attr:`Analysis.history`.
     **options
         Any option of the configuration by its name, placed in its section by
         :meth:`StudyConfig.with_options`: e.g. ``curve=Bezier(bends=1)``, ``pairs="mst"``,
@@ -444,7 +439,7 @@ def analyze(
     (4, 1)
     """
     return run_pipeline(landscape, _config(config, options), minima=minima, progress=progress,
-                        on_path=on_path)
+                        on_path=on_path, on_progress=on_progress)
 
 
 def connect(
@@ -477,12 +472,13 @@ def connect(
         or ``steps``, ``lr``, ``optimizer``, ``momentum``, ``schedule``, ``t_batch``,
         ``weight_decay``, ``jitter``, ``group``), of
         :class:`~topoloss.config.EvaluationConfig` (``n_eval``, ``refine``, ``linear``),
-        ``executor`` and the root ``seed``.
+        ``executor``, the stopping rules (``max_paths``, ``max_seconds``, ``until``) and
+        the root ``seed``.
 
     Returns
     -------
     list of PathRecord
-        One per planned pair, in the planner's order.
+        One per planned pair, in the planner's order (the pairs finished before a stopping rule fired).
 
     Raises
     ------
@@ -493,6 +489,5 @@ def connect(
     """
     cfg = _config(config, options)
     found = as_minima(landscape, minima)
-    paths, _, _, _ = _optimize(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
-                            on_path=on_path)
-    return paths
+    return _optimize(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
+                     on_path=on_path)[0]

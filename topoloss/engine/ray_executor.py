@@ -10,7 +10,8 @@ study's landscape and minima go to the object store once (:func:`ray.put`); ever
 optimizes its pairs with the same
 :func:`~topoloss.paths.optimize.optimize_pairs` as the serial executor and sends the
 :class:`~topoloss.paths.record.PathRecord` back. Only the driver hands results to
-``on_path``, so only the driver writes the run directory. A task whose worker dies is
+``on_path``, so only the driver writes the run directory. On a ``stop`` (the engine's
+stopping rules) the finished results are collected and the tasks still running cancelled. A task whose worker dies is
 run again by Ray (``max_retries``); since each pair draws from its own seeded stream,
 the retry gives the same path.
 
@@ -100,7 +101,7 @@ class RayExecutor:
 
     def run(
         self, task: Any, pairs: Sequence[tuple[int, int]], *,
-        progress: bool, on_path: Callable[[PathRecord], object],
+        progress: bool, on_path: Callable[[PathRecord], object], stop: Callable[[], bool] | None = None,
     ) -> list[PathRecord]:
         try:
             import ray
@@ -137,11 +138,18 @@ class RayExecutor:
         pending = list(refs)
         with progress_bar(total=len(listed), desc="paths (ray)", unit="path", disable=not progress) as bar:
             while pending:
-                done, pending = ray.wait(pending, num_returns=1)
+                stopping = stop is not None and stop()
+                # on a stop, collect what has finished and cancel the rest; else wait for the next result
+                done, pending = (ray.wait(pending, num_returns=len(pending), timeout=0) if stopping
+                                 else ray.wait(pending, num_returns=1, timeout=None if stop is None else 1.0))
                 for ref in done:
                     paths = ray.get(ref)
                     results[index[ref]] = paths
                     for path in paths:
                         on_path(path)
                         bar.update(1)
+                if stopping:
+                    for ref in pending:
+                        ray.cancel(ref, force=True)
+                    break
         return [p for chunk in results if chunk is not None for p in chunk]

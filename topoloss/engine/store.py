@@ -10,6 +10,8 @@ A run directory holds one study::
       minima/NAME.safetensors one file per trained minimum, while training (resume)
       graph.json             the landscape graph
       barcode.json           bars, saddles, TO-score
+      progress.json          the study's progress, rewritten after each path (:mod:`~topoloss.engine.progress`)
+      progress-history.jsonl the TO-score and every death after each path, one line per path
       report/                figures and the summary (``topoloss report``)
 
 ``U``, ``V`` and ``NAME`` are the minima's names escaped by :func:`file_name`, so that
@@ -19,7 +21,8 @@ read by the names recorded inside them, and a path moves to its new name when sa
 
 Every file is written atomically (temporary file + rename), so a run killed at any
 moment leaves only complete files, and a reader never sees a partial one. Opening the
-same directory with the same config resumes it; a different config is refused unless
+same directory with the same config resumes it (the stopping rules,
+:data:`~topoloss.config.SESSION_OPTIONS`, may differ); a different config is refused unless
 ``new=True`` moves the old run aside.
 
 Every path file and every trained minimum records the fingerprint of the options and
@@ -54,7 +57,7 @@ import torch
 
 from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss._validate import finite_or_none
-from topoloss.config import with_added_defaults
+from topoloss.config import SESSION_OPTIONS, with_added_defaults
 from topoloss.engine._filenames import file_name, legacy_name
 from topoloss.errors import ConfigMismatch, CorruptResult, InputError
 from topoloss.minima.find import Minima
@@ -80,6 +83,15 @@ def file_sha256(path: PathLike) -> str:
 
 def _canonical(config: Mapping[str, Any]) -> str:
     return json.dumps(config, sort_keys=True, default=str)
+
+
+def _fixed(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` without the :data:`~topoloss.config.SESSION_OPTIONS`: the part a resume must match."""
+    out = dict(config)
+    for section, key in SESSION_OPTIONS:
+        if isinstance(out.get(section), Mapping):
+            out[section] = {k: v for k, v in out[section].items() if k != key}
+    return out
 
 
 def _diff_keys(a: Mapping[str, Any], b: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -224,12 +236,13 @@ class Run:
             if not new:
                 raise
             stored = {}  # unreadable: moved aside below, as --new promises
+        fixed, asked = (_fixed(stored), _fixed(config)) if stored is not None else ({}, {})
         extends = stored is not None and all(
-            _canonical({"v": stored[k]}) == _canonical({"v": config.get(k)}) for k in stored
+            _canonical({"v": fixed[k]}) == _canonical({"v": asked.get(k)}) for k in fixed
         )
         if stored is not None and (new or not extends):
             if not new:
-                changes = "; ".join(_diff_keys(stored, config)[:6])
+                changes = "; ".join(_diff_keys(fixed, asked)[:6])
                 raise ConfigMismatch(
                     f"{self.dir} holds a run with a different configuration ({changes}); "
                     "use a new directory, or --new to move the old run aside"

@@ -388,6 +388,7 @@ def optimize_pairs(
     seed: int = 0,
     progress: bool = True,
     on_path: Callable[[PathRecord], object] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[PathRecord]:
     """Optimize and evaluate one curve per index pair of ``minima`` (SPEC §3).
 
@@ -423,11 +424,13 @@ def optimize_pairs(
         Show tqdm progress bars.
     on_path : callable, optional
         Called with each :class:`~topoloss.paths.record.PathRecord` as soon as it is finished.
+    stop : callable, optional
+        Asked before each group of pairs; once it returns true, no further group starts.
 
     Returns
     -------
     list of PathRecord
-        One per pair, in the order of ``pairs``.
+        One per pair, in the order of ``pairs`` (only the pairs finished before a ``stop``).
 
     Raises
     ------
@@ -455,6 +458,8 @@ def optimize_pairs(
     overall = progress_bar(total=len(jobs), desc="paths", unit="path", disable=not progress)
     try:
         for start in range(0, len(jobs), group):
+            if stop is not None and stop():
+                break
             chunk = jobs[start : start + group]
             label = f"{chunk[0].u}-{chunk[0].v}" if len(chunk) == 1 else f"{len(chunk)} pairs"
             with progress_bar(total=steps, desc=label, unit="step", kind="inner",
