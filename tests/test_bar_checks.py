@@ -155,7 +155,7 @@ def test_a_wrong_estimate_in_the_report_table_and_the_cli_json(capsys):
             if re.match(r"\| \d ", line)}
     assert rows == {"0": "certified", "1": "certified", "2": "estimate (excess)"}
     result = types.SimpleNamespace(barcode=bc, to_score=tl.to_score(bc), bar_checks=lambda: checks,
-                                   computed_paths=2, reused_paths=0, paths=[])
+                                   computed_paths=2, reused_paths=0, paths=[], stopped=None)
     args = argparse.Namespace(json="-", quiet=False)
     assert finish(args, result, run) == 0
     out = capsys.readouterr()
