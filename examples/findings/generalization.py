@@ -9,9 +9,10 @@ joined by a Bézier curve with one bend, and per minimum we take its bar length
 (1 − test accuracy, measured when it was trained). The statistic is Spearman's rank
 correlation between the two over all finite bars of all repeats, with a two-sided
 permutation p-value (exact for up to 9 bars, else 199 999 seeded permutations) and
-scipy's; the same for the training loss (the bar's birth) as a control, since a less
-trained minimum is both higher and worse on the test set, and the partial rank correlation
-of bar length and test error with the training loss held fixed. Measured, not asserted.
+scipy's; the same for the bar top (the saddle, death) and for the training loss (the bar's
+birth) as a control, since a less trained minimum is both higher and worse on the test
+set, and the partial rank correlations of bar length and of bar top with test error at
+fixed training loss. Measured, not asserted.
 
     python examples/findings/generalization.py --out findings-output/generalization   # full
     python examples/findings/generalization.py --quick --out /tmp/gen                  # seconds
@@ -20,9 +21,11 @@ of bar length and test error with the training loss held fixed. Measured, not as
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,14 +55,14 @@ RECIPES: tuple[dict[str, Any], ...] = (
 
 
 def mixed_minima(quick: bool) -> Any:
-    """Train minimum ``k`` of a repeat with recipe ``k`` (epochs cut to a fifth in quick mode)."""
+    """Train minimum ``k`` of a repeat with recipe ``k`` (epochs cut to a tenth in quick mode)."""
 
     def train(land: Landscape, config: StudyConfig, seeds: list[int]) -> TrainedMinima:
         parts = []
         for k, seed in enumerate(seeds):
             recipe = dict(RECIPES[k % len(RECIPES)])
             if quick:
-                recipe["epochs"] = max(1, recipe["epochs"] // 5)
+                recipe["epochs"] = max(1, recipe["epochs"] // 10)
             parts.append(train_minima(land, config=config.minima.replace(seeds=(seed,), **recipe), progress=False))
         return TrainedMinima(torch.cat([p.points for p in parts]), np.concatenate([p.losses for p in parts]),
                              tuple(n for p in parts for n in p.names), np.concatenate([p.n_steps for p in parts]),
@@ -73,7 +76,7 @@ def mixed_minima(quick: bool) -> Any:
 def groups(quick: bool) -> list[Group]:
     config = StudyConfig.from_dict({
         "model": "fcn:depth=1,width=8" if quick else "fcn:depth=2,width=32", "data": "digits",
-        "paths": {"curve": "bezier:bends=1", "epochs": 2 if quick else 40, "pairs": "all"},
+        "paths": {"curve": "bezier:bends=1", "epochs": 1 if quick else 40, "pairs": "all"},
         "evaluation": {"n_eval": 21 if quick else 61},
     })
     return [Group(LABEL, config, minima=mixed_minima(quick))]
@@ -83,6 +86,12 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     from scipy.stats import rankdata
 
     return rankdata(x)
+
+
+def _shuffled(v: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """``count`` seeded random permutations of ``v``, one per row."""
+    order = np.argsort(np.random.default_rng(seed).random((count, v.size)), axis=1)
+    return v[order]
 
 
 def spearman(x: Sequence[float], y: Sequence[float], *, permutations: int = 199_999,
@@ -105,8 +114,7 @@ def spearman(x: Sequence[float], y: Sequence[float], *, permutations: int = 199_
         null = (b[perms] @ a) / norm
         p = float(np.mean(np.abs(null) >= abs(rho) - 1e-12))
     else:
-        gen = np.random.default_rng(seed)
-        null = np.array([float(a @ b[gen.permutation(n)]) / norm for _ in range(permutations)])
+        null = _shuffled(b, permutations, seed) @ a / norm
         p = float((1 + np.sum(np.abs(null) >= abs(rho) - 1e-12)) / (permutations + 1))
     res = spearmanr(x, y)
     return {"n": n, "rho": rho, "p_permutation": p, "p_scipy": float(res.pvalue), "exact": exact,
@@ -130,8 +138,7 @@ def partial_spearman(x: Sequence[float], y: Sequence[float], z: Sequence[float],
     ex, ey = residual(rx), residual(ry)
     norm = math.sqrt(float(ex @ ex) * float(ey @ ey))
     rho = float(ex @ ey) / norm if norm > 0 else math.nan
-    gen = np.random.default_rng(seed)
-    null = np.array([float(ex @ ey[gen.permutation(n)]) / norm for _ in range(permutations)])
+    null = _shuffled(ey, permutations, seed) @ ex / norm
     p = float((1 + np.sum(np.abs(null) >= abs(rho) - 1e-12)) / (permutations + 1))
     return {"n": n, "rho": rho, "p_permutation": p}
 
@@ -165,11 +172,18 @@ def correlations(table: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "train_loss_vs_test_error": spearman([r["train_loss"] for r in rows], err),
         "bar_length_vs_train_loss": spearman([r["bar_length"] for r in rows], [r["train_loss"] for r in rows]),
     }
-    result["bar_length_vs_test_error_given_train_loss"] = partial_spearman(
-        [r["bar_length"] for r in rows], err, [r["train_loss"] for r in rows])
+    loss = [r["train_loss"] for r in rows]
+    top = [r["birth"] + r["bar_length"] for r in rows]
+    result["bar_top_vs_test_error"] = spearman(top, err)
+    result["bar_length_vs_test_error_given_train_loss"] = partial_spearman([r["bar_length"] for r in rows], err, loss)
+    result["bar_top_vs_test_error_given_train_loss"] = partial_spearman(top, err, loss)
     result["zero_length_bars"] = sum(r["bar_length"] <= 0 for r in rows)
+    positive = [r for r in rows if r["bar_length"] > 0]  # the minimum is a minimum of the graph
+    result["positive_bars_bar_length_vs_test_error"] = spearman([r["bar_length"] for r in positive],
+                                                                [r["test_error"] for r in positive])
     for key in ("bar_length_vs_test_error", "train_loss_vs_test_error", "bar_length_vs_train_loss",
-                "bar_length_vs_test_error_given_train_loss"):
+                "bar_top_vs_test_error", "bar_length_vs_test_error_given_train_loss",
+                "bar_top_vs_test_error_given_train_loss", "positive_bars_bar_length_vs_test_error"):
         s = result[key]
         scipy_p = f", scipy p = {s['p_scipy']:.3g}" if "p_scipy" in s else " (partial)"
         print(f"  {key}: rho = {s['rho']:+.3f} over {s['n']} bars, permutation p = {s['p_permutation']:.3g}"
@@ -178,10 +192,39 @@ def correlations(table: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return {"generalization": result}
 
 
+def scatter(data: Mapping[str, Any], path: Path) -> Path:
+    """Bar length (and training loss) against test error, one dot per finite bar, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    result = data["generalization"]
+    bars = result["bars"]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    for ax, key, label in ((axes[0], "bar_length", "bar length (death − birth)"),
+                           (axes[1], "train_loss", "training loss of the minimum (birth)")):
+        for r in range(1 + max((b["repeat"] for b in bars), default=0)):
+            mine = [b for b in bars if b["repeat"] == r]
+            ax.scatter([b[key] for b in mine], [b["test_error"] for b in mine], s=18, label=f"repeat {r}")
+        s = result[f"{key}_vs_test_error"]
+        ax.set_title(f"Spearman rho = {s['rho']:+.2f}, p = {s['p_permutation']:.2g} (n = {s['n']})", fontsize=9)
+        ax.set_xlabel(label)
+        ax.set_ylabel("test error of the minimum")
+        ax.grid(alpha=0.3)
+    axes[1].set_xscale("log")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser(__doc__.splitlines()[0], repeats=(1, 2), minima=(4, 10)).parse_args(argv)
-    run_finding(args, groups(args.quick), finding=7, name="generalization", keys=KEYS, extra=correlations,
-                plot_keys=KEYS, title="bar length and generalization (FCN, digits, mixed training)")
+    args = parser(__doc__.splitlines()[0], repeats=(2, 2), minima=(3, 10)).parse_args(argv)
+    path = run_finding(args, groups(args.quick), finding=7, name="generalization", keys=KEYS, extra=correlations,
+                       plot_keys=KEYS, title="bar length and generalization (FCN, digits, mixed training)")
+    print(f"scatter: {scatter(json.loads(path.read_text()), path.parent / 'generalization_scatter.png')}")
     return 0
 
 
