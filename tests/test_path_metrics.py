@@ -273,3 +273,16 @@ def test_profiles_figure_has_the_train_and_test_panels(monkeypatch, tmp_path):
     assert len(drawn) == 3
     for p, y in zip(paths, drawn):
         np.testing.assert_array_equal(y, p.metrics["test_accuracy"])
+
+
+def test_plot_path_metrics_names_a_missing_metric():
+    from matplotlib.figure import Figure
+
+    from topoloss.plot import plot_path_metrics
+
+    ax = Figure().subplots()
+    with pytest.raises(ValueError, match="metric='test_loss': no path measured it \\(measured: train_loss\\)"):
+        plot_path_metrics([_record(train_loss=[0.1, 0.4, 0.2])], "test_loss", ax=ax)
+    drawn = plot_path_metrics([_record(train_loss=[0.1, 0.4, 0.2]), _record()], "train_loss", ax=ax)
+    lines = [line for line in drawn.get_lines() if len(line.get_xdata()) > 1]
+    assert len(lines) == 1 and list(lines[0].get_ydata()) == [0.1, 0.4, 0.2]

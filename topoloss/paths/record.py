@@ -95,7 +95,7 @@ class PathRecord:
         points for a :class:`~topoloss.Chain`.
     seconds_optimize, seconds_evaluate : float
         Wall time spent optimizing and evaluating (shared evenly among paths that
-        were optimized together).
+        were optimized together); the evaluation includes measuring ``metrics``.
     seed : int
         The seed this path's randomness was drawn from.
     fallback : str or None
