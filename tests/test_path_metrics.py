@@ -130,6 +130,10 @@ def test_metrics_are_read_only_validated_and_round_trip():
         rec.metrics["x"] = np.zeros(3)  # type: ignore[index]
     with pytest.raises(ValueError):
         rec.metrics["train_loss"][0] = 1.0
+    import pickle
+
+    pickled = pickle.loads(pickle.dumps(rec))  # Ray workers send records back pickled
+    np.testing.assert_array_equal(pickled.metrics["test_accuracy"], rec.metrics["test_accuracy"])
     back = PathRecord.from_dict(json.loads(json.dumps(rec.to_dict())))
     assert list(back.metrics) == ["train_loss", "test_accuracy"]
     for name in rec.metrics:

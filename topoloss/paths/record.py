@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -47,6 +46,27 @@ def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+class _Metrics(Mapping[str, np.ndarray]):
+    """A read-only mapping name -> read-only array that pickles (Ray sends records between processes)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, np.ndarray] | None = None) -> None:
+        self._data = dict(data or {})
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._data[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: array({v.size})" for k, v in self._data.items()) + "}"
+
+
 def _metrics(metrics: Mapping[str, Any], t: np.ndarray, losses: np.ndarray) -> Mapping[str, np.ndarray]:
     """``metrics`` as a read-only mapping of read-only float arrays aligned with ``t``."""
     if not isinstance(metrics, Mapping):
@@ -61,7 +81,7 @@ def _metrics(metrics: Mapping[str, Any], t: np.ndarray, losses: np.ndarray) -> M
         out[name] = arr
     if "train_loss" in out and not np.array_equal(out["train_loss"], losses, equal_nan=True):
         raise InputError("metric 'train_loss' differs from losses; it must be the barrier profile itself")
-    return MappingProxyType(out)
+    return _Metrics(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +152,7 @@ class PathRecord:
     seconds_evaluate: float = 0.0
     seed: int = 0
     fallback: str | None = None
-    metrics: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
+    metrics: Mapping[str, np.ndarray] = field(default_factory=_Metrics)
 
     def __post_init__(self) -> None:
         for name in ("t", "losses", "linear_t", "linear_losses", "history"):

@@ -37,9 +37,8 @@ class LandscapeGraph:
 
     Node ``m`` has the attribute ``loss`` (the level ``L(m)``); edge ``(a, b)`` has the
     attribute ``barrier`` (the lowest barrier of all paths added between ``a`` and
-    ``b``) and ``paths``, the list of every path record added for that pair. An edge whose
-    lowest record carries ``test_loss``/``test_accuracy`` (the test metrics at the barrier
-    point of an optimized path) has them as edge attributes too.
+    ``b``) and ``paths``, the list of every path record added for that pair (and the
+    ``test_loss``/``test_accuracy`` at the barrier point of its lowest record, if measured).
 
     Node order is insertion order; it breaks ties between minima of equal loss in
     :func:`topoloss.loss_barcode` (the earlier-added minimum is the elder). Edge order
@@ -233,11 +232,8 @@ class LandscapeGraph:
 
         Equal to adding every minimum (``add_minimum(name, loss)``) and then every path
         (``add_path(u, v, barrier, path=record.to_dict(tensors=False), **at_barrier)``) by
-        hand, as :func:`topoloss.engine.pipeline.build_graph` does. ``at_barrier`` holds the
-        record's ``test_loss`` and ``test_accuracy`` at its barrier point
-        (``record.barrier_metrics()``), where they were measured; the edge's networkx
-        attributes (:meth:`to_networkx`, GraphML, GEXF) carry those of the record that gives
-        its barrier.
+        hand, as :func:`topoloss.engine.pipeline.build_graph` does; ``at_barrier``: the record's
+        ``test_loss``/``test_accuracy`` at its barrier point (``record.barrier_metrics()``), if measured.
 
         Parameters
         ----------
