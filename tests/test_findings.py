@@ -189,6 +189,41 @@ def test_robustness(tmp_path: Path) -> None:
     assert (tmp_path / "robustness_ci.png").read_bytes().startswith(PNG_MAGIC)
 
 
+@pytest.mark.slow  # the quick study in a subprocess: ~11 s of CPU
+def test_generalization(tmp_path: Path) -> None:
+    """Bar length against test error: the correlations follow from the stored bars and minima."""
+    from scipy.stats import spearmanr
+
+    data = run_quick("generalization", tmp_path)
+    check_study(data, 1)
+    (rows,) = data["groups"].values()
+    bars = data["generalization"]["bars"]
+    expected = []
+    for row in rows:
+        metrics = dict(zip(row["minima"]["names"], row["minima"]["metrics"]))
+        for b in row["barcode"]["bars"]:
+            if b["death"] is not None:
+                expected.append((b["death"] - b["birth"], 1 - metrics[b["minimum"]]["test_accuracy"]))
+    assert sorted((r["bar_length"], r["test_error"]) for r in bars) == pytest.approx(sorted(expected))
+    found = data["generalization"]["bar_length_vs_test_error"]
+    assert found["n"] == len(expected) == data["repeats"] * (data["n_minima"] - 1)  # one infinite bar per repeat
+    reference = spearmanr([x for x, _ in expected], [y for _, y in expected])
+    assert found["rho"] == pytest.approx(reference.statistic) and found["p_scipy"] == pytest.approx(reference.pvalue)
+    assert found["exact"] and 0 < found["p_permutation"] <= 1
+    assert len({m["test_accuracy"] for m in rows[0]["minima"]["metrics"]}) > 1  # trained differently
+
+
+def test_spearman_permutation_p_value_is_exact_for_small_samples() -> None:
+    """Four values: 24 orderings; rho = 1 is reached by one and rho = -1 by one (two-sided: 2/24)."""
+    sys.path.insert(0, str(FINDINGS))
+    try:
+        from generalization import spearman
+    finally:
+        sys.path.remove(str(FINDINGS))
+    s = spearman([1.0, 2.0, 3.0, 4.0], [0.1, 0.2, 0.3, 0.4])
+    assert s["rho"] == pytest.approx(1.0) and s["p_permutation"] == pytest.approx(2 / 24) and s["exact"]
+
+
 CONFIGS = sorted((FINDINGS / "configs").glob("*.toml"))
 
 

@@ -27,9 +27,11 @@ CAPTIONS = {
                "far above the diagonal are deep, isolated basins; infinite bars sit on the dashed top line.",
     "disconnectivity": "Disconnectivity graph: minima at the bottom, joined where their basins merge, at the "
                        "height of the saddle.",
-    "profiles": "Loss along the paths against the curve parameter t. Left: the optimized paths alone, on their "
-                "own scale (dot: the barrier, the highest loss on the path). Right: the straight segments "
-                "between the same minima (dashed), usually much higher, with the optimized paths for scale.",
+    "profiles": "Loss along the paths against the curve parameter t. Top left: the optimized paths alone, on "
+                "their own scale (dot: the barrier, the highest loss on the path). Right: the straight segments "
+                "between the same minima (dashed), usually much higher, with the optimized paths for scale. "
+                "On a network, the other panels show the test loss and the training and test accuracy along "
+                "the optimized paths, measured at the same t (dot: the value at the barrier point).",
     "plane": "The loss on the plane through the three lowest minima, with the optimized paths between them "
              "projected onto it.",
     "convergence": "How the barcode settled: each bar's death (coloured steps, left axis) and the TO-score (black "
@@ -47,11 +49,15 @@ COLUMNS = {
             "out that could still lower its death (0: no further path can change the bar; SPEC §11), "
             "† when its killing path fell back to the straight segment; **status**: *certified* (proved "
             "final), *estimate (rule)* (final only if the pairs left out behave like those evaluated, "
-            "which replays found wrong at times; docs/spec.md, bar checks) or *open*.",
+            "which replays found wrong at times; docs/spec.md, bar checks) or *open*. With test data: **test acc. "
+            "(minimum)**, the minimum's test accuracy; **test acc. (saddle)**, the test accuracy at the "
+            "barrier point of the path that kills the bar (— where none was measured).",
     "Minima": "The metrics recorded for each trained minimum (e.g. training and test loss and accuracy).",
     "Paths": "**pair**: the two minima joined; **barrier**: the highest loss on the optimized path; "
              "**linear barrier**: the highest loss on the straight segment between them; **t at max**: "
-             "where along the path (0 to 1) the barrier is.",
+             "where along the path (0 to 1) the barrier is; with test data, **test loss / test acc. at "
+             "max**: the test loss and accuracy there. Every path's profile (t, loss and each metric) is "
+             "in `paths/U--V.csv` next to this page.",
 }
 
 
@@ -101,7 +107,6 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
         plot_diagram,
         plot_disconnectivity,
         plot_plane,
-        plot_profiles,
     )
 
     barcode = run.load_barcode()
@@ -123,12 +128,9 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
     figure("diagram", lambda ax: plot_diagram(barcode, ax=ax))
     figure("disconnectivity", lambda ax: plot_disconnectivity(barcode, ax=ax))
     if paths:
-        fig = Figure(figsize=(11, 4))
-        left, right = fig.subplots(1, 2)
-        plot_profiles(paths, ax=left, linear=False, title="optimized paths")
-        plot_profiles(paths, ax=right, legend=False, title="straight segments (dashed) and optimized")
-        save_figure(fig, out / "profiles.png")
+        _profiles_figure(paths, out / "profiles.png")
         written.append(out / "profiles.png")
+        written += _profile_csvs(run, paths, out / "paths")
     if plane and minima is not None and len(minima) >= 3 and landscape is None:
         landscape = _stored_landscape(run, notes)
     if plane and minima is not None and len(minima) >= 3 and landscape is not None:
@@ -167,6 +169,52 @@ def _progress(run: Run) -> tuple[Any, dict[str, Any]]:
         return (), {}
 
 
+#: Metric panels of the profiles figure and where they go in its 2 x 3 grid (the train loss is
+#: at (0, 0), the straight segments fill the right column).
+_METRIC_PANELS = {"test_loss": (0, 1), "train_accuracy": (1, 0), "test_accuracy": (1, 1)}
+
+
+def _profiles_figure(paths: Sequence[Any], file: Path) -> None:
+    """The loss profiles; with metrics, also panels of the test loss and the accuracies."""
+    from matplotlib.figure import Figure
+
+    from topoloss.plot import plot_path_metrics, plot_profiles
+
+    measured = {name for p in paths for name in p.metrics}
+    if not measured & set(_METRIC_PANELS):
+        fig = Figure(figsize=(11, 4))
+        left, right = fig.subplots(1, 2)
+        plot_profiles(paths, ax=left, linear=False, title="optimized paths")
+        plot_profiles(paths, ax=right, legend=False, title="straight segments (dashed) and optimized")
+        save_figure(fig, file)
+        return
+    fig = Figure(figsize=(14, 7.5))
+    grid = fig.add_gridspec(2, 3)
+    plot_profiles(paths, ax=fig.add_subplot(grid[0, 0]), linear=False, title="train loss, optimized paths")
+    for name, (row, col) in _METRIC_PANELS.items():
+        ax = fig.add_subplot(grid[row, col])
+        if name in measured:
+            plot_path_metrics(paths, name, ax=ax, legend=False,
+                              title=name.replace("_", " ") + ", optimized paths")
+        else:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, f"no {name.replace('_', ' ')}\n(the landscape has no test data)",
+                    ha="center", va="center", color="0.4", transform=ax.transAxes)
+    plot_profiles(paths, ax=fig.add_subplot(grid[:, 2]), legend=False,
+                  title="straight segments (dashed) and optimized")
+    save_figure(fig, file)
+
+
+def _profile_csvs(run: Run, paths: Sequence[Any], folder: Path) -> list[Path]:
+    """``folder/U--V.csv`` per path: ``t``, ``loss`` and one column per metric (``PathRecord.to_csv``)."""
+    files = []
+    for p in paths:
+        file = folder / (run.path_file(p.u, p.v).stem + ".csv")
+        p.to_csv(file)
+        files.append(file)
+    return files
+
+
 def _stored_landscape(run: Run, notes: list[str]) -> Any:
     """The landscape the run's config names, or ``None`` (with a note) when building it would
     import code: a run directory never makes topoloss run code by itself."""
@@ -200,6 +248,37 @@ def _curve_spec(curve: Any) -> str:
         return "?"
 
 
+def _acc(x: float | None) -> str:
+    """An accuracy for the tables; ``—`` where none was measured."""
+    return "—" if x is None or not math.isfinite(x) else f"{x:.4f}"
+
+
+def _test_accuracies(bars: Sequence[Mapping[str, Any]], minima: Any,
+                     paths: Sequence[Any]) -> tuple[dict[Any, float], dict[Any, float]]:
+    """Per bar: the test accuracy of its minimum (its training metrics, else where a path
+    starts or ends at it) and at its saddle (the barrier point of the lowest stored path of
+    the killing pair, as on the graph's edge)."""
+    at_minimum: dict[Any, float] = {}
+    for name, m in zip(getattr(minima, "names", ()), getattr(minima, "metrics", None) or ()):
+        if "test_accuracy" in m:
+            at_minimum[name] = float(m["test_accuracy"])
+    best: dict[frozenset[Any], Any] = {}
+    for p in paths:
+        acc = p.metrics.get("test_accuracy")
+        if acc is not None:
+            at_minimum.setdefault(p.u, float(acc[0]))
+            at_minimum.setdefault(p.v, float(acc[-1]))
+        key = frozenset((p.u, p.v))
+        if key not in best or p.barrier < best[key].barrier:
+            best[key] = p
+    at_saddle: dict[Any, float] = {}
+    for b in bars:
+        path = best.get(frozenset(b["saddle"])) if b.get("saddle") else None
+        if path is not None:
+            at_saddle[b["minimum"]] = path.barrier_metrics().get("test_accuracy", math.nan)
+    return at_minimum, at_saddle
+
+
 def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, figures: list[str],
               notes: Sequence[str] = (), checks: Mapping[Any, BarCheck] | None = None) -> str:
     checks = checks or {}
@@ -223,17 +302,22 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
         "",
         COLUMNS["Bars"],
         "",
-        "| minimum | loss (birth) | saddle (death) | length | merges into | open pairs | status |",
-        "|---|---|---|---|---|---|---|",
     ]
+    at_minimum, at_saddle = _test_accuracies(summary["bars"], minima, paths)
+    accuracy = any(math.isfinite(x) for x in [*at_minimum.values(), *at_saddle.values()])
+    extra = " test acc. (minimum) | test acc. (saddle) |" if accuracy else ""
+    lines += [f"| minimum | loss (birth) | saddle (death) | length | merges into | open pairs | status |{extra}",
+              "|---|---|---|---|---|---|---|" + ("---|---|" if accuracy else "")]
     for b in sorted(summary["bars"], key=lambda b: b["birth"]):
         length = None if b["death"] is None else b["death"] - b["birth"]
         check = checks.get(b["minimum"])
+        acc = (f" {_acc(at_minimum.get(b['minimum']))} | {_acc(at_saddle.get(b['minimum']))} |"
+               if accuracy else "")
         lines.append(
             f"| {b['minimum']} | {_fmt(b['birth'])} | {_fmt(b['death'])} | {_fmt(length)} | "
             f"{_fmt(b['merges_into']) if b['merges_into'] is not None else '—'} | "
             + ("— | —" if check is None else f"{check.open_pairs}{' †' if check.fallback else ''} | {check.label()}")
-            + " |"
+            + f" |{acc}"
         )
     metrics = getattr(minima, "metrics", None)
     if metrics:
@@ -242,10 +326,17 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
         for name, m in zip(minima.names, metrics):
             lines.append(f"| {name} | " + " | ".join(_fmt(float(v)) for v in m.values()) + " |")
     if paths:
+        tested = any("test_loss" in p.metrics for p in paths)
         lines += ["", "## Paths", "", COLUMNS["Paths"], "",
-                  "| pair | barrier | linear barrier | t at max |", "|---|---|---|---|"]
+                  "| pair | barrier | linear barrier | t at max |" + (" test loss at max | test acc. at max |"
+                                                                    if tested else ""),
+                  "|---|---|---|---|" + ("---|---|" if tested else "")]
         for p in paths:
-            lines.append(f"| {p.u}–{p.v} | {_fmt(p.barrier)} | {_fmt(p.linear_barrier)} | {p.t_max:.3f} |")
+            at = p.barrier_metrics()
+            loss = at.get("test_loss", math.nan)
+            test = (f" {'—' if math.isnan(loss) else _fmt(loss)} | {_acc(at.get('test_accuracy'))} |"
+                    if tested else "")
+            lines.append(f"| {p.u}–{p.v} | {_fmt(p.barrier)} | {_fmt(p.linear_barrier)} | {p.t_max:.3f} |{test}")
     lines += ["", "## Figures", ""]
     for f in figures:
         lines += [f"![{f}]({f})", "", f"*{CAPTIONS.get(Path(f).stem, f)}*", ""]

@@ -118,6 +118,15 @@ class Landscape(ABC):
         """Extra measurements of one point (e.g. ``test_accuracy``); none by default."""
         return {}
 
+    def path_metrics(self, points: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Measurements at a batch of points along a path, name -> ``(B,)`` (none by default).
+
+        :class:`~topoloss.ModelLandscape` gives ``train_loss``, ``train_accuracy`` and,
+        with test data, ``test_loss`` and ``test_accuracy``. Callers go through
+        :func:`topoloss.paths.metrics.path_metrics`, which chunks the points.
+        """
+        return {}
+
     def objective_grouped(self, points: torch.Tensor, batches: Sequence[Any]) -> torch.Tensor:
         """:meth:`objective` for a group of pairs at once: ``(G, T, P)`` points, one batch per
         pair (from each pair's own :meth:`batches` stream), ``-> (G, T)``.

@@ -21,6 +21,7 @@ from torch.func import functional_call
 from torch.utils.data import Dataset
 
 from topoloss.data.core import materialize
+from topoloss.landscapes._path_metrics import PathMetrics
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.batched import activation_floats, points_per_pass, vmapped_losses
 from topoloss.landscapes.state_dict import StateDictConversions
@@ -37,7 +38,7 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-class ModelLandscape(StateDictConversions, Landscape):
+class ModelLandscape(PathMetrics, StateDictConversions, Landscape):
     """The training loss of a network as a function of its flat parameter vector.
 
     Parameters

@@ -33,6 +33,7 @@ from topoloss.minima.find import Minima
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
 from topoloss.paths._curve_step import curve_objective
 from topoloss.paths.curves import Chain, Curve
+from topoloss.paths.metrics import metrics_along
 from topoloss.paths.record import _ARC_POINTS_PER_EVAL, _REFINE_POINTS, PathRecord, _straight, evaluate_curves
 
 __all__ = ["check_memory", "memory_limit", "optimize_pairs", "resolve_options"]
@@ -336,6 +337,7 @@ def _record(
     lr: float,
     *,
     seconds: tuple[float, float],
+    metrics: dict[str, np.ndarray] | None = None,
 ) -> PathRecord:
     """The record of one pair, with the straight-segment rule applied.
 
@@ -360,7 +362,7 @@ def _record(
         linear_t=lin_t if keep else np.empty(0), linear_losses=lin_y if keep else np.empty(0),
         linear_barrier=float(lin_y.max()) if keep else math.nan,
         history=trained[1], seconds_optimize=seconds[0], seconds_evaluate=seconds[1],
-        seed=job.seed, fallback=fallback,
+        seed=job.seed, fallback=fallback, metrics=metrics or {},
     )
 
 
@@ -403,7 +405,9 @@ def optimize_pairs(
     ``training`` is ``"nudged"`` (:class:`~topoloss.Chain`) moves all its points by the
     projected gradient and inserts points every ``curve.insert_every`` steps. Each
     path's barrier is then evaluated densely with ``landscape.loss``
-    (:func:`topoloss.paths.record.evaluate_curves`). Control points are projected onto
+    (:func:`topoloss.paths.record.evaluate_curves`), and its metrics (train and test loss
+    and accuracy on a network) measured at the same ``t`` (:func:`topoloss.paths.metrics.path_metrics`,
+    ``PathRecord.metrics``). Control points are projected onto
     the landscape's :attr:`~topoloss.Landscape.box` after every step; every family lies
     in the convex hull of its control points, so the whole curve stays in the box.
 
@@ -484,8 +488,11 @@ def optimize_pairs(
                         f"(lr={opts.lr:.3g}); try a smaller lr"
                     )
                 lin_t, lin_y = profiles[len(chunk) + k]
+                t3 = time.perf_counter()
+                metrics = metrics_along(landscape, items[k], t, y, progress=progress)
+                seconds = ((t1 - t0) / len(chunk), (t2 - t1) / len(chunk) + time.perf_counter() - t3)
                 path = _record(job, curve, trained[k], (t, y), (lin_t, lin_y), linear, opts.lr,
-                               seconds=((t1 - t0) / len(chunk), (t2 - t1) / len(chunk)))
+                               seconds=seconds, metrics=metrics)
                 results.append(path)
                 if on_path is not None:
                     on_path(path)

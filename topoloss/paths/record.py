@@ -13,13 +13,15 @@ exactly where the barrier is.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Mapping, Sequence
+import os
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
+from topoloss.errors import InputError
 from topoloss.landscapes.base import Landscape
 from topoloss.paths.curves import Bezier, Curve, curve_from_dict
 
@@ -42,6 +44,44 @@ def _frozen(a: Any, dtype: Any = float) -> np.ndarray:
 
 def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
+
+
+class _Metrics(Mapping[str, np.ndarray]):
+    """A read-only mapping name -> read-only array that pickles (Ray sends records between processes)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, np.ndarray] | None = None) -> None:
+        self._data = dict(data or {})
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._data[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: array({v.size})" for k, v in self._data.items()) + "}"
+
+
+def _metrics(metrics: Mapping[str, Any], t: np.ndarray, losses: np.ndarray) -> Mapping[str, np.ndarray]:
+    """``metrics`` as a read-only mapping of read-only float arrays aligned with ``t``."""
+    if not isinstance(metrics, Mapping):
+        raise InputError(f"metrics={type(metrics).__name__}; expected a mapping of name -> values along t")
+    out: dict[str, np.ndarray] = {}
+    for name, values in metrics.items():
+        if not isinstance(name, str):
+            raise InputError(f"metric name {name!r} is not a string")
+        arr = _frozen([math.nan if v is None else v for v in values] if isinstance(values, list) else values)
+        if arr.shape != t.shape:
+            raise InputError(f"metric {name!r} has {arr.size} values; expected one per t ({t.size})")
+        out[name] = arr
+    if "train_loss" in out and not np.array_equal(out["train_loss"], losses, equal_nan=True):
+        raise InputError("metric 'train_loss' differs from losses; it must be the barrier profile itself")
+    return _Metrics(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +115,7 @@ class PathRecord:
         points for a :class:`~topoloss.Chain`.
     seconds_optimize, seconds_evaluate : float
         Wall time spent optimizing and evaluating (shared evenly among paths that
-        were optimized together).
+        were optimized together); the evaluation includes measuring ``metrics``.
     seed : int
         The seed this path's randomness was drawn from.
     fallback : str or None
@@ -86,6 +126,12 @@ class PathRecord:
         segment's (``linear_barrier``). ``t``/``losses``/``bends`` still describe the
         failed curve, ``curve_barrier`` its peak. The rule: an edge is never higher than
         the best path evaluated for its pair (up to that tolerance).
+    metrics : mapping of str to ndarray
+        Measurements along the optimized curve, each aligned with ``t`` (read-only):
+        ``train_loss`` (equal to ``losses``), ``train_accuracy`` and, when the landscape
+        has test data, ``test_loss`` and ``test_accuracy``
+        (:func:`topoloss.paths.metrics.path_metrics`). Empty for analytic landscapes and
+        for records stored before metrics existed.
     """
 
     u: Hashable
@@ -106,6 +152,7 @@ class PathRecord:
     seconds_evaluate: float = 0.0
     seed: int = 0
     fallback: str | None = None
+    metrics: Mapping[str, np.ndarray] = field(default_factory=_Metrics)
 
     def __post_init__(self) -> None:
         for name in ("t", "losses", "linear_t", "linear_losses", "history"):
@@ -123,6 +170,18 @@ class PathRecord:
         object.__setattr__(self, "linear_barrier", float(self.linear_barrier))
         if self.fallback not in (None, "straight"):
             raise ValueError(f"fallback={self.fallback!r}; expected None or 'straight'")
+        object.__setattr__(self, "metrics", _metrics(self.metrics, self.t, self.losses))
+
+    def barrier_metrics(self) -> dict[str, float]:
+        """Every metric at the barrier point ``t_max`` (``{}`` without metrics).
+
+        After a fallback the barrier lies on the straight segment, where no metric was
+        measured: every value is then ``nan``.
+        """
+        if not self.metrics:
+            return {}
+        hit = np.flatnonzero(self.t == self.t_max) if self.fallback is None else np.empty(0, int)
+        return {name: float(values[hit[0]]) if hit.size else math.nan for name, values in self.metrics.items()}
 
     @property
     def curve_barrier(self) -> float:
@@ -171,6 +230,8 @@ class PathRecord:
             "seed": self.seed,
             "fallback": self.fallback,
         }
+        if self.metrics:  # records without metrics (analytic landscapes) keep their old form
+            out["metrics"] = {name: [_num(x) for x in values.tolist()] for name, values in self.metrics.items()}
         if tensors:
             out.update({k: v.cpu().tolist() for k, v in self.tensors().items()})
         return out
@@ -212,8 +273,43 @@ class PathRecord:
             seconds_evaluate=float(data.get("seconds_evaluate", 0.0)),
             seed=int(data.get("seed", 0)),
             fallback=data.get("fallback"),
+            metrics=data.get("metrics", {}),
             **src,
         )
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The profile as CSV: columns ``t``, ``loss`` and one per metric, a row per ``t``.
+
+        Non-finite values are written as ``nan``/``inf``, readable by ``pandas.read_csv``
+        and ``numpy.genfromtxt``. Written to ``path`` too (atomically) when given.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from topoloss.paths.curves import Bezier
+        >>> rec = PathRecord("a", "b", torch.zeros(1), torch.ones(1), Bezier(bends=0), torch.zeros(0, 1),
+        ...                  t=[0.0, 1.0], losses=[0.5, 0.25], barrier=0.5, t_max=0.0,
+        ...                  metrics={"test_loss": [0.75, 0.5]})
+        >>> print(rec.to_csv().strip())
+        t,loss,test_loss
+        0.0,0.5,0.75
+        1.0,0.25,0.5
+        """
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["t", "loss", *self.metrics])
+        columns = [self.t, self.losses, *self.metrics.values()]
+        for row in zip(*(c.tolist() for c in columns)):
+            w.writerow([repr(float(x)) for x in row])
+        text = buf.getvalue()
+        if path is not None:
+            from topoloss._io import atomic_write_text
+
+            atomic_write_text(path, text)
+        return text
 
     def __repr__(self) -> str:
         return (

@@ -10,7 +10,7 @@ from topoloss.plot.convergence import certified_since, plot_convergence
 from topoloss.plot.disconnectivity import MergeNode, merge_tree, plot_disconnectivity
 from topoloss.plot.landscape2d import plot_landscape_2d
 from topoloss.plot.plane import PlaneSlice, plane_slice, plot_plane
-from topoloss.plot.profiles import plot_profiles
+from topoloss.plot.profiles import plot_path_metrics, plot_profiles
 
 __all__ = [
     "MergeNode",
@@ -25,6 +25,7 @@ __all__ = [
     "plot_diagram",
     "plot_disconnectivity",
     "plot_landscape_2d",
+    "plot_path_metrics",
     "plot_plane",
     "plot_profiles",
 ]

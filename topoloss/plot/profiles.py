@@ -1,4 +1,4 @@
-"""Loss profiles along optimized paths, beside the straight segment."""
+"""Loss profiles along optimized paths, beside the straight segment, and the metrics along them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 if TYPE_CHECKING:  # pragma: no cover
     from topoloss.paths.record import PathRecord
 
-__all__ = ["plot_profiles"]
+__all__ = ["plot_path_metrics", "plot_profiles"]
 
 
 def plot_profiles(
@@ -87,4 +87,63 @@ def plot_profiles(
     hi = max(float(y.max()) for y in finite) if finite else 1.0
     pad = 0.05 * (hi - lo or 1.0)
     ax.set_ylim(lo - pad, hi + pad)
+    return ax
+
+
+def plot_path_metrics(
+    paths: Sequence[PathRecord],
+    metric: str,
+    *,
+    ax: Axes | None = None,
+    legend: bool | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Draw one metric along every path against ``t`` (``PathRecord.metrics[metric]``).
+
+    A dot marks the value at the barrier point ``t_max`` (none after a fallback to the
+    straight segment, where nothing was measured). Paths without that metric (analytic
+    landscapes, records stored before metrics existed) are left out.
+
+    Parameters
+    ----------
+    paths : sequence of PathRecord
+        From :func:`topoloss.connect`.
+    metric : str
+        e.g. ``"test_loss"``, ``"test_accuracy"``, ``"train_accuracy"``.
+    ax : matplotlib Axes, optional
+    legend : bool, optional
+        Label each pair; default only for up to 10 paths.
+    title : str, optional
+        Default: the metric's name.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        No path has ``metric``.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6, 4))
+    drawn = [(k, p) for k, p in enumerate(paths) if metric in p.metrics]
+    if not drawn:
+        have = sorted({name for p in paths for name in p.metrics})
+        raise ValueError(f"metric={metric!r}: no path measured it (measured: {', '.join(have) or 'none'})")
+    legend = len(drawn) <= 10 if legend is None else legend
+    for k, p in drawn:
+        color = f"C{k % 10}"  # the colour plot_profiles gives the same path
+        ax.plot(p.t, p.metrics[metric], color=color, lw=1.5, label=f"{p.u}–{p.v}")
+        at = p.barrier_metrics().get(metric, math.nan)
+        if not math.isnan(at):
+            ax.plot([p.t_max], [at], "o", color=color, ms=4)
+    ax.set_xlabel("t")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_xlim(0, 1)
+    if legend:
+        ax.legend(fontsize="x-small", ncol=2)
+    ax.set_title(metric.replace("_", " ") + " along paths" if title is None else title)
     return ax

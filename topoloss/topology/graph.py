@@ -37,7 +37,8 @@ class LandscapeGraph:
 
     Node ``m`` has the attribute ``loss`` (the level ``L(m)``); edge ``(a, b)`` has the
     attribute ``barrier`` (the lowest barrier of all paths added between ``a`` and
-    ``b``) and ``paths``, the list of every path record added for that pair.
+    ``b``) and ``paths``, the list of every path record added for that pair (and the
+    ``test_loss``/``test_accuracy`` at the barrier point of its lowest record, if measured).
 
     Node order is insertion order; it breaks ties between minima of equal loss in
     :func:`topoloss.loss_barcode` (the earlier-added minimum is the elder). Edge order
@@ -230,8 +231,9 @@ class LandscapeGraph:
         """The landscape graph of minima and optimized paths (SPEC §4).
 
         Equal to adding every minimum (``add_minimum(name, loss)``) and then every path
-        (``add_path(u, v, barrier, path=record.to_dict(tensors=False))``) by hand, as
-        :func:`topoloss.engine.pipeline.build_graph` does.
+        (``add_path(u, v, barrier, path=record.to_dict(tensors=False), **at_barrier)``) by
+        hand, as :func:`topoloss.engine.pipeline.build_graph` does; ``at_barrier``: the record's
+        ``test_loss``/``test_accuracy`` at its barrier point (``record.barrier_metrics()``), if measured.
 
         Parameters
         ----------

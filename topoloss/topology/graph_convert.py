@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from topoloss.topology.graph import LandscapeGraph
 
 __all__ = [
-    "add_new_paths", "add_plain_edges", "graph_from_barriers", "graph_from_dict", "graph_from_edges",
+    "EDGE_METRICS", "add_new_paths", "add_plain_edges", "graph_from_barriers", "graph_from_dict", "graph_from_edges",
     "graph_from_networkx", "graph_from_paths", "graph_of_edges", "graph_to_dict", "graph_to_networkx",
     "paths_pass", "plain_edge",
 ]
@@ -34,6 +34,10 @@ __all__ = [
 
 #: Relative tolerance under which a barrier below an endpoint's loss is taken as rounding.
 _BELOW_TOL = 1e-9
+#: Metrics of a path at its barrier point that become attributes of its record and of its edge
+#: (:meth:`~topoloss.topology.graph.LandscapeGraph.from_paths`): the test loss and accuracy at
+#: the saddle, where the path measured them (``PathRecord.metrics``).
+EDGE_METRICS = ("test_loss", "test_accuracy")
 
 
 def _unwrap(value: Any) -> Any:
@@ -63,10 +67,20 @@ def graph_to_networkx(g: LandscapeGraph) -> nx.Graph:
     order = g._order()
     records = g._records
     out.add_edges_from(
-        (names[i], names[j], {"barrier": w, "paths": list(records[k]) if k in records else [{"barrier": w}]})
+        (names[i], names[j], _edge_data(w, records.get(k)))
         for i, j, w, k in zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), weights.tolist(), order.tolist())
     )
     return out
+
+
+def _edge_data(w: float, records: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """An edge's networkx attributes: ``barrier``, the :data:`EDGE_METRICS` of the record that
+    gives it (the first of the lowest), and ``paths``."""
+    if records is None:
+        return {"barrier": w, "paths": [{"barrier": w}]}
+    best = min(records, key=lambda rec: float(rec["barrier"]))
+    lifted = {key: best[key] for key in EDGE_METRICS if key in best}
+    return {"barrier": w, **lifted, "paths": list(records)}
 
 
 def graph_from_networkx(
@@ -404,5 +418,12 @@ def graph_from_paths(into: LandscapeGraph, minima: Any, paths: Iterable[Any], po
         g.add_minimum(name, loss, **attrs)
     for path in paths:
         extra = {"path": path.to_dict(tensors=False)} if hasattr(path, "to_dict") else {}
+        extra.update(_metrics_at_barrier(path))
         g.add_path(path.u, path.v, path.barrier, **extra)
     return g
+
+
+def _metrics_at_barrier(path: Any) -> dict[str, float]:
+    """The :data:`EDGE_METRICS` of a path record at its barrier point (those measured there)."""
+    at = path.barrier_metrics() if callable(getattr(path, "barrier_metrics", None)) else {}
+    return {key: float(at[key]) for key in EDGE_METRICS if key in at and not math.isnan(at[key])}
