@@ -67,7 +67,7 @@ def _commands_in(line: str) -> list[list[str]]:
     out: list[list[str]] = []
     current: list[str] | None = None
     for tok in tokens:
-        if tok in ("&&", "||", ";", "|"):
+        if tok in ("&&", "||", ";", "|", "&"):
             current = None
         elif current is not None:
             current.append(tok)

@@ -253,11 +253,11 @@ def test_run_directory_keeps_metrics_resumes_old_paths_and_reports_them(digits_l
         cells = [c.strip() for c in line.strip("|").split("|")]
         if cells[0] not in accuracy:
             continue
-        assert cells[6] == f"{accuracy[cells[0]]:.4f}"
+        assert cells[7] == f"{accuracy[cells[0]]:.4f}"
         saddle = barcode.bar(cells[0]).saddle
         if saddle is not None:
             at = best[frozenset(saddle)].barrier_metrics().get("test_accuracy", math.nan)
-            assert cells[7] == ("—" if math.isnan(at) else f"{at:.4f}")
+            assert cells[8] == ("—" if math.isnan(at) else f"{at:.4f}")
     assert "test loss at max | test acc. at max |" in md
 
 

@@ -268,8 +268,8 @@ def _optimize(
         if on_path is not None:
             on_path(path)
 
-    names, var_kw = accepted_kwargs(executor.run)
-    cooperative = "stop" in names or var_kw
+    # only an executor that names ``stop`` gets it (a wrapper taking ``**kwargs`` may not pass it on)
+    cooperative = "stop" in accepted_kwargs(executor.run)[0]
     interrupt = config.execution.max_seconds is not None or config.execution.until != "budget"
     while not tracker.should_stop():
         pairs = planner.next_pairs(minima, known)
