@@ -49,15 +49,21 @@ __all__ = [
 #: that value, and fingerprints leave them out at it, so older runs still resume.
 ADDED_LATER: dict[tuple[str, str], Any] = {
     ("minima", "target_loss"): None,
+    ("evaluation", "screen"): 0,
     ("execution", "max_paths"): None,
     ("execution", "max_seconds"): None,
     ("execution", "until"): "budget",
 }
 
-#: Options a run directory may change from one session to the next (the stopping rules):
-#: a run stopped by them resumes under other values, reusing everything it stored.
+#: Options a run directory may change from one session to the next without ``--new``,
+#: reusing what it stored: the stopping rules (they decide only how far a session goes),
+#: and ``[evaluation] screen``, whose effect every stored path records in its own
+#: fingerprint, so that the engine decides path by path whether to reuse it (a path
+#: evaluated densely, ``screen = 0``, is reused under any ``screen``; see
+#: :func:`topoloss.engine.provenance.reusable_path_fingerprints`).
 SESSION_OPTIONS: tuple[tuple[str, str], ...] = (
     ("execution", "max_paths"), ("execution", "max_seconds"), ("execution", "until"),
+    ("evaluation", "screen"),
 )
 
 
@@ -67,6 +73,10 @@ def with_added_defaults(stored: Any) -> Any:
         if isinstance(stored, dict) and isinstance(stored.get(section), dict):
             stored[section].setdefault(key, default)
     return stored
+
+#: Default ``[evaluation] screen`` (chosen by ``benchmarks/bench_evaluation.py``, see
+#: ``docs/performance.md``).
+SCREEN_DEFAULT = 1024
 
 OPTIMIZERS = ("adam", "sgd")
 #: Values of ``until``: spend the planner's budget, or stop once every bar is certified.
@@ -285,17 +295,27 @@ def _check_pairs(pairs: Any) -> str | tuple[tuple[Any, Any], ...]:
 
 @dataclass(frozen=True)
 class EvaluationConfig(_Section):
-    """The dense evaluation that measures each path's barrier (SPEC §2)."""
+    """The evaluation that measures each path's barrier (SPEC §2).
+
+    ``screen`` training samples estimate the loss at every grid point first, and only
+    the points whose estimate could still be the maximum are evaluated on the whole
+    training set (:mod:`topoloss.paths.screen`); ``screen = 0`` evaluates every point
+    on the whole set. The barrier is a full-data loss either way.
+    """
 
     _name = "evaluation"
     n_eval: int = _opt(61, "points of the evaluation grid along each path")
     refine: int = _opt(2, "refinement rounds around the highest point")
     linear: bool = _opt(True, "store the straight segment's loss profile with each path (it is always "
                         "evaluated: a path is never kept above its straight segment)")
+    screen: int = _opt(SCREEN_DEFAULT, "training samples (at most 1/32 of the set) that screen the grid points "
+                       "first; only points that could be the maximum get a full-data pass (0: every point on "
+                       "the full data; landscapes without data are always evaluated fully)")
 
     def __post_init__(self) -> None:
         check_int(self.n_eval, "n_eval", low=2)
         check_int(self.refine, "refine", low=0)
+        check_int(self.screen, "screen", low=0)
         if not isinstance(self.linear, bool):
             raise InputError(f"linear={self.linear!r}; expected true or false")
 

@@ -31,7 +31,11 @@ from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.engine.executors import PairTask, make_executor
 from topoloss.engine.planners import make_planner, planner_bounds, select_pairs
 from topoloss.engine.progress import ProgressPoint, ProgressTracker
-from topoloss.engine.provenance import minima_fingerprint, path_fingerprint
+from topoloss.engine.provenance import (
+    minima_fingerprint,
+    path_fingerprint,
+    reusable_path_fingerprints,
+)
 from topoloss.engine.store import Run
 from topoloss.errors import CorruptResult
 from topoloss.landscapes.base import Landscape
@@ -216,7 +220,9 @@ def _stored_paths(store: Run | None, minima: Minima, config: StudyConfig,
             say(f"path file {file.name} does not join this run's minima: recomputing it")
             continue
         i, j = minima.index(p.u), minima.index(p.v)
-        if stamp is None or stamp != _fingerprint(config, minima, i, j):
+        reusable = reusable_path_fingerprints(config, i, j, minima.names[i], minima.names[j],
+                                              minima.points[i], minima.points[j])
+        if stamp is None or stamp not in reusable:
             say(f"path file {file.name} was made with other options: recomputing it")
             continue
         known[frozenset((i, j))] = p
@@ -471,9 +477,9 @@ def connect(
         Options of :class:`~topoloss.config.PathConfig` (``curve``, ``pairs``, ``epochs``
         or ``steps``, ``lr``, ``optimizer``, ``momentum``, ``schedule``, ``t_batch``,
         ``weight_decay``, ``jitter``, ``group``), of
-        :class:`~topoloss.config.EvaluationConfig` (``n_eval``, ``refine``, ``linear``),
-        ``executor``, the stopping rules (``max_paths``, ``max_seconds``, ``until``) and
-        the root ``seed``.
+        :class:`~topoloss.config.EvaluationConfig` (``n_eval``, ``refine``, ``linear``,
+        ``screen``), ``executor``, the stopping rules (``max_paths``, ``max_seconds``,
+        ``until``) and the root ``seed``.
 
     Returns
     -------

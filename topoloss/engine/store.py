@@ -89,7 +89,7 @@ def _fixed(config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` without the :data:`~topoloss.config.SESSION_OPTIONS`: the part a resume must match."""
     out = dict(config)
     for section, key in SESSION_OPTIONS:
-        if isinstance(out.get(section), Mapping):
+        if isinstance(out.get(section), Mapping) and key in out[section]:
             out[section] = {k: v for k, v in out[section].items() if k != key}
     return out
 

@@ -114,6 +114,24 @@ class Landscape(ABC):
         """A random starting point for training, drawn from ``seed``."""
         raise InputError(f"{type(self).__name__} cannot initialize points; pass init= to train_minima")
 
+    @property
+    def n_samples(self) -> int:
+        """Training samples :meth:`loss` is the mean over (``0``: not a mean over data, e.g. an
+        analytic function; then :meth:`sample_losses` has nothing to sample and barrier
+        screening, :mod:`topoloss.paths.screen`, evaluates every point exactly)."""
+        return 0
+
+    def sample_losses(self, points: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+        """Per-sample losses at ``(B, P)`` points on the training samples ``indices``, ``-> (B, n)``
+        float64 on the CPU; their mean over all :attr:`n_samples` samples is :meth:`loss`.
+
+        A landscape with data overrides this (:class:`~topoloss.ModelLandscape`). The
+        default, for landscapes without data, is the exact loss as one column for every
+        requested index (each "sample" is the whole function).
+        """
+        values = self.loss(points).detach().to("cpu", torch.float64)
+        return values.unsqueeze(1).expand(-1, int(torch.as_tensor(indices).numel())).clone()
+
     def point_metrics(self, point: torch.Tensor) -> dict[str, float]:
         """Extra measurements of one point (e.g. ``test_accuracy``); none by default."""
         return {}

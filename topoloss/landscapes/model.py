@@ -24,6 +24,7 @@ from topoloss.data.core import materialize
 from topoloss.landscapes._path_metrics import PathMetrics
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.batched import activation_floats, points_per_pass, vmapped_losses
+from topoloss.landscapes.sample_losses import SampleLosses
 from topoloss.landscapes.state_dict import StateDictConversions
 
 __all__ = ["ModelLandscape"]
@@ -38,7 +39,7 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-class ModelLandscape(PathMetrics, StateDictConversions, Landscape):
+class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape):
     """The training loss of a network as a function of its flat parameter vector.
 
     Parameters
@@ -292,11 +293,12 @@ class ModelLandscape(PathMetrics, StateDictConversions, Landscape):
     def _forward(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
         return functional_call(self.model, params, (x,), tie_weights=False)
 
-    def _statistics(self, theta: Tensor) -> dict[str, Tensor]:
-        """Buffers for an exact evaluation at ``theta`` (BatchNorm recomputed, cached)."""
+    def _statistics(self, theta: Tensor, rows: Tensor | None = None) -> dict[str, Tensor]:
+        """Buffers for an exact evaluation at ``theta`` (BatchNorm recomputed, cached); with
+        ``rows``, recomputed from those training rows only, in their order (not cached)."""
         if not (self.bn_recompute and self._norm_buffers):
             return self._buffers
-        if self._cache is not None and torch.equal(self._cache[0], theta):
+        if rows is None and self._cache is not None and torch.equal(self._cache[0], theta):
             return self._cache[1]
         buffers = {k: v.clone() for k, v in self._buffers.items()}
         for mean, var, count in self._norm_buffers:
@@ -304,15 +306,17 @@ class ModelLandscape(PathMetrics, StateDictConversions, Landscape):
             buffers[var].fill_(1.0)
             buffers[count].zero_()
         state = {**self.params(theta), **buffers}
-        n, b = self.n_train, min(self.bn_batch_size, self.n_train)
+        order = self._bn_order if rows is None else rows.to(self._x.device)
+        n, b = len(order), min(self.bn_batch_size, len(order))
         cuda = [self.device.index or 0] if self.device.type == "cuda" else []
         self._set_mode(True)
         with torch.no_grad(), torch.random.fork_rng(devices=cuda):
             torch.manual_seed(self.seed)
             for start in range(0, n - b + 1, b):
-                idx = self._bn_order[start:start + b]
+                idx = order[start:start + b]
                 self._forward(state, self._x[idx].to(self.device, non_blocking=True))
-        self._cache = (theta.detach().clone(), buffers)
+        if rows is None:
+            self._cache = (theta.detach().clone(), buffers)
         return buffers
 
     def prepare(self, point: Tensor) -> None:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from topoloss._progress import progress_bar
 from topoloss.errors import InputError
 from topoloss.landscapes.base import Landscape
 from topoloss.paths.curves import Curve
@@ -98,5 +98,5 @@ def metrics_along(
     curve, a, b, bends = item
     with torch.no_grad():
         points = curve.at(a, b, bends, torch.from_numpy(np.asarray(t, dtype=np.float64)).to(a.device, a.dtype))
-    with tqdm(total=len(t), desc="metrics", unit="point", leave=False, disable=not progress) as bar:
+    with progress_bar(total=len(t), desc="metrics", unit="point", kind="inner", disable=not progress) as bar:
         return path_metrics(landscape, points, losses=losses, progress=bar.update)

@@ -34,7 +34,8 @@ from topoloss.paths._chain import ChainGroup, insert_group, project_group
 from topoloss.paths._curve_step import curve_objective
 from topoloss.paths.curves import Chain, Curve
 from topoloss.paths.metrics import metrics_along
-from topoloss.paths.record import _ARC_POINTS_PER_EVAL, _REFINE_POINTS, PathRecord, _straight, evaluate_curves
+from topoloss.paths.record import _ARC_POINTS_PER_EVAL, _REFINE_POINTS, PathRecord, _straight
+from topoloss.paths.screen import Profile, evaluate_screened
 
 __all__ = ["check_memory", "memory_limit", "optimize_pairs", "resolve_options"]
 
@@ -331,8 +332,8 @@ def _record(
     job: _Job,
     curve: Curve,
     trained: tuple[torch.Tensor, np.ndarray],
-    profile: tuple[np.ndarray, np.ndarray],
-    straight: tuple[np.ndarray, np.ndarray],
+    profile: Profile,
+    straight: Profile,
     linear: bool,
     lr: float,
     *,
@@ -347,8 +348,8 @@ def _record(
     engine warns once per call about the material ones (:mod:`topoloss.paths.fallback`). The
     straight profile is kept when ``linear`` is true or a fallback happened.
     """
-    t, y = profile
-    lin_t, lin_y = straight
+    t, y = profile.t, profile.losses
+    lin_t, lin_y = straight.t, straight.losses
     top = int(np.argmax(y))
     barrier, t_max, fallback = float(y[top]), float(t[top]), None
     lin_top = int(np.argmax(lin_y)) if lin_y.size and np.isfinite(lin_y).all() else None
@@ -362,7 +363,10 @@ def _record(
         linear_t=lin_t if keep else np.empty(0), linear_losses=lin_y if keep else np.empty(0),
         linear_barrier=float(lin_y.max()) if keep else math.nan,
         history=trained[1], seconds_optimize=seconds[0], seconds_evaluate=seconds[1],
-        seed=job.seed, fallback=fallback, metrics=metrics or {},
+        seed=job.seed, fallback=fallback, metrics=metrics or {}, screen=profile.screen,
+        screen_t=profile.screen_t, screen_losses=profile.screen_losses,
+        linear_screen_t=straight.screen_t if keep else np.empty(0),
+        linear_screen_losses=straight.screen_losses if keep else np.empty(0),
     )
 
 
@@ -404,9 +408,11 @@ def optimize_pairs(
     ``weight_decay * |φ(t)|²``) with respect to the bends. A curve family whose
     ``training`` is ``"nudged"`` (:class:`~topoloss.Chain`) moves all its points by the
     projected gradient and inserts points every ``curve.insert_every`` steps. Each
-    path's barrier is then evaluated densely with ``landscape.loss``
-    (:func:`topoloss.paths.record.evaluate_curves`), and its metrics (train and test loss
-    and accuracy on a network) measured at the same ``t`` (:func:`topoloss.paths.metrics.path_metrics`,
+    path's barrier is then evaluated with ``landscape.loss``: densely
+    (:func:`topoloss.paths.record.evaluate_curves`), or on landscapes with data first
+    screened on ``evaluation.screen`` samples (:func:`topoloss.paths.screen.evaluate_screened`).
+    Its metrics (train and test loss and accuracy on a network) are measured at the
+    ``t`` evaluated on the full data (:func:`topoloss.paths.metrics.path_metrics`,
     ``PathRecord.metrics``). Control points are projected onto
     the landscape's :attr:`~topoloss.Landscape.box` after every step; every family lies
     in the convex hull of its control points, so the whole curve stays in the box.
@@ -477,21 +483,22 @@ def optimize_pairs(
             expected = len(items) * (n_eval + refine * _REFINE_POINTS)  # about; chains add knots
             with progress_bar(total=expected, desc=f"evaluating {label}", unit="point", kind="inner",
                               disable=not progress) as bar:
-                profiles = evaluate_curves(landscape, items, n_eval=n_eval, refine=refine,
-                                           progress=bar.update)
+                ends = [(float(minima.losses[job.i]), float(minima.losses[job.j])) for job in chunk] * 2
+                profiles = evaluate_screened(landscape, items, n_eval=n_eval, refine=refine,
+                                             screen=evaluation.screen, seed=seed, ends=ends,
+                                             progress=bar.update)
             t2 = time.perf_counter()
             for k, job in enumerate(chunk):
-                t, y = profiles[k]
+                y = profiles[k].losses
                 if not np.isfinite(y).all():
                     raise Diverged(
                         f"loss is not finite on the optimized path between {job.u!r} and {job.v!r} "
                         f"(lr={opts.lr:.3g}); try a smaller lr"
                     )
-                lin_t, lin_y = profiles[len(chunk) + k]
                 t3 = time.perf_counter()
-                metrics = metrics_along(landscape, items[k], t, y, progress=progress)
+                metrics = metrics_along(landscape, items[k], profiles[k].t, y, progress=progress)
                 seconds = ((t1 - t0) / len(chunk), (t2 - t1) / len(chunk) + time.perf_counter() - t3)
-                path = _record(job, curve, trained[k], (t, y), (lin_t, lin_y), linear, opts.lr,
+                path = _record(job, curve, trained[k], profiles[k], profiles[len(chunk) + k], linear, opts.lr,
                                seconds=seconds, metrics=metrics)
                 results.append(path)
                 if on_path is not None:

@@ -34,6 +34,8 @@ _REFINE_POINTS = 8
 #: Curve points per evaluation point when measuring arc length.
 _ARC_POINTS_PER_EVAL = 8
 _STRAIGHT = Bezier(bends=0)
+#: The arrays of a record's screening estimates.
+_SCREEN_ARRAYS = ("screen_t", "screen_losses", "linear_screen_t", "linear_screen_losses")
 
 
 def _frozen(a: Any, dtype: Any = float) -> np.ndarray:
@@ -118,6 +120,16 @@ class PathRecord:
         were optimized together); the evaluation includes measuring ``metrics``.
     seed : int
         The seed this path's randomness was drawn from.
+    screen : int
+        How the profile was evaluated: ``0`` densely (every grid point on the full
+        training set), else the samples of the screening subsample
+        (:mod:`topoloss.paths.screen`); ``t``/``losses`` then hold only the points
+        evaluated on the full data (endpoints, survivors, refinement).
+    screen_t, screen_losses : ndarray
+        After screening: every screened parameter of the curve and its subsample
+        estimate (the whole grid, e.g. to draw the profile); empty otherwise.
+    linear_screen_t, linear_screen_losses : ndarray
+        The same for the straight segment (empty unless its profile is kept).
     fallback : str or None
         ``None`` normally. ``"straight"`` when the optimized curve peaked higher than
         the straight segment between the same minima (by more than a relative ``1e-6``,
@@ -153,9 +165,14 @@ class PathRecord:
     seed: int = 0
     fallback: str | None = None
     metrics: Mapping[str, np.ndarray] = field(default_factory=_Metrics)
+    screen: int = 0
+    screen_t: np.ndarray = field(default_factory=lambda: _frozen([]))
+    screen_losses: np.ndarray = field(default_factory=lambda: _frozen([]))
+    linear_screen_t: np.ndarray = field(default_factory=lambda: _frozen([]))
+    linear_screen_losses: np.ndarray = field(default_factory=lambda: _frozen([]))
 
     def __post_init__(self) -> None:
-        for name in ("t", "losses", "linear_t", "linear_losses", "history"):
+        for name in ("t", "losses", "linear_t", "linear_losses", "history", *_SCREEN_ARRAYS):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         for name in ("start", "end", "bends"):
             object.__setattr__(self, name, getattr(self, name).detach())
@@ -168,6 +185,10 @@ class PathRecord:
         object.__setattr__(self, "barrier", float(self.barrier))
         object.__setattr__(self, "t_max", float(self.t_max))
         object.__setattr__(self, "linear_barrier", float(self.linear_barrier))
+        for name in ("screen_t", "linear_screen_t"):
+            if getattr(self, name).shape != getattr(self, name.replace("_t", "_losses")).shape:
+                raise ValueError(f"{name} and {name.replace('_t', '_losses')} must be equal in length")
+        object.__setattr__(self, "screen", int(self.screen))
         if self.fallback not in (None, "straight"):
             raise ValueError(f"fallback={self.fallback!r}; expected None or 'straight'")
         object.__setattr__(self, "metrics", _metrics(self.metrics, self.t, self.losses))
@@ -229,6 +250,8 @@ class PathRecord:
             "seconds_evaluate": self.seconds_evaluate,
             "seed": self.seed,
             "fallback": self.fallback,
+            "screen": self.screen,
+            **{name: getattr(self, name).tolist() for name in _SCREEN_ARRAYS},
         }
         if self.metrics:  # records without metrics (analytic landscapes) keep their old form
             out["metrics"] = {name: [_num(x) for x in values.tolist()] for name, values in self.metrics.items()}
@@ -274,6 +297,8 @@ class PathRecord:
             seed=int(data.get("seed", 0)),
             fallback=data.get("fallback"),
             metrics=data.get("metrics", {}),
+            screen=int(data.get("screen", 0)),
+            **{name: data.get(name, []) for name in _SCREEN_ARRAYS},
             **src,
         )
 
