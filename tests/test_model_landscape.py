@@ -12,6 +12,7 @@ from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from torch.utils.data import Dataset, TensorDataset
 
+from topoloss.errors import Diverged
 from topoloss.landscapes.model import ModelLandscape
 
 N, D, C = 192, 6, 3
@@ -244,7 +245,7 @@ def test_validation_errors(data):
     with pytest.raises(ValueError, match="NaN or infinite"):
         land.loss(torch.full((land.dim,), float("nan")))
     huge = land.initial_point(0) * 1e30
-    with pytest.raises(ValueError, match=r"points\[1\].*not finite"):
+    with pytest.raises(Diverged, match=r"points\[1\].*not finite"):
         land.loss(torch.stack([land.initial_point(0), huge]))
     with pytest.raises(ValueError, match="cannot be applied to the data"):
         ModelLandscape(mlp, (torch.randn(10, D + 1), y[:10]))

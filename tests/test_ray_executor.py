@@ -148,7 +148,15 @@ def test_the_progress_record_follows_ray_arrivals_and_a_stop_cancels_the_rest(cl
     final = read_progress(tmp_path / "run")
     assert final["status"] == "finished"
     assert final["intervals"] == result.barcode.to_dict()["intervals"]
-    # a stop (max_seconds, passed while pairs run) collects what has finished and cancels the rest
-    stopped = tl.analyze(land, minima=result.minima, executor="ray", pairs="all", max_seconds=0.5,
-                         **{k: v for k, v in OPTIONS.items() if k != "n_minima"})
-    assert stopped.stopped == "max_seconds" and len(stopped.paths) < len(result.paths)
+    # a stop that fires while pairs run (here: once two paths arrived; deterministic, unlike a
+    # time limit) collects what has finished and cancels the rest
+    from topoloss.engine.executors import PairTask, make_executor
+
+    task = PairTask(land, result.minima, config.paths, config.evaluation, config.seed)
+    pairs = [tuple(result.minima.index(n) for n in p.pair) for p in result.paths]
+    arrived: list = []
+    got = make_executor(config.execution).run(task, pairs, progress=False, on_path=arrived.append,
+                                              stop=lambda: len(arrived) >= 2)
+    assert 2 <= len(got) < len(pairs) and {p.pair for p in got} == {p.pair for p in arrived}
+    by_pair = {p.pair: p for p in result.paths}
+    assert all(p.barrier == by_pair[p.pair].barrier for p in got)  # what it kept is the full run's

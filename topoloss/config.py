@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from topoloss._validate import check_choice, check_int, check_number
-from topoloss.errors import InputError
+from topoloss.errors import InputError, InputTypeError
 from topoloss.paths.curves import Bezier, Curve, make_curve
 
 __all__ = [
@@ -145,7 +145,7 @@ class _Section:
                 values["curve"] = make_curve(values["curve"])
             return cls(**values)
         except InputError as exc:
-            raise InputError(f"{where}{exc}") from None
+            raise type(exc)(f"{where}{exc}") from None
 
     def replace(self, **changes: Any) -> Any:
         """A copy with ``changes`` (validated again; errors name the section)."""
@@ -154,7 +154,7 @@ class _Section:
         except InputError as exc:
             if not self._name or str(exc).startswith("["):
                 raise
-            raise InputError(f"[{self._name}] {exc}") from None
+            raise type(exc)(f"[{self._name}] {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ class PathConfig(_Section):
 
     def __post_init__(self) -> None:
         if not isinstance(self.curve, Curve):
-            raise TypeError(f"curve={self.curve!r}; expected a Curve such as Bezier(bends=1) "
+            raise InputTypeError(f"curve={self.curve!r}; expected a Curve such as Bezier(bends=1) "
                             "(make_curve turns a spec string into one)")
         object.__setattr__(self, "pairs", _check_pairs(self.pairs))
         _optional_int(self.epochs, "epochs", 1)
@@ -427,7 +427,7 @@ class StudyConfig(_Section):
         for name, value in options.items():
             where = option_section(name)
             if where is None:
-                raise TypeError(f"unexpected option {name!r}; options are {', '.join(option_names())}")
+                raise InputTypeError(f"unexpected option {name!r}; options are {', '.join(option_names())}")
             if where == "":
                 top[name] = value
             else:

@@ -5,6 +5,8 @@ class                     meaning                                     CLI exit
 ========================  ==========================================  =========
 :class:`InputError`       bad input: an option, a config value, a     2
                           file, a name (also a ``ValueError``)
+:class:`InputTypeError`   an input of the wrong type (an              2
+                          ``InputError`` and a ``TypeError``)
 :class:`ConfigMismatch`   a run directory holds another configuration 2
 :class:`Diverged`         an optimization produced non-finite losses  1
 :class:`CorruptResult`    a stored result cannot be read back         1
@@ -19,7 +21,8 @@ prints it as one line ``topoloss CMD: warning: ...``.
 
 from __future__ import annotations
 
-__all__ = ["ConfigMismatch", "CorruptResult", "Diverged", "InputError", "TopolossError", "TopolossWarning"]
+__all__ = ["ConfigMismatch", "CorruptResult", "Diverged", "InputError", "InputTypeError", "TopolossError",
+           "TopolossWarning"]
 
 
 class TopolossError(Exception):
@@ -28,6 +31,10 @@ class TopolossError(Exception):
 
 class InputError(TopolossError, ValueError):
     """Bad input: an option, a configuration value, a file or a name. Exit code 2."""
+
+
+class InputTypeError(InputError, TypeError):
+    """An input of the wrong type (also a ``TypeError``, as Python raises for one). Exit code 2."""
 
 
 class ConfigMismatch(InputError):

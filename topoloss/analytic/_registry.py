@@ -14,7 +14,7 @@ from typing import Any
 from topoloss._registry import Registry
 from topoloss._specs import check_kwargs, check_name, describe, parse_spec
 from topoloss.analytic.landscape import AnalyticLandscape
-from topoloss.errors import InputError
+from topoloss.errors import InputError, InputTypeError
 
 __all__ = [
     "LANDSCAPES",
@@ -155,7 +155,7 @@ def get_landscape(spec: str, **kwargs: Any) -> AnalyticLandscape:
     check_kwargs(f"landscape {key!r}", entry.factory, args)
     land = entry.factory(**args)
     if not isinstance(land, AnalyticLandscape):
-        raise TypeError(
+        raise InputTypeError(
             f"the factory of landscape {key!r} returned a {type(land).__name__}, "
             "not an AnalyticLandscape (build one with topoloss.analytic.from_function)"
         )

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from topoloss._validate import check_number, finite_or_none
+from topoloss.errors import InputTypeError
 from topoloss.topology.barcode import Barcode
 
 __all__ = [
@@ -111,7 +112,7 @@ def drop_short_bars(barcode: Barcode, min_length: float) -> Barcode:
         If ``min_length`` is negative or not a finite number.
     """
     if not isinstance(barcode, Barcode):
-        raise TypeError(f"expected a Barcode, got {type(barcode).__name__}")
+        raise InputTypeError(f"expected a Barcode, got {type(barcode).__name__}")
     min_length = check_number(min_length, "min_length", low=0.0)
     return barcode.drop_short(min_length)
 
@@ -208,7 +209,7 @@ def compare_to_exact(
     """
     for name, bc in (("barcode", barcode), ("exact", exact)):
         if not isinstance(bc, Barcode):
-            raise TypeError(f"{name}: expected a Barcode, got {type(bc).__name__}")
+            raise InputTypeError(f"{name}: expected a Barcode, got {type(bc).__name__}")
     tolerance = check_number(tolerance, "tolerance", low=0.0)
     scale = value_range(exact) or 1.0
     cut = tolerance * scale if min_length is None else check_number(min_length, "min_length", low=0.0)

@@ -27,6 +27,7 @@ import torch
 from numpy.polynomial import polynomial as npoly
 
 from topoloss.analytic.functions import PolynomialLandscape, Sextic
+from topoloss.errors import InputError, InputTypeError
 
 __all__ = ["escape_learning_rate", "escape_steps"]
 
@@ -41,7 +42,7 @@ def _setup(
     if isinstance(land, (int, float, np.floating)) and not isinstance(land, bool):
         land = Sextic(float(land))
     if not isinstance(land, PolynomialLandscape):
-        raise TypeError(
+        raise InputTypeError(
             "expected a barrier height or a one-variable PolynomialLandscape (e.g. "
             f"topoloss.analytic.sextic), got {type(landscape_or_barrier).__name__}"
         )
@@ -52,12 +53,12 @@ def _setup(
             minimum = land.local_min
         else:
             if minima.size < 2:
-                raise ValueError(
+                raise InputError(
                     f"{land.name!r} has {minima.size} local minimum; nothing to escape to"
                 )
             minimum = float(minima[np.argmax(land.value(minima))])
     if minima.size == 0 or np.min(np.abs(minima - minimum)) > 1e-6 * max(1.0, abs(minimum)):
-        raise ValueError(
+        raise InputError(
             f"minimum={minimum!r} is not a local minimum of {land.name!r}; minima: {minima.tolist()}"
         )
     x_min = float(minima[np.argmin(np.abs(minima - minimum))])
@@ -70,7 +71,7 @@ def _setup(
         start = x_min + away * 0.1 * scale
     start = float(start)
     if not (basin[0] < start < basin[1]):
-        raise ValueError(
+        raise InputError(
             f"start={start!r} lies outside the basin {basin} of the minimum at {x_min:g}"
         )
     return land, x_min, start, basin
@@ -143,9 +144,9 @@ def escape_steps(
     land, x_min, x0, basin = _setup(landscape_or_barrier, minimum, start)
     arr = np.asarray(lrs, dtype=float)
     if not (np.isfinite(arr).all() and (arr > 0).all()):
-        raise ValueError(f"lrs={lrs!r}; learning rates must be positive and finite")
+        raise InputError(f"lrs={lrs!r}; learning rates must be positive and finite")
     if not (isinstance(steps, (int, np.integer)) and steps >= 1):
-        raise ValueError(f"steps={steps!r}; expected a positive integer")
+        raise InputError(f"steps={steps!r}; expected a positive integer")
     return _first_exit(land, x_min, x0, basin, arr.reshape(-1), int(steps)).reshape(arr.shape)
 
 
@@ -192,9 +193,9 @@ def escape_learning_rate(
     """
     land, x_min, x0, basin = _setup(landscape_or_barrier, minimum, start)
     if not (isinstance(steps, (int, np.integer)) and steps >= 1):
-        raise ValueError(f"steps={steps!r}; expected a positive integer")
+        raise InputError(f"steps={steps!r}; expected a positive integer")
     if not (tol > 0 and math.isfinite(tol)):
-        raise ValueError(f"tol={tol!r}; expected a positive number")
+        raise InputError(f"tol={tol!r}; expected a positive number")
     if lrs is None:
         curv = float(npoly.polyval(x_min, npoly.polyder(land.coeffs, 2)))
         top = 4.0 / curv if curv > 0 else 4.0
@@ -204,7 +205,7 @@ def escape_learning_rate(
         if scan.size == 0 or not (
             np.isfinite(scan).all() and (scan > 0).all() and (np.diff(scan) > 0).all()
         ):
-            raise ValueError(
+            raise InputError(
                 f"lrs={lrs!r}; expected an increasing sequence of positive learning rates"
             )
 

@@ -38,6 +38,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import minimum_spanning_tree
 
 from topoloss.analytic.landscape import AnalyticLandscape
+from topoloss.errors import InputError, InputTypeError
 from topoloss.topology.barcode import Barcode
 
 __all__ = ["GridMinima", "default_resolution", "exact_barcode", "exact_barriers", "exact_minima"]
@@ -59,7 +60,7 @@ def default_resolution(dim: int) -> int:
 
 def _check_landscape(landscape: object) -> AnalyticLandscape:
     if not isinstance(landscape, AnalyticLandscape):
-        raise TypeError(f"expected an AnalyticLandscape, got {type(landscape).__name__}")
+        raise InputTypeError(f"expected an AnalyticLandscape, got {type(landscape).__name__}")
     return landscape
 
 
@@ -75,19 +76,19 @@ def _check_resolution(
         else:
             res = [int(r) for r in resolution]  # type: ignore[union-attr]
     except (TypeError, ValueError):
-        raise ValueError(
+        raise InputError(
             f"resolution={resolution!r}; expected an integer or {d} integers"
         ) from None
     if len(res) != d:
-        raise ValueError(
+        raise InputError(
             f"resolution={resolution!r} has {len(res)} entries for a {d}-dimensional landscape"
         )
     if min(res) < 3:
-        raise ValueError(
+        raise InputError(
             f"resolution={resolution!r} is too small; need at least 3 grid points per axis"
         )
     if math.prod(res) > MAX_VERTICES:
-        raise ValueError(
+        raise InputError(
             f"resolution={resolution!r} gives {math.prod(res)} grid points; at most {MAX_VERTICES}"
         )
     return tuple(res)
@@ -225,21 +226,21 @@ def _nearest_vertices(
     if p.ndim == 1 and p.shape[0] == d:
         p = p[None, :]
     if p.ndim != 2 or p.shape[1] != d:
-        raise ValueError(
+        raise InputError(
             f"points must have shape (n, {d}) for a {d}-dimensional landscape, got {p.shape}"
         )
     if p.shape[0] == 0:
-        raise ValueError("points is empty")
+        raise InputError("points is empty")
     bad = np.flatnonzero(~np.isfinite(p).all(axis=1))
     if bad.size:
-        raise ValueError(f"points[{bad[0]}] = {p[bad[0]].tolist()} is not finite")
+        raise InputError(f"points[{bad[0]}] = {p[bad[0]].tolist()} is not finite")
     lo = np.array([b[0] for b in landscape.bounds])
     hi = np.array([b[1] for b in landscape.bounds])
     slack = 1e-9 * (hi - lo)
     outside = np.flatnonzero(((p < lo - slack) | (p > hi + slack)).any(axis=1))
     if outside.size:
         i = int(outside[0])
-        raise ValueError(
+        raise InputError(
             f"points[{i}] = {p[i].tolist()} lies outside the box {list(landscape.bounds)} of {landscape.name!r}"
         )
     ij = np.rint((p - lo) / (hi - lo) * (np.array(shape) - 1)).astype(np.int64)
@@ -278,7 +279,7 @@ def exact_minima(
     res = _check_resolution(landscape, resolution)
     axes, values = landscape.grid(res)
     if not np.isfinite(values).all():
-        raise ValueError(
+        raise InputError(
             f"{landscape.name!r} is not finite everywhere on its box {list(landscape.bounds)}"
         )
     births, deaths = _gudhi_pairs(values)

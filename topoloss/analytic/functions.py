@@ -24,6 +24,7 @@ from scipy.optimize import brentq
 
 from topoloss.analytic._registry import get_landscape, register_landscape
 from topoloss.analytic.landscape import AnalyticLandscape, from_function
+from topoloss.errors import InputError
 
 __all__ = [
     "BUILTINS",
@@ -105,10 +106,10 @@ class PolynomialLandscape(AnalyticLandscape):
     ) -> None:
         c = np.atleast_1d(np.asarray(coeffs, dtype=float))
         if c.ndim != 1 or not np.isfinite(c).all():
-            raise ValueError(f"coeffs must be a finite 1-D sequence, got {coeffs!r}")
+            raise InputError(f"coeffs must be a finite 1-D sequence, got {coeffs!r}")
         c = npoly.polytrim(c)
         if c.shape[0] < 2:
-            raise ValueError(f"coeffs={coeffs!r} is constant; a landscape needs degree >= 1")
+            raise InputError(f"coeffs={coeffs!r} is constant; a landscape needs degree >= 1")
         c.setflags(write=False)
         self.coeffs = c
         plain = [float(v) for v in c]
@@ -226,9 +227,9 @@ class Sextic(PolynomialLandscape):
         try:
             barrier = float(barrier)
         except (TypeError, ValueError):
-            raise ValueError(f"barrier={barrier!r}; expected a number") from None
+            raise InputError(f"barrier={barrier!r}; expected a number") from None
         if not lo < barrier < hi:
-            raise ValueError(
+            raise InputError(
                 f"barrier={barrier!r} is outside the sextic family's range ({lo:.6g}, {hi:.6g})"
             )
         a6 = brentq(
@@ -305,12 +306,12 @@ def _box(
     dim: int, bounds: tuple[float, float] | Sequence[tuple[float, float]]
 ) -> list[tuple[float, float]]:
     if not isinstance(dim, int) or dim < 1:
-        raise ValueError(f"dim={dim!r}; expected a positive integer")
+        raise InputError(f"dim={dim!r}; expected a positive integer")
     b = np.asarray(bounds, dtype=float)
     if b.shape == (2,):
         return [(float(b[0]), float(b[1]))] * dim
     if b.shape != (dim, 2):
-        raise ValueError(f"bounds has shape {b.shape}; expected (2,) or ({dim}, 2)")
+        raise InputError(f"bounds has shape {b.shape}; expected (2,) or ({dim}, 2)")
     return [(float(lo), float(hi)) for lo, hi in b]
 
 
@@ -393,7 +394,7 @@ def gaussian_wells(
     """
     c = np.asarray(centers, dtype=float)
     if c.ndim != 2 or c.shape[0] < 1:
-        raise ValueError(f"centers must have shape (k, d), got {c.shape}")
+        raise InputError(f"centers must have shape (k, d), got {c.shape}")
     k, d = c.shape
     dep = np.asarray(depths, dtype=float)
     wid = (
@@ -402,16 +403,16 @@ def gaussian_wells(
         else np.asarray(widths, dtype=float)
     )
     if dep.shape != (k,) or not (dep > 0).all():
-        raise ValueError(f"depths={depths!r}; expected {k} positive numbers, one per center")
+        raise InputError(f"depths={depths!r}; expected {k} positive numbers, one per center")
     if wid.shape != (k,) or not (wid > 0).all():
-        raise ValueError(f"widths={widths!r}; expected a positive number or {k} of them")
+        raise InputError(f"widths={widths!r}; expected a positive number or {k} of them")
     if not (quadratic >= 0 and math.isfinite(quadratic)):
-        raise ValueError(f"quadratic={quadratic!r}; expected a finite number >= 0")
+        raise InputError(f"quadratic={quadratic!r}; expected a finite number >= 0")
     if bounds is None:
         pad = 3.0 * float(wid.max())
         bounds = [(float(lo - pad), float(hi + pad)) for lo, hi in zip(c.min(0), c.max(0))]
     if np.shape(bounds) != (d, 2):
-        raise ValueError(
+        raise InputError(
             f"bounds has shape {np.shape(bounds)}; expected ({d}, 2) for {d}-dimensional centers"
         )
     mid = torch.tensor([(lo + hi) / 2 for lo, hi in bounds], dtype=torch.float64)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from topoloss.errors import InputError
+from topoloss.errors import InputError, InputTypeError
 from topoloss.landscapes.base import Landscape
 
 __all__ = ["AnalyticLandscape", "from_function"]
@@ -51,18 +51,18 @@ class AnalyticLandscape(Landscape):
         dtype: torch.dtype = torch.float64,
     ) -> None:
         if not callable(f):
-            raise TypeError(f"f must be callable, got {type(f).__name__}")
+            raise InputTypeError(f"f must be callable, got {type(f).__name__}")
         b = np.asarray(bounds, dtype=float)
         if b.ndim != 2 or b.shape[1] != 2 or b.shape[0] < 1:
-            raise ValueError(
+            raise InputError(
                 f"bounds must be one (low, high) pair per coordinate, got shape {b.shape}"
             )
         if not np.isfinite(b).all():
-            raise ValueError(f"bounds must be finite, got {b.tolist()}")
+            raise InputError(f"bounds must be finite, got {b.tolist()}")
         bad = np.flatnonzero(b[:, 0] >= b[:, 1])
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"bounds[{i}] = {tuple(b[i])}: low must be below high")
+            raise InputError(f"bounds[{i}] = {tuple(b[i])}: low must be below high")
         self.f = f
         self.bounds = tuple((float(lo), float(hi)) for lo, hi in b)
         self.name = name
@@ -74,7 +74,7 @@ class AnalyticLandscape(Landscape):
         probe = f(((self.low + self.high) / 2).unsqueeze(0))
         if not isinstance(probe, torch.Tensor) or tuple(probe.shape) != (1,):
             shape = tuple(probe.shape) if isinstance(probe, torch.Tensor) else type(probe).__name__
-            raise ValueError(
+            raise InputError(
                 f"f must map a (batch, {self.dim}) tensor to (batch,), got {shape} for batch 1"
             )
         #: Whether ``f`` has a gradient (its value depends on its input through torch):
@@ -135,7 +135,7 @@ class AnalyticLandscape(Landscape):
         else:
             res = [int(r) for r in resolution]
         if len(res) != self.dim or min(res) < 2:
-            raise ValueError(f"resolution must be >= 2 per axis for {self.dim} axes, got {resolution!r}")
+            raise InputError(f"resolution must be >= 2 per axis for {self.dim} axes, got {resolution!r}")
         axes = [np.linspace(lo, hi, r) for (lo, hi), r in zip(self.bounds, res)]
         mesh = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)
         flat = torch.as_tensor(mesh.reshape(-1, self.dim), dtype=self.dtype)

@@ -5,13 +5,14 @@ Each command lives in its own module here, named after it, and exposes
 the parser default. The options of a study are generated from :mod:`topoloss.config`
 (:mod:`topoloss.cli._options`). Errors are one line, no traceback:
 
-- exit 2: bad input (:class:`~topoloss.errors.InputError`, ``ValueError``, ``KeyError``,
-  a missing file);
+- exit 2: bad input (:class:`~topoloss.errors.InputError`, a missing file);
 - exit 1: the computation failed (:class:`~topoloss.errors.Diverged`,
   :class:`~topoloss.errors.CorruptResult`, an I/O error such as a full disk, a file-size
   limit or a read-only filesystem, named with its file);
 - exit 0 after a closed pipe (``topoloss barcode RUN | head -1``);
-- anything else is a bug and keeps its traceback.
+- anything else (a bare ``ValueError``, ``KeyError``, ``TypeError`` from numpy, torch or
+  our own code) is a bug and keeps its traceback: every input problem is raised as an
+  ``InputError`` where it is found.
 
 A :class:`~topoloss.errors.TopolossWarning` is printed as one line
 ``topoloss CMD: warning: ...``.
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_USAGE
-    from topoloss.errors import CorruptResult, Diverged, TopolossWarning
+    from topoloss.errors import CorruptResult, Diverged, InputError, TopolossWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", TopolossWarning)
@@ -98,9 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (Diverged, CorruptResult) as exc:
             print(f"topoloss {args.command}: failed: {exc}", file=sys.stderr)
             return EXIT_FAILURE
-        except (ValueError, FileNotFoundError, KeyError) as exc:
-            msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            print(f"topoloss {args.command}: error: {msg}", file=sys.stderr)
+        except (InputError, FileNotFoundError) as exc:
+            print(f"topoloss {args.command}: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except RecursionError:
             print(f"topoloss {args.command}: error: an input file is nested too deeply to be read", file=sys.stderr)

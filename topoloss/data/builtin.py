@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from topoloss.data.core import ClassificationDataset, standardize
+from topoloss.errors import InputError
 
 __all__ = ["blobs", "circles", "digits", "moons"]
 
@@ -19,9 +20,9 @@ def _check_common(n_samples: int | None, test_size: float) -> None:
     if n_samples is not None and (
         isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 4
     ):
-        raise ValueError(f"n_samples must be an integer >= 4, got {n_samples=}")
+        raise InputError(f"n_samples must be an integer >= 4, got {n_samples=}")
     if not 0.0 < float(test_size) < 1.0:
-        raise ValueError(f"test_size must lie strictly between 0 and 1, got {test_size=}")
+        raise InputError(f"test_size must lie strictly between 0 and 1, got {test_size=}")
 
 
 def _split(
@@ -164,7 +165,7 @@ def circles(
     """
     _check_common(n_samples, test_size)
     if not 0.0 < factor < 1.0:
-        raise ValueError(f"factor must lie strictly between 0 and 1, got {factor=}")
+        raise InputError(f"factor must lie strictly between 0 and 1, got {factor=}")
     from sklearn.datasets import make_circles
 
     x, y = make_circles(n_samples=int(n_samples), noise=noise, factor=factor, random_state=seed)
@@ -207,11 +208,11 @@ def blobs(
     """
     _check_common(n_samples, test_size)
     if isinstance(centers, bool) or int(centers) != centers or centers < 2:
-        raise ValueError(f"centers must be an integer >= 2, got {centers=}")
+        raise InputError(f"centers must be an integer >= 2, got {centers=}")
     if isinstance(n_features, bool) or int(n_features) != n_features or n_features < 1:
-        raise ValueError(f"n_features must be an integer >= 1, got {n_features=}")
+        raise InputError(f"n_features must be an integer >= 1, got {n_features=}")
     if not cluster_std > 0:
-        raise ValueError(f"cluster_std must be positive, got {cluster_std=}")
+        raise InputError(f"cluster_std must be positive, got {cluster_std=}")
     from sklearn.datasets import make_blobs
 
     x, y = make_blobs(

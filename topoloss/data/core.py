@@ -11,6 +11,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
+from topoloss.errors import InputError
+
 __all__ = ["ClassificationDataset", "DatasetInfo", "as_dataset", "dataset_info", "materialize"]
 
 
@@ -40,9 +42,9 @@ class DatasetInfo:
     def __post_init__(self) -> None:
         shape = tuple(int(s) for s in self.input_shape)
         if any(s < 1 for s in shape):
-            raise ValueError(f"input_shape={self.input_shape!r} must hold positive sizes")
+            raise InputError(f"input_shape={self.input_shape!r} must hold positive sizes")
         if int(self.num_classes) < 1:
-            raise ValueError(f"num_classes={self.num_classes!r} must be >= 1")
+            raise InputError(f"num_classes={self.num_classes!r} must be >= 1")
         object.__setattr__(self, "input_shape", shape)
         object.__setattr__(self, "num_classes", int(self.num_classes))
 
@@ -71,11 +73,11 @@ class ClassificationDataset(TensorDataset):
 
     def __init__(self, inputs: Tensor, targets: Tensor, *, num_classes: int | None = None) -> None:
         if inputs.shape[0] != targets.shape[0]:
-            raise ValueError(
+            raise InputError(
                 f"inputs and targets differ in length: {inputs.shape[0]} != {targets.shape[0]}"
             )
         if targets.dim() != 1 or targets.is_floating_point() or targets.is_complex():
-            raise ValueError(
+            raise InputError(
                 f"targets must be 1-D integer labels, got shape {tuple(targets.shape)} "
                 f"and dtype {targets.dtype}"
             )
@@ -84,7 +86,7 @@ class ClassificationDataset(TensorDataset):
         if num_classes is None:
             num_classes = top
         if targets.numel() and (int(targets.min()) < 0 or top > num_classes):
-            raise ValueError(f"labels must lie in [0, {num_classes=}), got up to {top - 1}")
+            raise InputError(f"labels must lie in [0, {num_classes=}), got up to {top - 1}")
         super().__init__(inputs, targets)
         self.info = DatasetInfo(tuple(inputs.shape[1:]), num_classes)
 
@@ -107,7 +109,7 @@ class ClassificationDataset(TensorDataset):
 
 def _labels_to_info(x0: Tensor, labels: Tensor) -> DatasetInfo:
     if labels.is_floating_point() or labels.is_complex():
-        raise ValueError(
+        raise InputError(
             f"cannot infer num_classes from non-integer targets of dtype {labels.dtype}"
         )
     return DatasetInfo(tuple(x0.shape), int(labels.max()) + 1)
@@ -144,11 +146,11 @@ def dataset_info(dataset: Dataset[Any]) -> DatasetInfo:
     if isinstance(dataset, TensorDataset) and len(dataset.tensors) == 2:
         x, y = dataset.tensors
         if len(x) == 0:
-            raise ValueError("cannot describe an empty dataset")
+            raise InputError("cannot describe an empty dataset")
         return _labels_to_info(x[0], y)
     n = len(dataset)  # type: ignore[arg-type]
     if n == 0:
-        raise ValueError("cannot describe an empty dataset")
+        raise InputError("cannot describe an empty dataset")
     x0 = torch.as_tensor(dataset[0][0])
     labels = torch.stack([torch.as_tensor(dataset[i][1]).reshape(-1) for i in range(n)])
     return _labels_to_info(x0, labels)
@@ -186,13 +188,13 @@ def as_dataset(data: Dataset[Any] | Sequence[Any]) -> Dataset[Any]:
     if isinstance(data, Dataset):
         return data
     if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise ValueError(
+        raise InputError(
             f"data must be a torch Dataset or an (X, y) pair, got {type(data).__name__}"
             + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else "")
         )
     x, y = (torch.as_tensor(np.asarray(v) if not isinstance(v, Tensor) else v) for v in data)
     if x.dim() == 0 or y.dim() == 0 or len(x) != len(y):
-        raise ValueError(
+        raise InputError(
             f"X and y must have the same length, got len(X)={len(x) if x.dim() else 0} "
             f"and len(y)={len(y) if y.dim() else 0}"
         )
@@ -238,7 +240,7 @@ def materialize(data: Any, name: str, dtype: torch.dtype) -> tuple[Tensor, Tenso
     try:
         ds = as_dataset(data)
     except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
+        raise InputError(f"{name}: {exc}") from None
     if isinstance(ds, TensorDataset) and len(ds.tensors) == 2:
         x, y = ds.tensors
     else:
@@ -247,9 +249,9 @@ def materialize(data: Any, name: str, dtype: torch.dtype) -> tuple[Tensor, Tenso
             x = torch.cat([torch.as_tensor(p[0]) for p in parts])
             y = torch.cat([torch.as_tensor(p[1]) for p in parts])
         except Exception as exc:  # noqa: BLE001 - any failure means "not (x, y) items"
-            raise ValueError(f"{name} must yield (input, target) pairs of tensors: {exc}") from None
+            raise InputError(f"{name} must yield (input, target) pairs of tensors: {exc}") from None
     if len(x) == 0:
-        raise ValueError(f"{name} is empty")
+        raise InputError(f"{name} is empty")
     if x.is_floating_point():
         x = x.to(dtype)
     return x, y

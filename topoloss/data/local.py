@@ -42,6 +42,7 @@ import torch
 
 from topoloss.data._pickle import load_numpy_pickle
 from topoloss.data.core import ClassificationDataset, standardize
+from topoloss.errors import InputError
 
 __all__ = ["cifar10", "cifar100", "fashion_mnist", "mnist", "read_cifar_bin", "read_idx", "svhn"]
 
@@ -73,16 +74,16 @@ def read_idx(path: PathLike) -> np.ndarray:
     with opener(path, "rb") as fh:
         raw = fh.read()
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"{str(path)!r} is not an IDX file (bad magic number {raw[:4]!r})")
+        raise InputError(f"{str(path)!r} is not an IDX file (bad magic number {raw[:4]!r})")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"{str(path)!r}: IDX header is truncated")
+        raise InputError(f"{str(path)!r}: IDX header is truncated")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     count = math.prod(shape)
     if len(raw) - header < count * dtype.itemsize:
-        raise ValueError(
+        raise InputError(
             f"{str(path)!r}: expected {count} values of shape {shape}, file is truncated"
         )
     data = np.frombuffer(raw, dtype=dtype, count=count, offset=header).reshape(shape)
@@ -115,7 +116,7 @@ def read_cifar_bin(path: PathLike, *, label_bytes: int = 1) -> tuple[np.ndarray,
     record = label_bytes + 3 * 32 * 32
     raw = np.fromfile(Path(path), dtype=np.uint8)
     if raw.size == 0 or raw.size % record:
-        raise ValueError(
+        raise InputError(
             f"{str(path)!r} has {raw.size} bytes, not a whole number of {record}-byte records"
         )
     rows = raw.reshape(-1, record)
@@ -160,10 +161,10 @@ def _finish(
     out = []
     for x, y, n, name in ((x_tr, y_tr, n_train, "n_train"), (x_te, y_te, n_test, "n_test")):
         if len(x) != len(y):
-            raise ValueError(f"{len(x)} images but {len(y)} labels in the {name[2:]} split")
+            raise InputError(f"{len(x)} images but {len(y)} labels in the {name[2:]} split")
         if n is not None:
             if isinstance(n, bool) or int(n) != n or n < 1:
-                raise ValueError(f"{name} must be a positive integer, got {name}={n!r}")
+                raise InputError(f"{name} must be a positive integer, got {name}={n!r}")
             x, y = x[: int(n)], y[: int(n)]
         images = torch.from_numpy(np.ascontiguousarray(x)).to(torch.float32).div_(255.0)
         labels = torch.from_numpy(np.asarray(y, dtype=np.int64).reshape(-1))
@@ -208,7 +209,7 @@ def _mnist_like(
     x_tr, y_tr, x_te, y_te = (read_idx(f) for f in files)
     for x, f in ((x_tr, files[0]), (x_te, files[2])):
         if x.ndim != 3:
-            raise ValueError(f"{str(f)!r} holds shape {x.shape}, not (N, H, W) images")
+            raise InputError(f"{str(f)!r} holds shape {x.shape}, not (N, H, W) images")
     return _finish(
         x_tr[:, None],
         y_tr,
@@ -298,7 +299,7 @@ def _cifar_python(files: list[Path], label_key: bytes) -> tuple[np.ndarray, np.n
     for f in files:
         batch = load_numpy_pickle(f)
         if not isinstance(batch, dict) or b"data" not in batch or label_key not in batch:
-            raise ValueError(f"{str(f)!r} is not a CIFAR python batch (keys data, {label_key!r})")
+            raise InputError(f"{str(f)!r} is not a CIFAR python batch (keys data, {label_key!r})")
         data = np.asarray(batch[b"data"], dtype=np.uint8)
         images.append(data.reshape(-1, 3, 32, 32))
         labels.append(np.asarray(batch[label_key], dtype=np.int64).reshape(-1))
@@ -401,7 +402,7 @@ def cifar100(
         If neither version is found; the message names the folders and files.
     """
     if labels not in ("fine", "coarse"):
-        raise ValueError(f"labels must be 'fine' or 'coarse', got {labels=}")
+        raise InputError(f"labels must be 'fine' or 'coarse', got {labels=}")
     base = Path(root)
     found = _search(base, ("", "cifar-100-binary"), [("train.bin",), ("test.bin",)])
     if found is not None:
@@ -442,10 +443,10 @@ def _read_svhn(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
     mat = loadmat(path)
     if "X" not in mat or "y" not in mat:
-        raise ValueError(f"{str(path)!r} is not an SVHN format-2 file (variables X and y)")
+        raise InputError(f"{str(path)!r} is not an SVHN format-2 file (variables X and y)")
     x = np.asarray(mat["X"], dtype=np.uint8)
     if x.ndim != 4 or x.shape[2] != 3:
-        raise ValueError(f"{str(path)!r}: X has shape {x.shape}, not (32, 32, 3, N)")
+        raise InputError(f"{str(path)!r}: X has shape {x.shape}, not (32, 32, 3, N)")
     y = np.asarray(mat["y"], dtype=np.int64).reshape(-1) % 10  # label 10 is the digit 0
     return x.transpose(3, 2, 0, 1), y
 

@@ -17,6 +17,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from topoloss.data.core import DatasetInfo
+from topoloss.errors import InputError
 
 __all__ = ["TextDataset", "Vocabulary", "corpus_text", "text_corpus"]
 
@@ -43,11 +44,11 @@ class Vocabulary:
     def __post_init__(self) -> None:
         chars = tuple(self.itos)
         if not chars or any(not isinstance(c, str) or len(c) != 1 for c in chars):
-            raise ValueError(
+            raise InputError(
                 f"itos must be a non-empty sequence of single characters, got {chars!r}"
             )
         if len(set(chars)) != len(chars):
-            raise ValueError("itos holds a character twice")
+            raise InputError("itos holds a character twice")
         object.__setattr__(self, "itos", chars)
         object.__setattr__(self, "stoi", {c: i for i, c in enumerate(chars)})
 
@@ -66,7 +67,7 @@ class Vocabulary:
         try:
             return torch.tensor([self.stoi[c] for c in text], dtype=torch.int64)
         except KeyError as err:
-            raise ValueError(f"character {err.args[0]!r} is not in the vocabulary") from None
+            raise InputError(f"character {err.args[0]!r} is not in the vocabulary") from None
 
     def decode(self, ids: Iterable[int] | Tensor) -> str:
         """Return the text of a sequence of ids."""
@@ -98,7 +99,7 @@ class TextDataset(Dataset[tuple[Tensor, Tensor]]):
 
     def __init__(self, ids: Tensor, block_size: int, vocab: Vocabulary) -> None:
         if ids.dim() != 1 or len(ids) <= block_size:
-            raise ValueError(
+            raise InputError(
                 f"need a 1-D sequence longer than {block_size=}, got shape {tuple(ids.shape)}"
             )
         self.ids = ids.to(torch.int64)
@@ -176,9 +177,9 @@ def text_corpus(
     True
     """
     if isinstance(block_size, bool) or int(block_size) != block_size or block_size < 1:
-        raise ValueError(f"block_size must be a positive integer, got {block_size=}")
+        raise InputError(f"block_size must be a positive integer, got {block_size=}")
     if not 0.0 < float(test_size) < 1.0:
-        raise ValueError(f"test_size must lie strictly between 0 and 1, got {test_size=}")
+        raise InputError(f"test_size must lie strictly between 0 and 1, got {test_size=}")
     if path is None:
         text = corpus_text()
     else:
@@ -192,7 +193,7 @@ def text_corpus(
     block_size = int(block_size)
     for name, part in (("train", ids[:cut]), ("test", ids[cut:])):
         if len(part) <= block_size:
-            raise ValueError(
+            raise InputError(
                 f"the {name} split has {len(part)} characters, not more than {block_size=}; "
                 "use a longer text, a smaller block_size or another test_size"
             )

@@ -37,7 +37,7 @@ from topoloss.engine.provenance import (
     reusable_path_fingerprints,
 )
 from topoloss.engine.store import Run
-from topoloss.errors import CorruptResult
+from topoloss.errors import CorruptResult, InputTypeError
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima, as_minima, find_minima
 from topoloss.paths.fallback import fallback_notes, fallback_warning
@@ -395,7 +395,7 @@ def run_study(
 def _config(config: StudyConfig | None, options: Mapping[str, Any]) -> StudyConfig:
     base = config if config is not None else StudyConfig()
     if not isinstance(base, StudyConfig):
-        raise TypeError(f"config={base!r}; expected a StudyConfig")
+        raise InputTypeError(f"config={base!r}; expected a StudyConfig")
     return base.with_options(**options)
 
 

@@ -29,12 +29,12 @@ def check_points(points: torch.Tensor, dim: int, *, name: str = "points") -> tor
     if points.ndim == 1:
         points = points.unsqueeze(0)
     if points.ndim != 2 or points.shape[1] != dim:
-        raise ValueError(
+        raise InputError(
             f"{name} must have shape (batch, {dim}) or ({dim},), got {tuple(points.shape)}"
         )
     if not torch.isfinite(points).all():
         bad = int(torch.nonzero(~torch.isfinite(points).all(dim=1))[0])
-        raise ValueError(f"{name}[{bad}] contains NaN or infinite coordinates")
+        raise InputError(f"{name}[{bad}] contains NaN or infinite coordinates")
     return points
 
 

@@ -21,6 +21,7 @@ from torch.func import functional_call
 from torch.utils.data import Dataset
 
 from topoloss.data.core import materialize
+from topoloss.errors import Diverged, InputError, InputTypeError
 from topoloss.landscapes._path_metrics import PathMetrics
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.batched import activation_floats, points_per_pass, vmapped_losses
@@ -125,16 +126,16 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
         for key, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size),
                            ("bn_batch_size", bn_batch_size)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{key} must be a positive integer, got {key}={value!r}")
+                raise InputError(f"{key} must be a positive integer, got {key}={value!r}")
         if not callable(loss):
-            raise TypeError(f"loss must be callable, got {type(loss).__name__}")
+            raise InputTypeError(f"loss must be callable, got {type(loss).__name__}")
         self.seed = int(seed)
         try:
             self.device = torch.device(device)
         except RuntimeError:
-            raise ValueError(f"device={device!r} is not a torch device (e.g. 'cpu', 'cuda', 'cuda:1')") from None
+            raise InputError(f"device={device!r} is not a torch device (e.g. 'cpu', 'cuda', 'cuda:1')") from None
         if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} was asked for, but this torch has no usable CUDA device")
+            raise InputError(f"device={device!r} was asked for, but this torch has no usable CUDA device")
         if isinstance(model, nn.Module):
             self._factory: Callable[[], nn.Module] | None = None
             module = copy.deepcopy(model)
@@ -144,9 +145,9 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
                 torch.manual_seed(self.seed)
                 module = model()
             if not isinstance(module, nn.Module):
-                raise TypeError(f"the model factory returned {type(module).__name__}, not a Module")
+                raise InputTypeError(f"the model factory returned {type(module).__name__}, not a Module")
         else:
-            raise TypeError(f"model must be a Module or a factory, got {type(model).__name__}")
+            raise InputTypeError(f"model must be a Module or a factory, got {type(model).__name__}")
         self.model = module.to(self.device)
         self.loss_fn = loss
         self.batch_size = batch_size
@@ -172,10 +173,10 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
         model = self.model
         trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         if not trainable:
-            raise ValueError("the model has no trainable parameters")
+            raise InputError("the model has no trainable parameters")
         dtypes = {p.dtype for _, p in trainable}
         if len(dtypes) != 1:
-            raise ValueError(f"trainable parameters must share one dtype, got {sorted(map(str, dtypes))}")
+            raise InputError(f"trainable parameters must share one dtype, got {sorted(map(str, dtypes))}")
         self.dtype = dtypes.pop()
         self.names = tuple(n for n, _ in trainable)
         self.shapes = tuple(tuple(p.shape) for _, p in trainable)
@@ -200,7 +201,7 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
         (itself if ``n >= n_train``); shares the model, e.g. for cheap bounds
         (``pairs="adaptive:samples=512"``)."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"samples must be a positive integer, got {n!r}")
+            raise InputError(f"samples must be a positive integer, got {n!r}")
         if n >= self.n_train:
             return self
         out = copy.copy(self)
@@ -223,12 +224,12 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
             with torch.no_grad():
                 value = self.loss_fn(self.model(x), y)
         except Exception as exc:  # noqa: BLE001 - report any shape/dtype failure as such
-            raise ValueError(
+            raise InputError(
                 f"the model {type(self.model).__name__} and its loss cannot be applied to the data (input shape "
                 f"{tuple(x.shape[1:])}, target shape {tuple(y.shape[1:])}): {exc}"
             ) from None
         if not isinstance(value, Tensor) or value.numel() != 1:
-            raise ValueError(f"loss must return a scalar (the batch mean), got {value!r}")
+            raise InputError(f"loss must return a scalar (the batch mean), got {value!r}")
 
     def __repr__(self) -> str:
         return (f"ModelLandscape({type(self.model).__name__}, dim={self.dim}, "
@@ -265,7 +266,7 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
     def _point_tensor(self, point: Any, name: str = "point") -> Tensor:
         p = self.as_points(point, name=name)
         if len(p) != 1:
-            raise ValueError(f"{name} must be a single point of shape ({self.dim},), got {tuple(p.shape)}")
+            raise InputError(f"{name} must be a single point of shape ({self.dim},), got {tuple(p.shape)}")
         return p[0].detach()
 
     def initial_point(self, seed: int) -> Tensor:
@@ -329,9 +330,9 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
             return self._x, self._y
         if split == "test":
             if self._test is None:
-                raise ValueError("split='test' needs test_data, which this landscape was built without")
+                raise InputError("split='test' needs test_data, which this landscape was built without")
             return self._test
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
 
     def _evaluate(self, theta: Tensor, split: Split) -> tuple[float, float]:
         x, y = self.tensors(split)
@@ -357,8 +358,11 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
 
         Raises
         ------
-        ValueError
-            If the points are mis-shaped, or the loss at one of them is not finite.
+        InputError
+            If the points are mis-shaped or not finite.
+        Diverged
+            If the loss at one of them is not finite (e.g. a point an optimizer with too
+            large an lr produced).
         """
         pts = self.as_points(points)
         per_pass = self._points_per_pass() if len(pts) > 1 else 1
@@ -373,7 +377,8 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
         bad = torch.nonzero(~torch.isfinite(values)).flatten()
         if len(bad):
             i = int(bad[0])
-            raise ValueError(f"the loss at points[{i}] is {values[i].item()} (not finite)")
+            raise Diverged(f"the loss at points[{i}] is {values[i].item()} (not finite); if an optimizer "
+                           "made these points, try a smaller lr")
         return values
 
     def _points_per_pass(self) -> int:
@@ -433,7 +438,7 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
         if points.ndim == 1:
             points = points.unsqueeze(0)
         if points.ndim != 2 or points.shape[1] != self.dim:
-            raise ValueError(f"points must have shape (batch, {self.dim}), got {tuple(points.shape)}")
+            raise InputError(f"points must have shape (batch, {self.dim}), got {tuple(points.shape)}")
         # one point: a reshape (its backward is free); several: one unbind. Indexing
         # or iterating would add a zero-fill or a stack of size P to the backward.
         rows = (points.reshape(-1),) if len(points) == 1 else points.unbind(0)

@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from topoloss.errors import InputError
+
 __all__ = ["SampleLosses", "per_sample"]
 
 
@@ -76,7 +78,7 @@ class SampleLosses:
         pts = self.as_points(points)
         idx = torch.as_tensor(indices, dtype=torch.long).reshape(-1)
         if idx.numel() == 0 or int(idx.min()) < 0 or int(idx.max()) >= self.n_train:
-            raise ValueError(f"indices must be non-empty and within 0..{self.n_train - 1}")
+            raise InputError(f"indices must be non-empty and within 0..{self.n_train - 1}")
         idx = idx.to(self._x.device)
         out = torch.empty(len(pts), idx.numel(), dtype=torch.float64)
         size = self.eval_batch_size

@@ -14,6 +14,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from topoloss.errors import InputError
+
 __all__ = ["StateDictConversions"]
 
 #: Mapping keys under which checkpoints commonly wrap their state dict.
@@ -45,7 +47,7 @@ class StateDictConversions:
         if isinstance(state, nn.Module):
             return state.state_dict()
         if not isinstance(state, Mapping):
-            raise ValueError(  # noqa: TRY004 - bad file content, reported with the file
+            raise InputError(  # noqa: TRY004 - bad file content, reported with the file
                 f"{source}: expected a module or a state dict, got {type(state).__name__}")
         for key in _WRAPPER_KEYS:
             inner = state.get(key)
@@ -76,24 +78,24 @@ class StateDictConversions:
         sd = self._unwrap(state, source)
         for key, value in sd.items():
             if key not in self._state_shapes:
-                raise ValueError(f"{source}: unexpected key {key!r} (not in the model's state dict)")
+                raise InputError(f"{source}: unexpected key {key!r} (not in the model's state dict)")
             if not isinstance(value, Tensor):
-                raise ValueError(  # noqa: TRY004 - bad file content, reported with the file
+                raise InputError(  # noqa: TRY004 - bad file content, reported with the file
                     f"{source}: key {key!r} holds {type(value).__name__}, not a tensor")
             if value.is_meta:
-                raise ValueError(f"{source}: key {key!r} is a meta-device tensor (shape only, no values)")
+                raise InputError(f"{source}: key {key!r} is a meta-device tensor (shape only, no values)")
             if key in self._alias and not value.is_floating_point():
-                raise ValueError(f"{source}: parameter {key!r} has dtype {str(value.dtype).removeprefix('torch.')}; "
+                raise InputError(f"{source}: parameter {key!r} has dtype {str(value.dtype).removeprefix('torch.')}; "
                                  f"expected a real floating-point tensor")
             want = self._state_shapes[key]
             if tuple(value.shape) != want:
                 kind = "buffer" if key in self._buffers else "parameter"
-                raise ValueError(f"{source}: {kind} {key!r} has shape {tuple(value.shape)}, "
+                raise InputError(f"{source}: {kind} {key!r} has shape {tuple(value.shape)}, "
                                  f"the model expects {want}")
         present = {self._alias[k] for k in sd if k in self._alias}
         for name in self.names:
             if name not in present:
-                raise ValueError(f"{source}: missing key {name!r}")
+                raise InputError(f"{source}: missing key {name!r}")
         return dict(sd)
 
     def flatten(self, state: nn.Module | Mapping[str, Tensor], *, source: str = "state dict") -> Tensor:
@@ -102,7 +104,7 @@ class StateDictConversions:
         by_name = {self._alias[k]: v for k, v in sd.items() if k in self._alias}
         flat = torch.cat([by_name[n].detach().reshape(-1).to(self.device, self.dtype) for n in self.names])
         if not torch.isfinite(flat).all():
-            raise ValueError(f"{source}: parameters contain NaN or infinite values")
+            raise InputError(f"{source}: parameters contain NaN or infinite values")
         return flat
 
     def point_from_module(self, module: nn.Module) -> Tensor:

@@ -55,7 +55,7 @@ class Minima:
     def __post_init__(self) -> None:
         pts = self.points
         if not isinstance(pts, torch.Tensor) or pts.ndim != 2:
-            raise ValueError(f"points must be an (m, P) tensor, got {getattr(pts, 'shape', pts)!r}")
+            raise InputError(f"points must be an (m, P) tensor, got {getattr(pts, 'shape', pts)!r}")
         m = pts.shape[0]
         object.__setattr__(self, "points", pts.detach())
         object.__setattr__(self, "names", tuple(self.names))
@@ -65,12 +65,12 @@ class Minima:
         object.__setattr__(self, "on_boundary", frozen_array(self.on_boundary, bool))
         for field in ("names", "losses", "n_steps", "converged", "on_boundary"):
             if len(getattr(self, field)) != m:
-                raise ValueError(f"Minima has {m} points but {len(getattr(self, field))} {field}")
+                raise InputError(f"Minima has {m} points but {len(getattr(self, field))} {field}")
         if len(set(self.names)) != m:
-            raise ValueError(f"minima names must be distinct, got {self.names!r}")
+            raise InputError(f"minima names must be distinct, got {self.names!r}")
         if not np.isfinite(self.losses).all():
             bad = self.names[int(np.flatnonzero(~np.isfinite(self.losses))[0])]
-            raise ValueError(f"loss of minimum {bad!r} is not finite")
+            raise InputError(f"loss of minimum {bad!r} is not finite")
 
     def __len__(self) -> int:
         return len(self.names)
@@ -96,7 +96,7 @@ class Minima:
             and 0 <= int(key) < len(self)
         ):
             return int(key)
-        raise ValueError(f"unknown minimum {key!r}; names are {list(self.names)}")
+        raise InputError(f"unknown minimum {key!r}; names are {list(self.names)}")
 
     def distances(self) -> np.ndarray:
         """Euclidean distances between the points, ``(m, m)`` float64."""
@@ -135,7 +135,7 @@ class Minima:
         m = pts.shape[0]
         names = tuple(f"m{i}" for i in range(m)) if names is None else tuple(names)
         if len(names) != m:
-            raise ValueError(f"names has {len(names)} entries for {m} minima")
+            raise InputError(f"names has {len(names)} entries for {m} minima")
         losses = np.array([float(landscape.loss(p.unsqueeze(0))[0]) for p in pts])
         return cls(pts, losses, names, np.zeros(m), np.ones(m, bool), _on_boundary(landscape, pts))
 
@@ -286,7 +286,7 @@ def find_minima(
     if lr is None:
         lr = 0.01 * scale if optimizer == "adam" else 1e-3
     if not (lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr={lr!r}; expected a positive number")
+        raise InputError(f"lr={lr!r}; expected a positive number")
     merge_tol = 1e-3 * diag if merge_tol is None else float(merge_tol)
 
     x = landscape.clamp(x0.clone()).requires_grad_(True)
@@ -327,7 +327,7 @@ def find_minima(
     keep = ~on_boundary if boundary == "drop" else np.ones(m, bool)
     keep &= converged | ~on_boundary
     if not keep.any():
-        raise ValueError(
+        raise InputError(
             f"no minimum found: all {m} descents ended on the box boundary; "
             f"try boundary='keep' or more steps (max_steps={max_steps})"
         )
@@ -357,7 +357,7 @@ def as_minima(landscape: Landscape, minima: Any) -> Minima:
     """
     if isinstance(minima, Minima):
         if minima.dim != landscape.dim:
-            raise ValueError(
+            raise InputError(
                 f"minima have dimension {minima.dim} but the landscape has dim={landscape.dim}"
             )
         return minima

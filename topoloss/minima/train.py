@@ -23,7 +23,7 @@ import torch
 
 from topoloss._io import atomic_write_bytes, check_file
 from topoloss._progress import progress_bar
-from topoloss.errors import Diverged, InputError, TopolossWarning
+from topoloss.errors import Diverged, InputError, InputTypeError, TopolossWarning
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.find import Minima
@@ -61,7 +61,7 @@ class TrainedMinima(Minima):
         super().__post_init__()
         metrics = tuple(dict(m) for m in self.metrics)
         if metrics and len(metrics) != len(self):
-            raise ValueError(f"TrainedMinima has {len(self)} points but {len(metrics)} metrics")
+            raise InputError(f"TrainedMinima has {len(self)} points but {len(metrics)} metrics")
         object.__setattr__(self, "metrics", metrics)
 
     def subset(self, indices: Sequence[int]) -> TrainedMinima:
@@ -128,7 +128,7 @@ def learning_rate(
         return low + (lr - low) * (1.0 - abs(2.0 * phase - 1.0))
     if schedule == "cosine":
         return low + (lr - low) * (1.0 + math.cos(math.pi * u)) / 2.0
-    raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
+    raise InputError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
 
 
 def _measure(landscape: Landscape, point: torch.Tensor, label: str) -> tuple[float, dict[str, float]]:
@@ -140,7 +140,7 @@ def _measure(landscape: Landscape, point: torch.Tensor, label: str) -> tuple[flo
         loss = float(landscape.loss(point.unsqueeze(0))[0])
         out = {"train_loss": loss, **out}
     if not math.isfinite(loss):
-        raise ValueError(f"the loss at minimum {label} is {loss} (not finite)")
+        raise InputError(f"the loss at minimum {label} is {loss} (not finite)")
     return loss, out
 
 
@@ -285,23 +285,23 @@ def _read_checkpoint(path: Path) -> Any:
         try:
             return load_file(str(path), device="cpu")
         except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types
-            raise ValueError(f"{path}: not a readable safetensors file ({exc})") from None
+            raise InputError(f"{path}: not a readable safetensors file ({exc})") from None
     with open(path, "rb") as fh:
         head = fh.read(2)
     if not head:
-        raise ValueError(f"{path}: empty file, not a PyTorch checkpoint")
+        raise InputError(f"{path}: empty file, not a PyTorch checkpoint")
     if head != b"PK" and head[:1] != b"\x80":  # neither torch.save's zip archive nor a pickle
-        raise ValueError(f"{path}: not a PyTorch checkpoint (neither a zip archive nor a pickle; "
+        raise InputError(f"{path}: not a PyTorch checkpoint (neither a zip archive nor a pickle; "
                          f"starts with {head!r})")
     try:
         return torch.load(path, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError:
-        raise ValueError(
+        raise InputError(
             f"{path}: refusing to load: it holds pickled objects other than tensors and "
             f"plain containers (torch.load(weights_only=True) rejected it); re-save it as "
             f"a plain state dict or .safetensors") from None
     except Exception as exc:  # noqa: BLE001 - torch.load on a corrupt file raises almost anything
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({_first_line(exc)})") from None
+        raise InputError(f"{path}: not a readable PyTorch checkpoint ({_first_line(exc)})") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -349,10 +349,10 @@ def load_minima(landscape: ModelLandscape, files: PathLike | Iterable[PathLike])
         is not a plain tensor checkpoint.
     """
     if not isinstance(landscape, ModelLandscape):
-        raise TypeError(f"load_minima needs a ModelLandscape, got {type(landscape).__name__}")
+        raise InputTypeError(f"load_minima needs a ModelLandscape, got {type(landscape).__name__}")
     paths = [Path(files)] if isinstance(files, (str, os.PathLike)) else [Path(f) for f in files]
     if not paths:
-        raise ValueError("files must name at least one checkpoint")
+        raise InputError("files must name at least one checkpoint")
     names = _names_for(paths)
     points = [landscape.flatten(_read_checkpoint(p), source=str(p)) for p in paths]
     if len(paths) == 1:
@@ -394,7 +394,7 @@ def save_checkpoints(landscape: ModelLandscape, minima: Minima, directory: PathL
     names = [str(n) for n in minima.names]
     bad = [n for n in names if not n or os.sep in n or "/" in n or n in (".", "..")]
     if bad:
-        raise ValueError(f"minimum name {bad[0]!r} cannot be a file name")
+        raise InputError(f"minimum name {bad[0]!r} cannot be a file name")
     return [save_minimum(landscape, p, folder / f"{n}.safetensors")
             for n, p in zip(names, minima.points)]
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from torch import nn
 
+from topoloss.errors import InputError
+
 __all__ = ["ACTIVATIONS", "check_positive_int", "make_activation"]
 
 #: Activation names accepted by the builders, mapped to their module classes.
@@ -41,12 +43,12 @@ def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
         try:
             as_int = int(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be an integer, got {value!r}") from None
+            raise InputError(f"{name} must be an integer, got {value!r}") from None
         if isinstance(value, bool) or as_int != value:
-            raise ValueError(f"{name} must be an integer, got {value!r}")
+            raise InputError(f"{name} must be an integer, got {value!r}")
         value = as_int
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {name}={value!r}")
+        raise InputError(f"{name} must be >= {minimum}, got {name}={value!r}")
     return value
 
 
@@ -66,6 +68,6 @@ def make_activation(name: str) -> nn.Module:
     try:
         return ACTIVATIONS[name]()
     except (KeyError, TypeError):
-        raise ValueError(
+        raise InputError(
             f"activation={name!r} is not known; choose one of {sorted(ACTIVATIONS)}"
         ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from topoloss.errors import InputError
 from topoloss.models._common import check_positive_int
 
 __all__ = ["cnn"]
@@ -67,13 +68,13 @@ def cnn(
     """
     n_layers = check_positive_int(n_layers, "n_layers")
     if n_layers not in _POOLS:
-        raise ValueError(f"n_layers must be 1, 2 or 3 (the paper's CNNs), got {n_layers=}")
+        raise InputError(f"n_layers must be 1, 2 or 3 (the paper's CNNs), got {n_layers=}")
     channels = check_positive_int(channels, "channels")
     in_channels = check_positive_int(in_channels, "in_channels")
     num_classes = check_positive_int(num_classes, "num_classes")
     image_size = check_positive_int(image_size, "image_size")
     if image_size < 8:
-        raise ValueError(f"image_size must be >= 8 (the CNNs downsample by 8), got {image_size=}")
+        raise InputError(f"image_size must be >= 8 (the CNNs downsample by 8), got {image_size=}")
 
     layers: list[nn.Module] = []
     fan_in = in_channels

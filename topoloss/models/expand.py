@@ -24,6 +24,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import vector_to_parameters
 
+from topoloss.errors import InputError
+
 __all__ = ["deepen", "embed_params", "widen"]
 
 _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -45,27 +47,27 @@ def _in_out(module: nn.Module) -> tuple[int, int]:
 def _check_pair(name: str, s: nn.Module, big: nn.Module) -> None:
     where = f"module {name or '<root>'!r}"
     if type(s) is not type(big):
-        raise ValueError(
+        raise InputError(
             f"{where} is {type(s).__name__} in small but {type(big).__name__} in large"
         )
     if _own_tensors(s) and not isinstance(s, _WEIGHTED + _NORMS):
-        raise ValueError(
+        raise InputError(
             f"{where} ({type(s).__name__}) cannot be widened; widen supports Linear, "
             "Conv1d/2d/3d, BatchNorm1d/2d/3d and parameter-free modules"
         )
     if isinstance(s, _WEIGHTED[1:]):
         for attr in ("kernel_size", "stride", "padding", "dilation", "groups"):
             if getattr(s, attr) != getattr(big, attr):
-                raise ValueError(
+                raise InputError(
                     f"{where}: {attr} is {getattr(s, attr)} in small, {getattr(big, attr)} in large"
                 )
         if s.groups != 1:
-            raise ValueError(f"{where}: grouped convolutions cannot be widened")
+            raise InputError(f"{where}: grouped convolutions cannot be widened")
     if isinstance(s, _NORMS) and (s.affine, s.track_running_stats) != (
         big.affine,
         big.track_running_stats,
     ):
-        raise ValueError(f"{where}: affine/track_running_stats differ between small and large")
+        raise InputError(f"{where}: affine/track_running_stats differ between small and large")
 
 
 def _check_structure(small: nn.Module, large: nn.Module) -> None:
@@ -73,7 +75,7 @@ def _check_structure(small: nn.Module, large: nn.Module) -> None:
     l_mods = dict(large.named_modules())
     if list(s_mods) != list(l_mods):
         extra = sorted(set(s_mods) ^ set(l_mods))
-        raise ValueError(
+        raise InputError(
             "small and large must have the same module layout (use deepen first to add "
             f"layers); modules present in only one of them: {extra}"
         )
@@ -86,16 +88,16 @@ def _check_structure(small: nn.Module, large: nn.Module) -> None:
         return
     first_name, first_s, first_l = weighted[0]
     if _in_out(first_s)[0] != _in_out(first_l)[0]:
-        raise ValueError(f"the input size of {first_name!r} differs between small and large")
+        raise InputError(f"the input size of {first_name!r} differs between small and large")
     last_name, last_s, last_l = weighted[-1]
     if _in_out(last_s)[1] != _in_out(last_l)[1]:
-        raise ValueError(f"the output size of {last_name!r} differs between small and large")
+        raise InputError(f"the output size of {last_name!r} differs between small and large")
     # A Linear after (flattened) conv features: each channel must keep its block of
     # spatial positions, i.e. in_features / channels must agree (cross-multiplied).
     for (_, prev_s, prev_l), (name, s, big) in zip(weighted, weighted[1:]):
         if (isinstance(s, nn.Linear) and not isinstance(prev_s, nn.Linear)
                 and s.in_features * _in_out(prev_l)[1] != _in_out(big)[0] * _in_out(prev_s)[1]):
-            raise ValueError(
+            raise InputError(
                 f"{name!r}: the flattened features per channel differ between small "
                 "and large (different image size?)"
             )
@@ -140,7 +142,7 @@ def widen(small: nn.Module, large: nn.Module) -> dict[str, Tensor]:
     for key, s in small.state_dict().items():
         l_shape = big[key].shape
         if s.dim() != len(l_shape) or any(a > b for a, b in zip(s.shape, l_shape)):
-            raise ValueError(
+            raise InputError(
                 f"{key!r} has shape {tuple(s.shape)} in small, which does not fit "
                 f"{tuple(l_shape)} in large"
             )
@@ -173,19 +175,19 @@ def _identity_layer(before: nn.Linear | nn.Conv1d | nn.Conv2d | nn.Conv3d) -> nn
 def _check_at(small: nn.Sequential, at: int | Sequence[int]) -> list[int]:
     raw = [at] if isinstance(at, int) else list(at)
     if not raw:
-        raise ValueError(f"{at=} names no layer")
+        raise InputError(f"{at=} names no layer")
     n = len(small)
     positions: set[int] = set()
     for i in raw:
         try:
             i = operator.index(i)
         except TypeError:
-            raise ValueError(f"{at=} must hold integer layer indices, got {i!r}") from None
+            raise InputError(f"{at=} must hold integer layer indices, got {i!r}") from None
         if not -n <= i < n:
-            raise ValueError(f"index {i} in {at=} is out of range for {n} layers")
+            raise InputError(f"index {i} in {at=} is out of range for {n} layers")
         i %= n
         if not isinstance(small[i], nn.ReLU):
-            raise ValueError(
+            raise InputError(
                 f"layer {i} in {at=} is {type(small[i]).__name__}; deepen inserts after a ReLU"
             )
         positions.add(i)
@@ -233,13 +235,13 @@ def deepen(small: nn.Sequential, *, at: int | Sequence[int]) -> nn.Sequential:
     True
     """
     if not isinstance(small, nn.Sequential):
-        raise ValueError(f"deepen needs an nn.Sequential, got {type(small).__name__}")
+        raise InputError(f"deepen needs an nn.Sequential, got {type(small).__name__}")
     positions = _check_at(small, at)
     layers = [copy.deepcopy(m) for m in small]
     for i in reversed(positions):
         before = next((m for m in reversed(layers[:i]) if isinstance(m, _WEIGHTED)), None)
         if before is None:
-            raise ValueError(f"no Linear or Conv layer precedes the ReLU at index {i}")
+            raise InputError(f"no Linear or Conv layer precedes the ReLU at index {i}")
         layers[i + 1 : i + 1] = [_identity_layer(before), nn.ReLU()]
     deep = nn.Sequential(*layers)
     return deep.train(small.training)
@@ -292,7 +294,7 @@ def embed_params(
     n_small = sum(p.numel() for p in small.parameters())
     if not isinstance(theta, Tensor) or theta.shape != (n_small,):
         shape = tuple(theta.shape) if isinstance(theta, Tensor) else type(theta).__name__
-        raise ValueError(f"theta must be a 1-D tensor of {n_small} parameters, got {shape}")
+        raise InputError(f"theta must be a 1-D tensor of {n_small} parameters, got {shape}")
     model = copy.deepcopy(small)
     if theta.is_floating_point():
         model = model.to(dtype=theta.dtype, device=theta.device)

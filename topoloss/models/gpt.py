@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from topoloss.errors import InputError
 from topoloss.models._common import check_positive_int
 
 __all__ = ["GPT", "CausalSelfAttention", "gpt", "sequence_cross_entropy"]
@@ -104,7 +105,7 @@ class GPT(nn.Module):
         """Return next-token logits ``(B, T, vocab_size)`` for token ids ``(B, T)``."""
         t = idx.shape[-1]
         if t > self.block_size:
-            raise ValueError(f"sequence length {t} exceeds block_size={self.block_size}")
+            raise InputError(f"sequence length {t} exceeds block_size={self.block_size}")
         pos = torch.arange(t, device=idx.device)
         x = self.tok_emb(idx) + self.pos_emb(pos)
         return self.head(self.ln_f(self.blocks(x)))
@@ -154,7 +155,7 @@ def gpt(
     n_head = check_positive_int(n_head, "n_head")
     n_embd = check_positive_int(n_embd, "n_embd")
     if n_embd % n_head:
-        raise ValueError(f"n_embd must be divisible by n_head, got {n_embd=} and {n_head=}")
+        raise InputError(f"n_embd must be divisible by n_head, got {n_embd=} and {n_head=}")
     return GPT(vocab_size, block_size, n_layer, n_head, n_embd)
 
 

@@ -11,6 +11,7 @@ from collections import OrderedDict
 import torch
 from torch import Tensor, nn
 
+from topoloss.errors import InputError
 from topoloss.models._common import check_positive_int
 
 __all__ = ["BasicBlock", "PaperBlock", "paper_resnet", "resnet"]
@@ -113,7 +114,7 @@ def resnet(
     """
     depth = check_positive_int(depth, "depth", minimum=8)
     if (depth - 2) % 6:
-        raise ValueError(f"depth must be 6 n + 2 (8, 14, 20, 56, 110, ...), got {depth=}")
+        raise InputError(f"depth must be 6 n + 2 (8, 14, 20, 56, 110, ...), got {depth=}")
     width = check_positive_int(width, "width")
     in_channels = check_positive_int(in_channels, "in_channels")
     num_classes = check_positive_int(num_classes, "num_classes")
@@ -208,7 +209,7 @@ def paper_resnet(
     num_classes = check_positive_int(num_classes, "num_classes")
     image_size = check_positive_int(image_size, "image_size")
     if image_size < 16:
-        raise ValueError(f"image_size must be >= 16 (the net pools 4 times), got {image_size=}")
+        raise InputError(f"image_size must be >= 16 (the net pools 4 times), got {image_size=}")
     width = check_positive_int(width, "width")
     widths = [16 * width, 32 * width, 64 * width, 64 * width]
 

@@ -152,7 +152,7 @@ def _as_t(t: torch.Tensor | float, control: torch.Tensor) -> torch.Tensor:
 
 def _check_endpoints(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     if a.ndim not in (1, 2) or a.shape != b.shape:
-        raise ValueError(
+        raise InputError(
             f"endpoints must be two vectors of the same shape (P,) (or (J, P) for a batch), "
             f"got {tuple(a.shape)} and {tuple(b.shape)}"
         )
@@ -162,7 +162,7 @@ def _check_endpoints(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, to
 def _check_bends(a: torch.Tensor, b: torch.Tensor, bends: torch.Tensor) -> None:
     if bends.ndim != a.ndim + 1 or bends.shape[-1] != a.shape[-1] or bends.shape[:-2] != a.shape[:-1]:
         want = f"(k, {a.shape[-1]})" if a.ndim == 1 else f"({a.shape[0]}, k, {a.shape[-1]})"
-        raise ValueError(
+        raise InputError(
             f"bends must have shape {want} to match the endpoints, got {tuple(bends.shape)}"
         )
 
@@ -313,7 +313,7 @@ class Chain(_Polyline):
         for name in ("spring", "stretch"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name}={value!r}; expected a finite number >= 0")
+                raise InputError(f"{name}={value!r}; expected a finite number >= 0")
 
     @property
     def n_bends(self) -> int:

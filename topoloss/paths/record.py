@@ -177,20 +177,20 @@ class PathRecord:
         for name in ("start", "end", "bends"):
             object.__setattr__(self, name, getattr(self, name).detach())
         if self.t.shape != self.losses.shape or self.t.size == 0:
-            raise ValueError(f"t and losses must be non-empty and equal in length, got "
+            raise InputError(f"t and losses must be non-empty and equal in length, got "
                              f"{self.t.size} and {self.losses.size}")
         if self.bends.ndim != 2 or self.bends.shape[1] != self.start.shape[0]:
-            raise ValueError(f"bends of shape {tuple(self.bends.shape)} do not match "
+            raise InputError(f"bends of shape {tuple(self.bends.shape)} do not match "
                              f"endpoints of shape {tuple(self.start.shape)}")
         object.__setattr__(self, "barrier", float(self.barrier))
         object.__setattr__(self, "t_max", float(self.t_max))
         object.__setattr__(self, "linear_barrier", float(self.linear_barrier))
         for name in ("screen_t", "linear_screen_t"):
             if getattr(self, name).shape != getattr(self, name.replace("_t", "_losses")).shape:
-                raise ValueError(f"{name} and {name.replace('_t', '_losses')} must be equal in length")
+                raise InputError(f"{name} and {name.replace('_t', '_losses')} must be equal in length")
         object.__setattr__(self, "screen", int(self.screen))
         if self.fallback not in (None, "straight"):
-            raise ValueError(f"fallback={self.fallback!r}; expected None or 'straight'")
+            raise InputError(f"fallback={self.fallback!r}; expected None or 'straight'")
         object.__setattr__(self, "metrics", _metrics(self.metrics, self.t, self.losses))
 
     def barrier_metrics(self) -> dict[str, float]:
@@ -265,7 +265,7 @@ class PathRecord:
     ) -> PathRecord:
         """Inverse of :meth:`to_dict`; ``tensors`` overrides tensors stored in ``data``."""
         if data.get("format", "topoloss.Path") != "topoloss.Path":
-            raise ValueError(f"not a path record: format={data.get('format')!r}")
+            raise InputError(f"not a path record: format={data.get('format')!r}")
         src: dict[str, Any] = {}
         for key in ("start", "end", "bends"):
             if tensors is not None and key in tensors:
@@ -273,7 +273,7 @@ class PathRecord:
             elif key in data:
                 src[key] = torch.as_tensor(data[key], dtype=torch.float64)
             else:
-                raise ValueError(f"PathRecord record lacks tensor {key!r}; pass tensors=...")
+                raise InputError(f"PathRecord record lacks tensor {key!r}; pass tensors=...")
         if src["bends"].numel() == 0:
             src["bends"] = src["bends"].reshape(0, src["start"].shape[0])
 
@@ -395,9 +395,9 @@ def evaluate_curves(
         Sorted parameters and exact losses per curve.
     """
     if isinstance(n_eval, bool) or not isinstance(n_eval, int) or n_eval < 2:
-        raise ValueError(f"n_eval={n_eval!r}; expected an integer >= 2")
+        raise InputError(f"n_eval={n_eval!r}; expected an integer >= 2")
     if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0:
-        raise ValueError(f"refine={refine!r}; expected an integer >= 0")
+        raise InputError(f"refine={refine!r}; expected an integer >= 0")
     grids = []
     for curve, a, b, bends in items:
         base = _arclength_grid(curve, a, b, bends, n_eval)

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from topoloss.errors import InputError
 from topoloss.landscapes.base import Landscape
 from topoloss.paths.record import (
     _CHUNK_FLOATS,
@@ -231,7 +232,7 @@ def evaluate_screened(
         dense = evaluate_curves(landscape, items, n_eval=n_eval, refine=refine, progress=progress)
         return [Profile(t, y) for t, y in dense]
     if ends is not None and len(ends) != len(items):
-        raise ValueError(f"ends has {len(ends)} entries for {len(items)} curves")
+        raise InputError(f"ends has {len(ends)} entries for {len(items)} curves")
     big = landscape.n_samples
     idx = torch.randperm(big, generator=torch.Generator().manual_seed(int(seed)))[:n]
     fpc = math.sqrt((big - n) / (big - 1))

@@ -8,6 +8,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
+from topoloss.errors import InputError
 from topoloss.topology.barcode import Barcode
 
 __all__ = ["plot_barcode", "plot_barcodes", "plot_comparison", "plot_diagram"]
@@ -150,12 +151,12 @@ def plot_comparison(
     """
     ax = _axes(ax)
     if not scores:
-        raise ValueError("scores is empty: nothing to compare")
+        raise InputError("scores is empty: nothing to compare")
     labels = list(scores)
     vals = [np.asarray(scores[k], dtype=float) for k in labels]
     for k, v in zip(labels, vals):
         if v.size == 0:
-            raise ValueError(f"run {k!r} has no values")
+            raise InputError(f"run {k!r} has no values")
     x = np.arange(len(labels))
     every = np.concatenate(vals)
     finite = every[np.isfinite(every)]
@@ -207,11 +208,11 @@ def plot_barcodes(
     """
     ax = _axes(ax)
     if not barcodes:
-        raise ValueError("barcodes is empty: nothing to compare")
+        raise InputError("barcodes is empty: nothing to compare")
     groups = {k: [v] if isinstance(v, Barcode) else list(v) for k, v in barcodes.items()}
     for label, bcs in groups.items():
         if not bcs:
-            raise ValueError(f"label {label!r} has no barcode")
+            raise InputError(f"label {label!r} has no barcode")
     every = np.concatenate([bc.intervals for bcs in groups.values() for bc in bcs])
     top = _top(every)
     x = 0.0

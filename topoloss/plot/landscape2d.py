@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from topoloss.errors import InputError
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
@@ -61,7 +63,7 @@ def plot_landscape_2d(
         If the landscape is not two-dimensional or has no grid/box.
     """
     if getattr(landscape, "dim", None) != 2 or not callable(getattr(landscape, "grid", None)):
-        raise ValueError(
+        raise InputError(
             f"plot_landscape_2d needs a two-dimensional analytic landscape, got "
             f"{type(landscape).__name__} with dim={getattr(landscape, 'dim', None)!r}"
         )

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.axes import Axes
 
+from topoloss.errors import InputError
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -64,20 +66,20 @@ def plane_slice(
 
     pts = landscape.as_points(points, name="points")
     if pts.shape[0] != 3:
-        raise ValueError(f"need exactly 3 points for a plane, got {pts.shape[0]}")
+        raise InputError(f"need exactly 3 points for a plane, got {pts.shape[0]}")
     if resolution < 3:
-        raise ValueError(f"resolution must be >= 3, got {resolution}")
+        raise InputError(f"resolution must be >= 3, got {resolution}")
     origin = pts[0]
     e1 = pts[1] - origin
     n1 = e1.norm()
     if n1 == 0:
-        raise ValueError("points 0 and 1 coincide")
+        raise InputError("points 0 and 1 coincide")
     e1 = e1 / n1
     w = pts[2] - origin
     e2 = w - (w @ e1) * e1
     n2 = e2.norm()
     if n2 <= 1e-9 * max(float(w.norm()), 1.0):
-        raise ValueError("the three points are collinear: they span no plane")
+        raise InputError("the three points are collinear: they span no plane")
     e2 = e2 / n2
     basis = torch.stack([e1, e2])
     anchors = ((pts - origin) @ basis.T).cpu().numpy()

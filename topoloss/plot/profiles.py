@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.axes import Axes
 
+from topoloss.errors import InputError
+
 if TYPE_CHECKING:  # pragma: no cover
     from topoloss.paths.record import PathRecord
 
@@ -53,7 +55,7 @@ def plot_profiles(
 
         _, ax = plt.subplots(figsize=(6, 4))
     if len(paths) == 0:
-        raise ValueError("no paths to plot")
+        raise InputError("no paths to plot")
     legend = len(paths) <= 10 if legend is None else legend
     ys: list[np.ndarray] = []
     for k, p in enumerate(paths):
@@ -132,7 +134,7 @@ def plot_path_metrics(
     drawn = [(k, p) for k, p in enumerate(paths) if metric in p.metrics]
     if not drawn:
         have = sorted({name for p in paths for name in p.metrics})
-        raise ValueError(f"metric={metric!r}: no path measured it (measured: {', '.join(have) or 'none'})")
+        raise InputError(f"metric={metric!r}: no path measured it (measured: {', '.join(have) or 'none'})")
     legend = len(drawn) <= 10 if legend is None else legend
     for k, p in drawn:
         color = f"C{k % 10}"  # the colour plot_profiles gives the same path

@@ -127,15 +127,15 @@ class Barcode:
         iv = _readonly(self.intervals).reshape(-1, 2)
         n = iv.shape[0]
         if not (len(self.names) == len(self.saddles) == len(self.merges_into) == n):
-            raise ValueError(
+            raise InputError(
                 f"Barcode fields disagree in length: {len(self.names)} names, {n} "
                 f"intervals, {len(self.saddles)} saddles, {len(self.merges_into)} merges"
             )
         if np.isnan(iv).any():
-            raise ValueError("Barcode intervals contain NaN")
+            raise InputError("Barcode intervals contain NaN")
         if (iv[:, 1] < iv[:, 0]).any():
             i = int(np.argmax(iv[:, 1] < iv[:, 0]))
-            raise ValueError(f"bar of {self.names[i]!r} dies at {iv[i, 1]} before birth {iv[i, 0]}")
+            raise InputError(f"bar of {self.names[i]!r} dies at {iv[i, 1]} before birth {iv[i, 0]}")
         object.__setattr__(self, "names", tuple(self.names))
         object.__setattr__(self, "intervals", iv)
         object.__setattr__(self, "saddles", tuple(self.saddles))
@@ -163,7 +163,7 @@ class Barcode:
         try:
             i = self._index[name]
         except KeyError:
-            raise ValueError(f"unknown minimum {name!r}") from None
+            raise InputError(f"unknown minimum {name!r}") from None
         b, d = self.intervals[i]
         return Bar(name, float(b), float(d), self.saddles[i], self.merges_into[i])
 

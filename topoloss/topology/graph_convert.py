@@ -258,7 +258,7 @@ def _edges_one_by_one(g: LandscapeGraph, edges: list[Any], edges_key: str) -> No
         try:
             _add_edge_data(g, u, v, extra)
         except InputError as exc:
-            raise InputError(f"{edges_key}[{k}]: {exc}") from None
+            raise type(exc)(f"{edges_key}[{k}]: {exc}") from None
 
 
 def paths_pass(loss: np.ndarray, us: np.ndarray, vs: np.ndarray, w: np.ndarray) -> bool:

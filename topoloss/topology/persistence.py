@@ -11,6 +11,7 @@ from collections.abc import Hashable
 import gudhi
 import numpy as np
 
+from topoloss.errors import InputError, InputTypeError
 from topoloss.topology.barcode import Barcode
 from topoloss.topology.forest import spanning_forest
 from topoloss.topology.graph import LandscapeGraph
@@ -105,10 +106,10 @@ def loss_barcode(graph: LandscapeGraph) -> Barcode:
     [[0.0, inf], [1.0, 3.0]]
     """
     if not isinstance(graph, LandscapeGraph):
-        raise TypeError(f"expected a LandscapeGraph, got {type(graph).__name__}")
+        raise InputTypeError(f"expected a LandscapeGraph, got {type(graph).__name__}")
     names = graph.nodes
     if not names:
-        raise ValueError("the landscape graph has no minima")
+        raise InputError("the landscape graph has no minima")
     losses = graph.losses()
     pairs, weights = graph.edge_arrays()
     # Only the minimum spanning forest's edges merge components. Taken in edge order

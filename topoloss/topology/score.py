@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from topoloss._validate import check_choice, check_number, finite_or_none
-from topoloss.errors import InputError
+from topoloss.errors import InputError, InputTypeError
 from topoloss.topology.barcode import Barcode
 
 __all__ = ["barcode_summary", "ideal_diagram", "to_score", "wasserstein_to_ideal"]
@@ -70,7 +70,7 @@ def to_score(
     1.414214
     """
     if not isinstance(barcode, Barcode):
-        raise TypeError(f"expected a Barcode, got {type(barcode).__name__}")
+        raise InputTypeError(f"expected a Barcode, got {type(barcode).__name__}")
     check_choice(metric, "metric", ("bottleneck", "wasserstein"))
     order = check_number(order, "order", low=1.0)
     internal_p = _check_internal_p(internal_p)
