@@ -36,6 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="a complete small study on the offline default (digits)",
                        description="Train 4 minima of a small net on scikit-learn's digits, connect "
                                    "all pairs, compute the barcode and TO-score, and write a report. "
-                                   "About 10 seconds on two CPU cores; resumable.")
+                                   "About 7 seconds on two CPU cores once installed; resumable.")
     run_flags(p, required=False, default=DEMO_DIR)
     p.set_defaults(func=_demo)
