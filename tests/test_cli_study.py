@@ -67,23 +67,56 @@ def connect_args(ckpts, run, epochs=4):
             "--epochs", str(epochs), "--seed", "3", "--pairs", "all", "--quiet"]
 
 
+#: ``topoloss`` whose run directory, after writing its first path file, tells the test so (a
+#: marker file) and blocks there: the test's SIGKILL then falls between two writes by construction.
+BLOCK_AFTER_FIRST_PATH = """
+import sys
+import time
+from pathlib import Path
+
+from topoloss.cli import main
+from topoloss.engine.store import Run
+
+save = Run.save_path
+
+
+def save_then_block(self, path, **kw):
+    out = save(self, path, **kw)
+    Path(sys.argv[1]).write_text(f"{path.u}-{path.v}")
+    time.sleep(3600)
+    return out
+
+
+Run.save_path = save_then_block
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def wait_for(marker: Path, proc: subprocess.Popen, timeout: float = 240) -> None:
+    """Until ``marker`` exists (the event), or fail if ``proc`` ends first; ``timeout`` only
+    bounds a hang, it is no part of the test's logic."""
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        assert proc.poll() is None, f"the process ended ({proc.returncode}) before the event"
+        assert time.monotonic() < deadline, "the event did not happen"
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
 def test_connect_survives_sigkill_and_resumes_identically(checkpoints, tmp_path):
-    run = tmp_path / "run"
+    run, marker = tmp_path / "run", tmp_path / "first-path-written"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "topoloss.cli", *connect_args(checkpoints, run, epochs=12)],
+        [sys.executable, "-c", BLOCK_AFTER_FIRST_PATH, str(marker), *connect_args(checkpoints, run, epochs=12)],
         env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        if len(list((run / "paths").glob("*.safetensors"))) >= 1:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "connect finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    try:
+        wait_for(marker, proc)
+        assert proc.poll() is None  # blocked after its first path file, by construction
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
     before = snapshot(run / "paths")
-    assert 1 <= len(before) < 6
+    assert len(before) == 1, before.keys()  # killed between the first path file and the second
 
     topoloss(*connect_args(checkpoints, run, epochs=12), check=True)
     after = snapshot(run / "paths")

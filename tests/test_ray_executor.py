@@ -76,8 +76,20 @@ from topoloss.engine.store import Run
 land = get_landscape("himmelblau")
 config = tl.StudyConfig().with_options(landscape="himmelblau", steps=60, n_minima=16, seed=3, group=1,
                                        executor="ray", address=sys.argv[2], num_cpus=1)
+done = []
+
+
+def block_after_two(path):
+    # called after the run directory stored the path: tell the test after the second one, and
+    # block, so the test's SIGKILL falls after two stored paths and before a third, by construction
+    done.append(path)
+    if len(done) == 2:
+        open(sys.argv[3], "w").write("2")
+        time.sleep(3600)
+
+
 tl.run_pipeline(land, config, store=Run(sys.argv[1], config.to_dict(), new=True), progress=False,
-                on_path=lambda p: time.sleep(0.5))
+                on_path=block_after_two)
 """
 
 
@@ -86,18 +98,22 @@ def test_a_killed_ray_driver_resumes_without_recomputing(cluster, tmp_path):
 
     run_dir = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(DRIVER), str(run_dir), cluster], env=env)
+    marker = tmp_path / "two-paths-stored"
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(DRIVER), str(run_dir), cluster, str(marker)],
+                            env=env)
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline and len(list(run_dir.glob("paths/*"))) < 2 and proc.poll() is None:
-            time.sleep(0.1)
-        assert proc.poll() is None, "the driver finished before it could be killed"
+        deadline = time.monotonic() + 120  # bounds a hang only; the kill waits for the event
+        while not marker.exists():
+            assert proc.poll() is None, f"the driver ended ({proc.returncode}) before two paths were stored"
+            assert time.monotonic() < deadline, "two paths were not stored in time"
+            time.sleep(0.05)
+        assert proc.poll() is None  # blocked after its second path, by construction
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
     run = Run(run_dir)
     finished, _ = run.finished_paths()
-    assert len(finished) >= 2
+    assert len(finished) == 2
     stored = {p.pair: p.barrier for p in finished}
     result = tl.run_study(run, progress=False)
     total = len(result.paths)
