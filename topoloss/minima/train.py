@@ -23,6 +23,7 @@ import torch
 
 from topoloss._io import atomic_write_bytes, check_file
 from topoloss._progress import progress_bar
+from topoloss._schedules import cosine_decay
 from topoloss.errors import Diverged, InputError, InputTypeError, TopolossWarning
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.model import ModelLandscape
@@ -127,7 +128,7 @@ def learning_rate(
         phase = (u * cycles) % 1.0 if u < 1.0 else 1.0
         return low + (lr - low) * (1.0 - abs(2.0 * phase - 1.0))
     if schedule == "cosine":
-        return low + (lr - low) * (1.0 + math.cos(math.pi * u)) / 2.0
+        return cosine_decay(lr, low, u)
     raise InputError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
 
 
