@@ -1,7 +1,10 @@
 """Built-in analytic landscapes: polynomials, the sextic family and classic test functions.
 
-They are registered in :data:`~topoloss.analytic.LANDSCAPES` under the names of
-:data:`BUILTINS`, so ``get_landscape("rastrigin:dim=3")`` builds one from a spec.
+They are registered in :data:`~topoloss.analytic.LANDSCAPES` (``polynomial``, ``sextic``,
+``himmelblau``, ``six-hump-camel``, ``rastrigin``, ``styblinski-tang``,
+``styblinski-tang-3d``, ``holder-table``, ``gaussian-wells``), so
+``get_landscape("rastrigin:dim=3")`` builds one from a spec. ``BUILTINS`` and
+``builtin`` are deprecated: use the registry and :func:`~topoloss.analytic.get_landscape`.
 Every factory returns an :class:`~topoloss.analytic.AnalyticLandscape` with a default
 box chosen so that the exact ground truth (:func:`~topoloss.analytic.exact_barcode`)
 has a manageable number of minima and no minimum on the box's boundary. All functions
@@ -12,27 +15,29 @@ are written with torch operations: they take points of shape ``(..., d)``, retur
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import torch
 from numpy.polynomial import polynomial as npoly
 from scipy.optimize import brentq
 
-from topoloss.analytic._registry import get_landscape, register_landscape
+from topoloss.analytic._registry import LANDSCAPES, get_landscape, register_landscape
 from topoloss.analytic.landscape import AnalyticLandscape, from_function
 from topoloss.errors import InputError
 
 __all__ = [
-    "BUILTINS",
     "SEXTIC_TAYLOR",
     "CriticalPoints",
     "PolynomialLandscape",
     "Sextic",
     "builtin",
+    "deprecated_builtins",
     "gaussian_wells",
     "himmelblau",
     "holder_table",
@@ -428,21 +433,18 @@ def gaussian_wells(
 
 # --------------------------------------------------------------------------- registry
 
-BUILTINS: Mapping[str, Callable[[], AnalyticLandscape]] = MappingProxyType(
-    {
-        "polynomial": polynomial,
-        "sextic": sextic,
-        "himmelblau": himmelblau,
-        "six-hump-camel": six_hump_camel,
-        "rastrigin": rastrigin,
-        "styblinski-tang": styblinski_tang,
-        "styblinski-tang-3d": partial(styblinski_tang, 3),
-        "holder-table": holder_table,
-        "gaussian-wells": gaussian_wells,
-    }
-)
-"""Factories of the built-in landscapes, by name (read-only; all registered in
-:data:`~topoloss.analytic.LANDSCAPES`, which also holds the landscapes users register)."""
+#: Factories of the built-in landscapes, by name, as they are registered.
+_BUILTINS: dict[str, Callable[..., AnalyticLandscape]] = {
+    "polynomial": polynomial,
+    "sextic": sextic,
+    "himmelblau": himmelblau,
+    "six-hump-camel": six_hump_camel,
+    "rastrigin": rastrigin,
+    "styblinski-tang": styblinski_tang,
+    "styblinski-tang-3d": partial(styblinski_tang, 3),
+    "holder-table": holder_table,
+    "gaussian-wells": gaussian_wells,
+}
 
 _DESCRIPTIONS = {
     "polynomial": "A one-variable polynomial; by default a tilted double well on [-2, 2].",
@@ -452,13 +454,32 @@ _DESCRIPTIONS = {
     "(`styblinski-tang:dim=3`).",
 }
 
-for _name, _factory in BUILTINS.items():
+for _name, _factory in _BUILTINS.items():
     register_landscape(_name, _factory, description=_DESCRIPTIONS.get(_name))
 del _name, _factory
 
 
+def deprecated_builtins(module: str) -> Mapping[str, Callable[..., AnalyticLandscape]]:
+    """The deprecated ``BUILTINS`` of ``module``: a read-only view of the built-in entries of
+    :data:`~topoloss.analytic.LANDSCAPES`, with a ``DeprecationWarning`` naming the replacement.
+
+    Called by the module ``__getattr__`` of ``module``, so the warning points at the line
+    that read ``BUILTINS``.
+    """
+    warnings.warn(f"{module}.BUILTINS is deprecated; use the registry topoloss.analytic.LANDSCAPES "
+                  f"(available_landscapes() for the names, LANDSCAPES.get(name).factory for a factory)",
+                  DeprecationWarning, stacklevel=3)
+    return MappingProxyType({name: LANDSCAPES.get(name).factory for name in _BUILTINS if name in LANDSCAPES})
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BUILTINS":
+        return deprecated_builtins(__name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def builtin(name: str) -> AnalyticLandscape:
-    """The registered landscape ``name``: an alias of :func:`~topoloss.analytic.get_landscape`.
+    """Deprecated alias of :func:`~topoloss.analytic.get_landscape`: use that instead.
 
     Parameters
     ----------
@@ -469,12 +490,19 @@ def builtin(name: str) -> AnalyticLandscape:
     Returns
     -------
     AnalyticLandscape
-        The landscape with the spec's parameters and its default box otherwise.
+        ``get_landscape(name)``.
 
     Raises
     ------
     InputError
         If ``name`` is unknown (the message lists the registered names) or the spec
         is malformed.
+
+    Warns
+    -----
+    DeprecationWarning
+        Always: ``builtin(name)`` is ``get_landscape(name)``.
     """
+    warnings.warn("topoloss.analytic.builtin(name) is deprecated; use topoloss.analytic.get_landscape(name)",
+                  DeprecationWarning, stacklevel=2)
     return get_landscape(name)
