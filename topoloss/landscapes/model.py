@@ -295,7 +295,11 @@ class ModelLandscape(ExactEvaluation, MiniBatchObjective, PathMetrics, StateDict
 
     # ------------------------------------------- shared by evaluation and objective
     def _set_mode(self, train: bool) -> None:
-        if self._mode is not train:
+        # The network's own flag decides, not a copy of it: subsample() shares the network, so
+        # another landscape may have switched it since this one last did. The first call sets
+        # every submodule (the model passed in may have mixed modes); after that only
+        # model.train() switches it, which keeps the submodules in step with the flag.
+        if self._mode is None or self.model.training != train:
             self.model.train(train)
             self._mode = train
 
