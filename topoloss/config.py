@@ -198,7 +198,13 @@ class MinimaConfig(_Section):
         check_int(self.n_minima, "n_minima", low=1)
 
     def training(self) -> TrainingOptions:
-        """The options of :func:`topoloss.train_minima`, which ``train_minima(config=...)`` reads."""
+        """The options of :func:`topoloss.train_minima`, which ``train_minima(config=...)`` reads.
+
+        Returns
+        -------
+        topoloss.minima.options.TrainingOptions
+            The training fields of this section (all but ``checkpoints`` and ``n_minima``).
+        """
         return TrainingOptions(**{f.name: getattr(self, f.name) for f in fields(TrainingOptions)})
 
     def training_options(self) -> dict[str, Any]:
