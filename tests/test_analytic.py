@@ -6,14 +6,18 @@ import numpy as np
 import pytest
 import torch
 
+import topoloss.analytic
+import topoloss.analytic.functions
 from topoloss.analytic import (
-    BUILTINS,
+    LANDSCAPES,
     SEXTIC_TAYLOR,
     AnalyticLandscape,
     PolynomialLandscape,
     Sextic,
+    available_landscapes,
     builtin,
     gaussian_wells,
+    get_landscape,
     himmelblau,
     holder_table,
     polynomial,
@@ -30,9 +34,13 @@ def grad_at(land, point):
     return g.numpy()
 
 
-@pytest.mark.parametrize("name", list(BUILTINS))
+BUILTIN_NAMES = ("polynomial", "sextic", "himmelblau", "six-hump-camel", "rastrigin", "styblinski-tang",
+                 "styblinski-tang-3d", "holder-table", "gaussian-wells")
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
 def test_builtins_are_batched_and_differentiable(name):
-    land = builtin(name)
+    land = get_landscape(name)
     assert isinstance(land, AnalyticLandscape) and land.name
     gen = torch.Generator().manual_seed(0)
     x = land.low + (land.high - land.low) * torch.rand(
@@ -55,6 +63,30 @@ def test_builtins_are_batched_and_differentiable(name):
 
 
 def test_builtin_registry_names_and_errors():
+    assert available_landscapes()[:len(BUILTIN_NAMES)] == BUILTIN_NAMES
+    assert get_landscape("Six_Hump_Camel").name == "six-hump-camel"
+    with pytest.raises(ValueError, match=r"'nope'.*himmelblau"):
+        get_landscape("nope")
+
+
+def test_deprecated_builtin_and_BUILTINS_still_work():
+    with pytest.warns(DeprecationWarning, match=r"analytic\.builtin\(name\) is deprecated; use topoloss"
+                                                r"\.analytic\.get_landscape\(name\)"):
+        got = builtin("rastrigin:dim=3")
+    same = get_landscape("rastrigin:dim=3")
+    x = torch.rand(5, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert got.name == same.name and got.bounds == same.bounds and torch.equal(got(x), same(x))
+    for module in (topoloss.analytic, topoloss.analytic.functions):
+        with pytest.warns(DeprecationWarning, match=rf"{module.__name__}\.BUILTINS is deprecated; use the "
+                                                    r"registry topoloss\.analytic\.LANDSCAPES"):
+            view = module.BUILTINS
+        assert tuple(view) == BUILTIN_NAMES
+        assert all(view[name] is LANDSCAPES.get(name).factory for name in BUILTIN_NAMES)
+    with pytest.raises(AttributeError, match="no attribute 'NOPE'"):
+        topoloss.analytic.NOPE  # noqa: B018
+    # the old test, unchanged but for the warnings
+    with pytest.warns(DeprecationWarning):
+        BUILTINS = topoloss.analytic.BUILTINS
     assert {
         "himmelblau",
         "six-hump-camel",
@@ -65,8 +97,9 @@ def test_builtin_registry_names_and_errors():
         "sextic",
         "polynomial",
     } <= set(BUILTINS)
-    assert builtin("Six_Hump_Camel").name == "six-hump-camel"
-    with pytest.raises(ValueError, match=r"'nope'.*himmelblau"):
+    with pytest.warns(DeprecationWarning):
+        assert builtin("Six_Hump_Camel").name == "six-hump-camel"
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match=r"'nope'.*himmelblau"):
         builtin("nope")
     with pytest.raises(TypeError):
         BUILTINS["x"] = himmelblau  # read-only mapping

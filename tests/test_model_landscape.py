@@ -326,3 +326,23 @@ def test_unusable_device_is_a_clear_error(data):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no usable CUDA"):
             ModelLandscape(lambda: torch.nn.Linear(4, 3), data, device="cuda")
+
+
+def test_subsample_shares_the_model_and_its_train_eval_mode(bn_setup, data):
+    """A subsample shares the network: whichever landscape used it last, the next call of the
+    other still runs in its own mode (train for the objective, eval for the exact loss)."""
+    land, factory, a, b = bn_setup
+    x, y = data
+    fresh = ModelLandscape(factory, (x, y), batch_size=32)  # never shares its network
+    batch = (x[:32], y[:32])
+    want_objective = fresh.objective(a, batch)
+    want_loss = fresh.loss(b)
+    sub = land.subsample(48, seed=1)
+    assert sub.model is land.model
+    land.objective(a, batch)  # the network in train mode
+    sub.loss(a)  # leaves it in eval mode
+    assert torch.equal(land.objective(a, batch), want_objective)  # train mode again
+    land.prepare(a)  # BatchNorm recompute: train mode
+    sub.objective(b, batch)
+    sub.loss(b)
+    assert torch.equal(land.loss(b), want_loss)  # recomputed in train mode, evaluated in eval mode

@@ -14,6 +14,7 @@ from topoloss.config import MinimaConfig
 from topoloss.errors import Diverged, InputError, TopolossWarning
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.find import Minima
+from topoloss.minima.options import TRAINING_DEFAULTS, TrainingOptions
 from topoloss.minima.train import (
     TrainedMinima,
     learning_rate,
@@ -157,6 +158,27 @@ def test_target_loss_option():
     assert MinimaConfig.from_dict({"target_loss": 0.25}).target_loss == 0.25
     with pytest.raises(InputError, match=r"\[minima\] target_loss=-1"):
         MinimaConfig.from_dict({"target_loss": -1})
+
+
+def test_training_options_are_the_configs():
+    """minima owns the training options; MinimaConfig takes its defaults from them and builds them."""
+    assert MinimaConfig().training() == TrainingOptions() == TRAINING_DEFAULTS
+    cfg = MinimaConfig(seeds=[1], epochs=1, lr=0.1, target_loss=0.5, n_minima=5)
+    assert cfg.training() == TrainingOptions(seeds=(1,), epochs=1, lr=0.1, target_loss=0.5)
+    assert TrainingOptions(optimizer="adam").base_lr == 1e-3 and TrainingOptions(lr=0.2).base_lr == 0.2
+    with pytest.raises(InputError, match=r"^epochs=0; expected an integer >= 1"):
+        TrainingOptions().replace(epochs=0)
+
+
+def test_train_minima_takes_options_or_config(land):
+    cfg = MinimaConfig(seeds=[1], epochs=1, lr=0.1)
+    by_config = train_minima(land, config=cfg, progress=False)
+    by_options = train_minima(land, config=cfg.training(), progress=False)
+    by_keywords = train_minima(land, seeds=[1], epochs=1, lr=0.1, progress=False)
+    assert torch.equal(by_config.points, by_options.points)
+    assert torch.equal(by_config.points, by_keywords.points)
+    with pytest.raises(InputError, match=r"\[minima\] epochs=0"):  # the config names its section
+        train_minima(land, config=cfg, epochs=0, progress=False)
 
 
 # ------------------------------------------------------------------ checkpoints

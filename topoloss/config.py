@@ -33,6 +33,9 @@ from typing import Any, ClassVar
 
 from topoloss._validate import check_choice, check_int, check_number
 from topoloss.errors import InputError, InputTypeError
+from topoloss.minima.options import OPTIMIZERS as TRAINING_OPTIMIZERS
+from topoloss.minima.options import SCHEDULES as TRAINING_SCHEDULES
+from topoloss.minima.options import TRAINING_DEFAULTS, TrainingOptions, check_seeds
 from topoloss.paths.curves import Bezier, Curve, make_curve
 
 __all__ = [
@@ -167,45 +170,42 @@ class MinimaConfig(_Section):
     """
 
     _name = "minima"
-    seeds: tuple[int, ...] = _opt((0, 1, 2, 3), "training seeds, one minimum each, e.g. 0-3 or 0,2,5",
+    seeds: tuple[int, ...] = _opt(TRAINING_DEFAULTS.seeds, "training seeds, one minimum each, e.g. 0-3 or 0,2,5",
                                   flag="--seeds")
     checkpoints: tuple[str, ...] = _opt((), "checkpoint files (.pt/.safetensors) to load instead of training")
-    epochs: int = _opt(20, "training epochs per minimum")
-    optimizer: str = _opt("sgd", "training optimizer", choices=OPTIMIZERS)
-    lr: float | None = _opt(None, "training learning rate (default: 0.05 for SGD, 1e-3 for Adam)")
-    momentum: float = _opt(0.9, "SGD momentum of training")
-    weight_decay: float = _opt(0.0, "L2 penalty of the training optimizer")
-    schedule: str = _opt("constant", "learning-rate schedule of training", choices=TRAIN_SCHEDULES)
-    lr_end: float | None = _opt(None, "smallest learning rate of the schedule (default lr/100)")
-    cycles: int = _opt(4, "cycles of the cyclical schedule")
-    target_loss: float | None = _opt(None, "stop training a minimum once its full training loss is at most "
-                                     "this, checked after every epoch (default none: train all epochs; "
-                                     "with it, epochs is the cap)")
+    epochs: int = _opt(TRAINING_DEFAULTS.epochs, "training epochs per minimum")
+    optimizer: str = _opt(TRAINING_DEFAULTS.optimizer, "training optimizer", choices=TRAINING_OPTIMIZERS)
+    lr: float | None = _opt(TRAINING_DEFAULTS.lr, "training learning rate (default: 0.05 for SGD, 1e-3 for Adam)")
+    momentum: float = _opt(TRAINING_DEFAULTS.momentum, "SGD momentum of training")
+    weight_decay: float = _opt(TRAINING_DEFAULTS.weight_decay, "L2 penalty of the training optimizer")
+    schedule: str = _opt(TRAINING_DEFAULTS.schedule, "learning-rate schedule of training",
+                         choices=TRAINING_SCHEDULES)
+    lr_end: float | None = _opt(TRAINING_DEFAULTS.lr_end, "smallest learning rate of the schedule (default lr/100)")
+    cycles: int = _opt(TRAINING_DEFAULTS.cycles, "cycles of the cyclical schedule")
+    target_loss: float | None = _opt(TRAINING_DEFAULTS.target_loss, "stop training a minimum once its full "
+                                     "training loss is at most this, checked after every epoch (default none: "
+                                     "train all epochs; with it, epochs is the cap)")
     n_minima: int = _opt(32, "descents when searching an analytic landscape for minima",
                          flag="--n-minima")
 
     def __post_init__(self) -> None:
-        seeds = self.seeds
-        if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
-            raise InputError(f"seeds={seeds!r}; expected a list of integers")
-        seeds = tuple(check_int(s, "seeds", low=0) for s in seeds)
-        if not seeds or len(set(seeds)) != len(seeds):
-            raise InputError(f"seeds={list(seeds)}; expected distinct seeds, at least one")
-        object.__setattr__(self, "seeds", seeds)
+        object.__setattr__(self, "seeds", check_seeds(self.seeds))
         ckpts = self.checkpoints
         if isinstance(ckpts, (str, bytes)) or not hasattr(ckpts, "__iter__"):
             raise InputError(f"checkpoints={ckpts!r}; expected a list of files")
         object.__setattr__(self, "checkpoints", tuple(str(c) for c in ckpts))
-        check_int(self.epochs, "epochs", low=1)
-        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
-        _optional_number(self.lr, "lr", low=0, strict=True)
-        check_number(self.momentum, "momentum", low=0, high=1)
-        check_number(self.weight_decay, "weight_decay", low=0)
-        check_choice(self.schedule, "schedule", TRAIN_SCHEDULES)
-        _optional_number(self.lr_end, "lr_end", low=0, strict=True)
-        check_int(self.cycles, "cycles", low=1)
-        _optional_number(self.target_loss, "target_loss", low=0)
+        self.training()  # the training options' own validation, epochs to target_loss
         check_int(self.n_minima, "n_minima", low=1)
+
+    def training(self) -> TrainingOptions:
+        """The options of :func:`topoloss.train_minima`, which ``train_minima(config=...)`` reads.
+
+        Returns
+        -------
+        topoloss.minima.options.TrainingOptions
+            The training fields of this section (all but ``checkpoints`` and ``n_minima``).
+        """
+        return TrainingOptions(**{f.name: getattr(self, f.name) for f in fields(TrainingOptions)})
 
     def training_options(self) -> dict[str, Any]:
         """The training keywords of :func:`topoloss.train_minima` (all but ``seeds``).

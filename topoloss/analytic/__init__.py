@@ -6,7 +6,8 @@
   :func:`six_hump_camel`, :func:`rastrigin`, :func:`styblinski_tang`,
   :func:`holder_table`, :func:`gaussian_wells`; by name or spec
   (``"rastrigin:dim=3"``) with :func:`get_landscape`; :func:`register_landscape`
-  adds your own to :data:`LANDSCAPES`;
+  adds your own to :data:`LANDSCAPES` (``builtin`` and ``BUILTINS`` are deprecated
+  aliases of :func:`get_landscape` and of the registry);
 - exact answers on a grid (SPEC §7): :func:`exact_barcode` (GUDHI cubical
   persistence), :func:`exact_minima`, :func:`exact_barriers`;
 - comparing a loss barcode with the exact one, with one rule for grid-artifact bars
@@ -15,6 +16,8 @@
 - :func:`escape_learning_rate`: the smallest learning rate at which gradient descent
   leaves a local minimum (SPEC §8).
 """
+
+from typing import Any
 
 from topoloss.analytic._registry import (
     LANDSCAPES,
@@ -40,12 +43,12 @@ from topoloss.analytic.exact import (
     exact_minima,
 )
 from topoloss.analytic.functions import (
-    BUILTINS,
     SEXTIC_TAYLOR,
     CriticalPoints,
     PolynomialLandscape,
     Sextic,
     builtin,
+    deprecated_builtins,
     gaussian_wells,
     himmelblau,
     holder_table,
@@ -57,9 +60,15 @@ from topoloss.analytic.functions import (
 )
 from topoloss.analytic.landscape import AnalyticLandscape, from_function
 
+
+def __getattr__(name: str) -> Any:
+    """``BUILTINS``, deprecated (a read-only view of the built-in entries of :data:`LANDSCAPES`)."""
+    if name == "BUILTINS":
+        return deprecated_builtins(__name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "ARTIFACT_FRACTION",
-    "BUILTINS",
     "LANDSCAPES",
     "SEXTIC_TAYLOR",
     "AnalyticLandscape",

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from numpy.polynomial import polynomial as npoly
 
-from topoloss.analytic.functions import PolynomialLandscape, Sextic
+from topoloss.analytic.polynomials import PolynomialLandscape, Sextic
 from topoloss.errors import InputError, InputTypeError
 
 __all__ = ["escape_learning_rate", "escape_steps"]

@@ -5,14 +5,22 @@
 of the flat vector, handed to :func:`torch.func.functional_call` together with the
 buffers that evaluation needs; the model's own layers are never re-implemented and
 no attribute is set inside ``forward``.
+
+This module holds the construction: the model's copy and parameter layout, the data,
+:meth:`~ModelLandscape.subsample`, the flat-point conversions and the one forward pass
+all evaluations share. The rest comes from mixins, one job each: exact losses and
+metrics (:mod:`~topoloss.landscapes.exact_evaluation`), the mini-batch objective and its
+batches (:mod:`~topoloss.landscapes.objective`), state dicts
+(:mod:`~topoloss.landscapes.state_dict`), per-sample losses
+(:mod:`~topoloss.landscapes.sample_losses`) and path metrics
+(:mod:`~topoloss.landscapes._path_metrics`).
 """
 
 from __future__ import annotations
 
 import copy
-import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,10 +29,11 @@ from torch.func import functional_call
 from torch.utils.data import Dataset
 
 from topoloss.data.core import materialize
-from topoloss.errors import Diverged, InputError, InputTypeError
+from topoloss.errors import InputError, InputTypeError
 from topoloss.landscapes._path_metrics import PathMetrics
 from topoloss.landscapes.base import Landscape
-from topoloss.landscapes.batched import activation_floats, points_per_pass, vmapped_losses
+from topoloss.landscapes.exact_evaluation import ExactEvaluation
+from topoloss.landscapes.objective import MiniBatchObjective
 from topoloss.landscapes.sample_losses import SampleLosses
 from topoloss.landscapes.state_dict import StateDictConversions
 
@@ -33,14 +42,13 @@ __all__ = ["ModelLandscape"]
 #: Data up to this size is moved to an accelerator once, at construction.
 _DEVICE_DATA_BYTES = 2**31
 
-Split = Literal["train", "test"]
-
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape):
+class ModelLandscape(ExactEvaluation, MiniBatchObjective, PathMetrics, StateDictConversions, SampleLosses,
+                     Landscape):
     """The training loss of a network as a function of its flat parameter vector.
 
     Parameters
@@ -285,222 +293,15 @@ class ModelLandscape(PathMetrics, StateDictConversions, SampleLosses, Landscape)
                         reset()
         return self.point_from_module(module)
 
-    # -------------------------------------------------------------- evaluation
+    # ------------------------------------------- shared by evaluation and objective
     def _set_mode(self, train: bool) -> None:
-        if self._mode is not train:
+        # The network's own flag decides, not a copy of it: subsample() shares the network, so
+        # another landscape may have switched it since this one last did. The first call sets
+        # every submodule (the model passed in may have mixed modes); after that only
+        # model.train() switches it, which keeps the submodules in step with the flag.
+        if self._mode is None or self.model.training != train:
             self.model.train(train)
             self._mode = train
 
     def _forward(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
         return functional_call(self.model, params, (x,), tie_weights=False)
-
-    def _statistics(self, theta: Tensor, rows: Tensor | None = None) -> dict[str, Tensor]:
-        """Buffers for an exact evaluation at ``theta`` (BatchNorm recomputed, cached); with
-        ``rows``, recomputed from those training rows only, in their order (not cached)."""
-        if not (self.bn_recompute and self._norm_buffers):
-            return self._buffers
-        if rows is None and self._cache is not None and torch.equal(self._cache[0], theta):
-            return self._cache[1]
-        buffers = {k: v.clone() for k, v in self._buffers.items()}
-        for mean, var, count in self._norm_buffers:
-            buffers[mean].zero_()
-            buffers[var].fill_(1.0)
-            buffers[count].zero_()
-        state = {**self.params(theta), **buffers}
-        order = self._bn_order if rows is None else rows.to(self._x.device)
-        n, b = len(order), min(self.bn_batch_size, len(order))
-        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
-        self._set_mode(True)
-        with torch.no_grad(), torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(self.seed)
-            for start in range(0, n - b + 1, b):
-                idx = order[start:start + b]
-                self._forward(state, self._x[idx].to(self.device, non_blocking=True))
-        if rows is None:
-            self._cache = (theta.detach().clone(), buffers)
-        return buffers
-
-    def prepare(self, point: Tensor) -> None:
-        """Recompute (and cache) the BatchNorm statistics at ``point``."""
-        self._statistics(self._point_tensor(point))
-
-    def tensors(self, split: Split = "train") -> tuple[Tensor, Tensor]:
-        """The materialized ``(inputs, targets)`` of a split (not copies: do not modify)."""
-        if split == "train":
-            return self._x, self._y
-        if split == "test":
-            if self._test is None:
-                raise InputError("split='test' needs test_data, which this landscape was built without")
-            return self._test
-        raise InputError(f"split must be 'train' or 'test', got {split!r}")
-
-    def _evaluate(self, theta: Tensor, split: Split) -> tuple[float, float]:
-        x, y = self.tensors(split)
-        state = {**self.params(theta), **self._statistics(theta)}
-        self._set_mode(False)
-        total = torch.zeros((), dtype=torch.float64, device=self.device)
-        correct = torch.zeros((), dtype=torch.float64, device=self.device)
-        counted = 0
-        with torch.no_grad():
-            for start in range(0, len(x), self.eval_batch_size):
-                xb = x[start:start + self.eval_batch_size].to(self.device, non_blocking=True)
-                yb = y[start:start + self.eval_batch_size].to(self.device, non_blocking=True)
-                out = self._forward(state, xb)
-                total += self.loss_fn(out, yb).double() * len(xb)
-                if not (yb.is_floating_point() or yb.is_complex()) and out.shape[:-1] == yb.shape:
-                    correct += (out.argmax(-1) == yb).sum().double()
-                    counted += yb.numel()
-        loss = float(total) / len(x)
-        return loss, (float(correct) / counted if counted else math.nan)
-
-    def loss(self, points: Tensor) -> Tensor:
-        """Exact mean training loss at ``(B, P)`` points, ``-> (B,)`` float64 on the CPU.
-
-        Raises
-        ------
-        InputError
-            If the points are mis-shaped or not finite.
-        Diverged
-            If the loss at one of them is not finite (e.g. a point an optimizer with too
-            large an lr produced).
-        """
-        pts = self.as_points(points)
-        per_pass = self._points_per_pass() if len(pts) > 1 else 1
-        values = None
-        if per_pass > 1:
-            try:
-                values = self._losses_vmapped(pts, per_pass)
-            except (RuntimeError, NotImplementedError):  # vmap cannot trace this model
-                self._per_pass = 1
-        if values is None:
-            values = torch.tensor([self._evaluate(p, "train")[0] for p in pts], dtype=torch.float64)
-        bad = torch.nonzero(~torch.isfinite(values)).flatten()
-        if len(bad):
-            i = int(bad[0])
-            raise Diverged(f"the loss at points[{i}] is {values[i].item()} (not finite); if an optimizer "
-                           "made these points, try a smaller lr")
-        return values
-
-    def _points_per_pass(self) -> int:
-        """Points per vectorized exact evaluation: 1 without :attr:`vmap_evaluation` or
-        for models with buffers, else what :data:`~topoloss.landscapes.batched.VMAP_FLOATS`
-        allows (measured once)."""
-        if self._per_pass is None:
-            self._per_pass = 1
-            if self.vmap_evaluation and not self._buffers:
-                self._set_mode(False)
-                x = self._x[:2].to(self.device)
-                per_sample = activation_floats(self.model, self.model, x)
-                self._per_pass = points_per_pass(per_sample, min(self.eval_batch_size, self.n_train))
-        return self._per_pass
-
-    def _losses_vmapped(self, pts: Tensor, per_pass: int) -> Tensor:
-        """:meth:`loss` for models without buffers, ``per_pass`` points at a time."""
-        x, y = self.tensors("train")
-        size = self.eval_batch_size
-
-        def batches() -> Iterator[tuple[Tensor, Tensor]]:
-            for start in range(0, len(x), size):
-                yield (x[start:start + size].to(self.device, non_blocking=True),
-                       y[start:start + size].to(self.device, non_blocking=True))
-
-        def one(theta: Tensor, xb: Tensor, yb: Tensor) -> Tensor:
-            return self.loss_fn(self._forward(self.params(theta), xb), yb)
-
-        self._set_mode(False)
-        return vmapped_losses(one, pts, batches, len(x), per_pass).cpu()
-
-    def metrics(self, point: Any, split: Split = "train") -> dict[str, float]:
-        """Exact ``{"loss": ..., "accuracy": ...}`` at one point on a split.
-
-        Accuracy is the fraction of ``argmax(output, -1) == target`` (per token for
-        sequences), NaN when targets are not class labels.
-        """
-        loss, acc = self._evaluate(self._point_tensor(point), split)
-        return {"loss": loss, "accuracy": acc}
-
-    def point_metrics(self, point: Tensor) -> dict[str, float]:
-        """``train_loss`` and ``train_accuracy``, plus ``test_loss`` and ``test_accuracy``
-        when the landscape has test data."""
-        train = self.metrics(point, "train")
-        out = {"train_loss": train["loss"], "train_accuracy": train["accuracy"]}
-        if self.n_test:
-            test = self.metrics(point, "test")
-            out.update(test_loss=test["loss"], test_accuracy=test["accuracy"])
-        return out
-
-    def objective(self, points: Tensor, batch: Any = None) -> Tensor:
-        """Differentiable mini-batch loss at ``(B, P)`` points, train mode, ``-> (B,)``.
-
-        ``batch`` is an ``(x, y)`` item of :meth:`batches`; ``None`` means the whole
-        training set as one batch (a full-batch gradient; memory grows with it).
-        """
-        if points.ndim == 1:
-            points = points.unsqueeze(0)
-        if points.ndim != 2 or points.shape[1] != self.dim:
-            raise InputError(f"points must have shape (batch, {self.dim}), got {tuple(points.shape)}")
-        # one point: a reshape (its backward is free); several: one unbind. Indexing
-        # or iterating would add a zero-fill or a stack of size P to the backward.
-        rows = (points.reshape(-1),) if len(points) == 1 else points.unbind(0)
-        return self.objective_of([self.params(theta) for theta in rows], batch)
-
-    def objective_of(self, params: Sequence[Mapping[str, Tensor]], batch: Any = None) -> Tensor:
-        """:meth:`objective` at points given as parameter dicts, ``-> (len(params),)``.
-
-        Each dict maps every name of :attr:`names` to a tensor of its shape (tied
-        aliases are added here); gradients flow into those tensors, so a caller that
-        builds each parameter's point itself (:mod:`topoloss.paths._curve_step`) never
-        needs the flat vector.
-        """
-        x, y = (self._x, self._y) if batch is None else batch
-        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-        self._set_mode(True)
-        values = []
-        for point in params:
-            state = dict(point)
-            for alias, name in self._tied:
-                state[alias] = state[name]
-            values.append(self.loss_fn(self._forward(state, x), y))
-        return values[0].reshape(1) if len(values) == 1 else torch.stack(values)
-
-    def objective_grouped(self, points: Tensor, batches: Sequence[Any]) -> Tensor:
-        """Mini-batch losses of a group of pairs, ``(G, T, P)`` points and one ``(x, y)``
-        batch per pair, ``-> (G, T)``: one vectorized forward and backward
-        (``torch.func.vmap`` over :meth:`params` and ``functional_call``) instead of a loop.
-
-        Models with buffers (BatchNorm updates its running statistics in train mode) and
-        groups of one take the loop of :meth:`Landscape.objective_grouped`.
-        """
-        g = points.shape[0]
-        if g == 1 or self._buffers or any(batch is None for batch in batches):
-            return super().objective_grouped(points, batches)
-        xs = torch.stack([batch[0] for batch in batches]).to(self.device, non_blocking=True)
-        ys = torch.stack([batch[1] for batch in batches]).to(self.device, non_blocking=True)
-        self._set_mode(True)
-
-        def one(theta: Tensor, x: Tensor, y: Tensor) -> Tensor:
-            return self.loss_fn(self._forward(self.params(theta), x), y)
-
-        per_point = torch.func.vmap(one, in_dims=(0, None, None))
-        return torch.func.vmap(per_point, in_dims=(0, 0, 0))(points, xs, ys)
-
-    def batches(self, *, generator: torch.Generator | None = None) -> Iterator[tuple[Tensor, Tensor]]:
-        """Endless shuffled ``(x, y)`` mini-batches of ``batch_size`` on ``device``.
-
-        Each epoch is a permutation drawn from ``generator`` (a CPU generator; default
-        one seeded with ``seed``); the last incomplete batch is dropped unless the set
-        is smaller than one batch.
-        """
-        gen = generator if generator is not None else torch.Generator().manual_seed(self.seed)
-        n, b = self.n_train, min(self.batch_size, self.n_train)
-        while True:
-            perm = torch.randperm(n, generator=gen).to(self._x.device)
-            for start in range(0, n - b + 1, b):
-                idx = perm[start:start + b]
-                yield (self._x[idx].to(self.device, non_blocking=True),
-                       self._y[idx].to(self.device, non_blocking=True))
-
-    @property
-    def batches_per_epoch(self) -> int:
-        """Number of mini-batches in one epoch, ``n_train // batch_size`` (at least 1)."""
-        return max(1, self.n_train // self.batch_size)

@@ -1,6 +1,7 @@
-"""Minima: the record, the search on analytic landscapes, training and checkpoints."""
+"""Minima: the record, the search on analytic landscapes, training (and its options) and checkpoints."""
 
 from topoloss.minima.find import Minima, as_minima, find_minima
+from topoloss.minima.options import TrainingOptions
 from topoloss.minima.train import (
     TrainedMinima,
     learning_rate,
@@ -13,6 +14,7 @@ from topoloss.minima.train import (
 __all__ = [
     "Minima",
     "TrainedMinima",
+    "TrainingOptions",
     "as_minima",
     "find_minima",
     "learning_rate",

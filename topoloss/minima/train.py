@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,15 +27,10 @@ from topoloss.errors import Diverged, InputError, InputTypeError, TopolossWarnin
 from topoloss.landscapes.base import Landscape
 from topoloss.landscapes.model import ModelLandscape
 from topoloss.minima.find import Minima
-
-if TYPE_CHECKING:
-    from topoloss.config import MinimaConfig
+from topoloss.minima.options import TrainingConfig, TrainingOptions, learning_rate
 
 __all__ = ["TrainedMinima", "learning_rate", "load_minima", "save_checkpoints", "save_minimum", "train_minima"]
 
-Optimizer = Literal["sgd", "adam"]
-Schedule = Literal["constant", "annealing", "cyclical", "cosine"]
-_SCHEDULES = ("constant", "annealing", "cyclical", "cosine")
 PathLike = str | os.PathLike[str]
 
 
@@ -93,44 +88,6 @@ def _record(points: list[torch.Tensor], losses: list[float], names: Sequence[str
                          n_steps, done, np.zeros(m, bool), tuple(metrics))
 
 
-def learning_rate(
-    schedule: Schedule, progress: float, *, lr: float, lr_end: float | None = None, cycles: int = 4
-) -> float:
-    """Learning rate at a fraction ``progress ∈ [0, 1]`` of training.
-
-    Parameters
-    ----------
-    schedule : {"constant", "annealing", "cyclical", "cosine"}
-        ``constant``: ``lr`` throughout (the paper's "type A" minima).
-        ``annealing``: ``lr`` for the first half, linear decay to ``lr_end`` until 90 %,
-        then ``lr_end`` (the schedule of mode-connectivity work; "type B" minima).
-        ``cyclical``: ``cycles`` triangular cycles from ``lr_end`` up to ``lr`` and back.
-        ``cosine``: cosine decay from ``lr`` to ``lr_end``.
-    progress : float
-        Fraction of the training steps done.
-    lr : float
-        Base (largest) learning rate.
-    lr_end : float, optional
-        Smallest learning rate; default ``lr / 100``.
-    cycles : int, default=4
-        Number of cycles of the ``cyclical`` schedule.
-    """
-    low = lr / 100 if lr_end is None else lr_end
-    u = min(max(float(progress), 0.0), 1.0)
-    if schedule == "constant":
-        return lr
-    if schedule == "annealing":
-        if u <= 0.5:
-            return lr
-        return lr + (low - lr) * min((u - 0.5) / 0.4, 1.0)
-    if schedule == "cyclical":
-        phase = (u * cycles) % 1.0 if u < 1.0 else 1.0
-        return low + (lr - low) * (1.0 - abs(2.0 * phase - 1.0))
-    if schedule == "cosine":
-        return low + (lr - low) * (1.0 + math.cos(math.pi * u)) / 2.0
-    raise InputError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
-
-
 def _measure(landscape: Landscape, point: torch.Tensor, label: str) -> tuple[float, dict[str, float]]:
     """Exact loss and metrics of one minimum, ``ValueError`` naming it if not finite."""
     out = dict(landscape.point_metrics(point))
@@ -155,7 +112,7 @@ def _initial(landscape: Landscape, init: Any, seed: int, index: int) -> torch.Te
 def train_minima(
     landscape: Landscape,
     *,
-    config: MinimaConfig | None = None,
+    config: TrainingConfig | None = None,
     init: torch.Tensor | Callable[[int], torch.Tensor] | None = None,
     progress: bool = True,
     on_minimum: Callable[[TrainedMinima], None] | None = None,
@@ -171,9 +128,11 @@ def train_minima(
     ----------
     landscape : Landscape
         Usually a :class:`~topoloss.ModelLandscape`.
-    config : MinimaConfig, optional
-        The training options; default :class:`~topoloss.config.MinimaConfig()` (the
-        defaults of the CLI and of config files too).
+    config : TrainingOptions or MinimaConfig, optional
+        The training options: a :class:`~topoloss.minima.options.TrainingOptions`, or
+        any :class:`~topoloss.minima.options.TrainingConfig` such as
+        :class:`topoloss.config.MinimaConfig` (whose defaults are the same ones, those of
+        the CLI and of config files too); default ``TrainingOptions()``.
     init : Tensor (m, P) or callable, optional
         Starting points, one row per seed, or ``init(seed) -> (P,)``.
     progress : bool, default=True
@@ -184,8 +143,8 @@ def train_minima(
         depends on that seed alone, so training seeds in separate calls gives the
         same minima.
     **options
-        Fields of :class:`~topoloss.config.MinimaConfig` that replace those of
-        ``config``: ``seeds`` (one minimum per seed, named ``f"seed{seed}"``),
+        Options that replace those of ``config`` (fields of
+        :class:`~topoloss.minima.options.TrainingOptions`): ``seeds`` (one minimum per seed, named ``f"seed{seed}"``),
         ``epochs`` (passes over the training set), ``optimizer`` (``"sgd"`` with
         ``momentum``, the paper's setting, or ``"adam"``), ``lr`` (default 0.05 for SGD,
         1e-3 for Adam), ``momentum``, ``weight_decay`` (of the optimizer, not part of
@@ -210,13 +169,11 @@ def train_minima(
     Diverged
         When training from a seed diverges (naming the seed and the epoch).
     """
-    from topoloss.config import MinimaConfig
-
-    cfg = (config if config is not None else MinimaConfig()).replace(**options)
+    cfg = (config if config is not None else TrainingOptions()).replace(**options).training()
     seeds = list(cfg.seeds)
     epochs, optimizer, momentum, weight_decay = cfg.epochs, cfg.optimizer, cfg.momentum, cfg.weight_decay
     schedule, lr_end, cycles, target = cfg.schedule, cfg.lr_end, cfg.cycles, cfg.target_loss
-    base = (0.05 if optimizer == "sgd" else 1e-3) if cfg.lr is None else float(cfg.lr)
+    base = cfg.base_lr
     if isinstance(init, torch.Tensor) and (init.ndim != 2 or len(init) != len(seeds)):
         raise InputError(f"init must hold one row per seed ({len(seeds)}), got shape {tuple(init.shape)}")
     dev = landscape.device
