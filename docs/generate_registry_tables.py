@@ -53,9 +53,10 @@ def reference() -> str:
         ("Everything chosen by name is a registry entry. A spec string names an entry and "
          "may set its keyword arguments: `name:key=value,key=value` (case-insensitive name; "
          "values read as `true`/`false`/`none`, then integers, then floats, else text). "
-         "Register your own with `topoloss.data.register_dataset`, "
-         "`topoloss.models.register_model` or `topoloss.analytic.register_landscape` "
-         "(`replace=True` to replace an entry); they are then accepted wherever a built-in is."),
+         "Register your own with `tl.register_dataset`, `tl.register_model` or "
+         "`tl.register_landscape` (also `topoloss.data.register_dataset`, "
+         "`topoloss.models.register_model`, `topoloss.analytic.register_landscape`; "
+         "`replace=True` replaces an entry); they are then accepted wherever a built-in is."),
         "",
         "## Datasets",
         "",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from topoloss.analytic import builtin, exact_minima, from_function
+from topoloss.analytic import exact_minima, from_function, get_landscape
 from topoloss.cli import main
 from topoloss.engine.pipeline import Analysis, analyze, build_graph
 from topoloss.minima.find import Minima, find_minima
@@ -36,7 +36,7 @@ def _span(land) -> float:
 @pytest.mark.parametrize("curve", [Bezier(bends=3), Chain()], ids=lambda c: type(c).__name__)
 @pytest.mark.parametrize("name", LANDSCAPES_2D)
 def test_analyze_recovers_the_exact_barcode(name, curve):
-    land = builtin(name)
+    land = get_landscape(name)
     span = _span(land)
     result = analyze(land, curve=curve, seed=0, progress=False)
     exact = exact_minima(land, resolution=513)
@@ -52,7 +52,7 @@ def test_analyze_recovers_the_exact_barcode(name, curve):
 
 
 def test_same_seed_same_barcode():
-    land = builtin("six-hump-camel")
+    land = get_landscape("six-hump-camel")
     one = analyze(land, curve=Chain(points=3), epochs=60, seed=3, progress=False)
     two = analyze(land, curve=Chain(points=3), epochs=60, seed=3, progress=False)
     assert one.barcode == two.barcode and one.to_score == two.to_score
@@ -61,7 +61,7 @@ def test_same_seed_same_barcode():
 
 
 def test_analysis_record_graph_and_json():
-    land = builtin("gaussian-wells")
+    land = get_landscape("gaussian-wells")
     seen = []
     result = analyze(land, epochs=50, progress=False, on_path=seen.append,
                      t_batch=8)
@@ -96,7 +96,7 @@ def test_given_minima_are_used_as_they_are():
 
 # ---------------------------------------------------------------------- find_minima
 def test_find_minima_on_six_hump_camel():
-    land = builtin("six-hump-camel")
+    land = get_landscape("six-hump-camel")
     m = find_minima(land, 32, seed=0)
     assert isinstance(m, Minima) and len(m) == 6
     assert np.all(np.diff(m.losses) >= 0) and m.names == tuple(f"m{i}" for i in range(6))
@@ -117,7 +117,7 @@ def test_find_minima_boundary_rule_and_errors():
     assert len(kept) == 1 and kept.on_boundary.all() and kept.converged.all()
     torch.testing.assert_close(kept.points[0], torch.tensor([0.0, 0.5], dtype=torch.float64),
                                atol=1e-4, rtol=0)
-    land = builtin("himmelblau")
+    land = get_landscape("himmelblau")
     for kwargs in ({"optimizer": "newton"}, {"boundary": "clip"}, {"max_steps": 0}, {"lr": -1.0}):
         with pytest.raises(ValueError, match=next(iter(kwargs))):
             find_minima(land, 4, **kwargs)
@@ -128,7 +128,7 @@ def test_find_minima_boundary_rule_and_errors():
 
 
 def test_minima_record_round_trip_and_validation():
-    land = builtin("styblinski-tang")
+    land = get_landscape("styblinski-tang")
     m = find_minima(land, 16)
     back = Minima.from_dict(json.loads(json.dumps(m.to_dict())))
     assert back.names == m.names and np.array_equal(back.losses, m.losses)
@@ -150,7 +150,7 @@ def test_cli_analyze_writes_json_and_plot(tmp_path, capsys):
     assert "TO-score" in text and "exact" in text
     data = json.loads(out.read_text())
     assert data["curve"]["kind"] == "chain" and len(data["paths"]) == 3
-    assert data["bottleneck_to_exact"] < 0.02 * _span(builtin("gaussian-wells"))
+    assert data["bottleneck_to_exact"] < 0.02 * _span(get_landscape("gaussian-wells"))
     assert png.stat().st_size > 1000
 
 
@@ -165,7 +165,7 @@ def test_plot_landscape_2d_returns_the_axes():
 
     from topoloss.plot import plot_landscape_2d
 
-    land = builtin("gaussian-wells")
+    land = get_landscape("gaussian-wells")
     result = analyze(land, epochs=20, progress=False)
     fig, ax = plt.subplots()
     assert plot_landscape_2d(land, result, ax=ax, resolution=40, linear=True) is ax
@@ -175,4 +175,4 @@ def test_plot_landscape_2d_returns_the_axes():
     assert own.get_title() == land.name
     plt.close(own.figure)
     with pytest.raises(ValueError, match="two-dimensional"):
-        plot_landscape_2d(builtin("sextic"))
+        plot_landscape_2d(get_landscape("sextic"))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from topoloss.analytic import builtin, exact_barriers, from_function
+from topoloss.analytic import exact_barriers, from_function, get_landscape
 from topoloss.analytic.landscape import AnalyticLandscape
 from topoloss.engine.pipeline import connect
 from topoloss.engine.planners import PLANNERS, register_pairs, select_pairs
@@ -36,7 +36,7 @@ GRID = 513
 @functools.cache
 def _setup(name: str) -> tuple[AnalyticLandscape, Minima, np.ndarray, float, float]:
     """Landscape, its minima, exact barriers, value range and grid error."""
-    land = builtin(name)
+    land = get_landscape(name)
     minima = find_minima(land, 32, seed=0)
     exact = exact_barriers(land, minima.points.numpy(), resolution=GRID)
     _, values = land.grid(GRID)

@@ -89,7 +89,7 @@ def test_curve_recipe(registered):
     # the eased profile moves slower near the ends than the Bézier curve with the same points
     t = torch.tensor([0.1], dtype=torch.float64)
     assert (curve.at(a, b, bends, t) - a).norm() < (tl.Bezier(bends=2).at(a, b, bends, t) - a).norm()
-    result = tl.analyze(tl.analytic.builtin("himmelblau"), curve=eased(), steps=20, n_minima=4, progress=False)
+    result = tl.analyze(tl.analytic.get_landscape("himmelblau"), curve=eased(), steps=20, n_minima=4, progress=False)
     assert result.paths and all(type(p.curve) is eased for p in result.paths)
 
 
@@ -139,7 +139,7 @@ def test_pairs_recipe(registered):
 
     ns = run_recipe("pairs")
     registered.append((PLANNERS, "by-loss"))
-    result = tl.analyze(tl.analytic.builtin("six-hump-camel"), pairs="by-loss", steps=20, n_minima=8,
+    result = tl.analyze(tl.analytic.get_landscape("six-hump-camel"), pairs="by-loss", steps=20, n_minima=8,
                         progress=False)
     n = len(result.minima)
     assert n >= 3
@@ -167,7 +167,7 @@ def test_planner_recipe(registered):
     assert planner.next_pairs(minima, {}) == []
     assert planner.planned() == [(0, 1), (2, 3), (1, 2)]
     assert PLANNERS.get("until-connected")().planned() == []  # a fresh planner per run
-    result = tl.analyze(tl.analytic.builtin("six-hump-camel"), pairs="until-connected", steps=20,
+    result = tl.analyze(tl.analytic.get_landscape("six-hump-camel"), pairs="until-connected", steps=20,
                         n_minima=8, progress=False)
     assert result.barcode.n_components == 1 and len(result.paths) >= len(result.minima) - 1
 
@@ -185,7 +185,7 @@ def test_executor_recipe(registered, monkeypatch):
         return run(self, task, pairs, **kw)
 
     monkeypatch.setattr(ns["OneByOne"], "run", spy)
-    land = tl.analytic.builtin("himmelblau")
+    land = tl.analytic.get_landscape("himmelblau")
     mine = tl.analyze(land, executor="one-by-one", steps=20, n_minima=8, progress=False)
     serial = tl.analyze(land, steps=20, n_minima=8, progress=False)
     assert sum(calls) == len(mine.paths) == len(serial.paths) > 0  # one call per planner round

@@ -16,7 +16,7 @@ import torch
 
 import topoloss as tl
 import topoloss.paths.optimize as optimize
-from topoloss.analytic import builtin
+from topoloss.analytic import get_landscape
 from topoloss.data import digits
 from topoloss.paths import _curve_step
 from topoloss.paths._curve_step import (
@@ -172,7 +172,7 @@ def test_automatic_choice(landscapes):
             return super().at(a, b, bends, t) + 1.0
 
     assert chosen(land, Shifted(1)) is FlatCurveObjective
-    analytic = builtin("rastrigin")
+    analytic = get_landscape("rastrigin")
     assert chosen(analytic, Bezier(1)) is FlatCurveObjective
     with pytest.raises(ValueError, match="blockwise"):
         curve_objective(analytic, Bezier(1), torch.zeros(1, 2), torch.ones(1, 2),

@@ -31,7 +31,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 # ---------------------------------------------------------------------- one code path
 def test_analyze_and_a_run_directory_give_the_same_barcode(tmp_path):
-    land = tl.analytic.builtin("six-hump-camel")
+    land = tl.analytic.get_landscape("six-hump-camel")
     options = {"curve": Bezier(bends=2), "steps": 60, "n_minima": 12, "seed": 1}
     direct = analyze(land, progress=False, **options)
     config = StudyConfig(landscape="six-hump-camel").with_options(**options)
@@ -48,7 +48,7 @@ def test_analyze_and_a_run_directory_give_the_same_barcode(tmp_path):
 
 
 def test_connect_is_the_engine_without_the_graph():
-    land = tl.analytic.builtin("himmelblau")
+    land = tl.analytic.get_landscape("himmelblau")
     minima = tl.find_minima(land, 8, seed=0)
     paths = connect(land, minima, steps=40, curve=Bezier(bends=1), progress=False)
     result = analyze(land, minima=minima, steps=40, curve=Bezier(bends=1), progress=False)
@@ -118,7 +118,7 @@ def test_bad_config_values_name_the_key(data, needle):
 
 
 def test_options_in_python_name_the_misspelt_keyword():
-    land = tl.analytic.builtin("himmelblau")
+    land = tl.analytic.get_landscape("himmelblau")
     with pytest.raises(TypeError, match="'stpes'"):
         analyze(land, stpes=3, progress=False)
 
@@ -135,7 +135,7 @@ class Toy(Bezier):
 def test_a_curve_family_registered_once_works_everywhere(tmp_path, capsys):
     register_curve("toy", Toy)
     try:
-        land = tl.analytic.builtin("six-hump-camel")
+        land = tl.analytic.get_landscape("six-hump-camel")
         # Python API
         result = analyze(land, curve=Toy(bends=1), steps=30, n_minima=8, progress=False)
         assert {p.curve for p in result.paths} == {Toy(bends=1)}
@@ -199,7 +199,7 @@ def test_a_registered_planner_and_executor_are_used(tmp_path):
     register_executor("counting", Counting)
     register_planner("two-rounds", TwoRounds)
     try:
-        land = tl.analytic.builtin("himmelblau")
+        land = tl.analytic.get_landscape("himmelblau")
         result = analyze(land, pairs="two-rounds", executor="counting", steps=30, progress=False)
         everything = analyze(land, steps=30, progress=False)
         n = len(result.minima)
@@ -250,7 +250,7 @@ def test_exit_codes_diverged_1_bad_option_2(capsys):
 
 
 def test_analytic_minima_searched_on_a_boxed_landscape_and_trained_elsewhere():
-    land = tl.analytic.builtin("himmelblau")
+    land = tl.analytic.get_landscape("himmelblau")
     config = StudyConfig().with_options(n_minima=8, seed=0)
     from topoloss.engine.pipeline import prepare_minima
 

@@ -17,7 +17,6 @@ from topoloss.analytic import (
     LANDSCAPES,
     AnalyticLandscape,
     available_landscapes,
-    builtin,
     from_function,
     get_landscape,
     register_landscape,
@@ -117,7 +116,7 @@ def test_user_landscape(mine: str) -> None:
     land = get_landscape(f"{mine}:scale=3,dim=3")
     assert land.dim == 3
     assert float(land(torch.ones(3, dtype=torch.float64))) == pytest.approx(9.0)
-    assert builtin(mine.upper().replace("-", "_")).dim == 2  # the old name still works
+    assert get_landscape(mine.upper().replace("-", "_")).dim == 2  # the old name still works
     assert get_landscape(mine, dim=1).dim == 1  # keyword arguments reach the factory
     with pytest.raises(InputError, match=r"landscape 'mine-test' takes no argument\(s\) \['sigma'\]"):
         get_landscape(f"{mine}:sigma=1")
@@ -125,8 +124,8 @@ def test_user_landscape(mine: str) -> None:
 
 def test_landscape_registry_style(mine: str) -> None:
     with pytest.raises(InputError, match="'mine-test' is already registered"):
-        register_landscape(mine, lambda: builtin("himmelblau"))
-    register_landscape(mine, lambda: builtin("himmelblau"), replace=True,
+        register_landscape(mine, lambda: get_landscape("himmelblau"))
+    register_landscape(mine, lambda: get_landscape("himmelblau"), replace=True,
                        description="  now   Himmelblau ")
     assert get_landscape(mine).name == "himmelblau"
     assert LANDSCAPES.get(mine).description == "now Himmelblau"
@@ -134,7 +133,7 @@ def test_landscape_registry_style(mine: str) -> None:
     with pytest.raises(InputError, match=r"unknown landscape 'nope'.*himmelblau.*mine-test"):
         get_landscape("nope:dim=2")
     with pytest.raises(InputError, match="name="):
-        register_landscape("Bad:name", lambda: builtin("himmelblau"))
+        register_landscape("Bad:name", lambda: get_landscape("himmelblau"))
     with pytest.raises(InputError, match="not callable"):
         register_landscape("not-callable", 3)  # type: ignore[arg-type]
 
@@ -144,7 +143,7 @@ def test_builtin_landscape_specs() -> None:
     sextic: Any = get_landscape("sextic:barrier=0.25")
     assert sextic.barrier == pytest.approx(0.25, abs=1e-12)
     assert get_landscape("Styblinski_Tang:dim=1").dim == 1
-    assert builtin("rastrigin:dim=1").name == "rastrigin-1d"
+    assert get_landscape("rastrigin:dim=1").name == "rastrigin-1d"
     with pytest.raises(InputError, match=r"takes no argument\(s\) \['dim'\]"):
         get_landscape("styblinski-tang-3d:dim=2")
 

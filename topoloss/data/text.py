@@ -133,7 +133,8 @@ def corpus_text() -> str:
     str
         The corpus.
     """
-    return resources.files("topoloss.data").joinpath("corpus.txt").read_text(encoding="utf-8")
+    package = __name__.rpartition(".")[0]  # this module's package, topoloss.data
+    return resources.files(package).joinpath("corpus.txt").read_text(encoding="utf-8")
 
 
 def text_corpus(
