@@ -54,6 +54,7 @@ import numpy as np
 
 from topoloss._validate import plain
 from topoloss.errors import InputError
+from topoloss.topology.graph_convert import PLAIN_EDGE_KEYS, add_nodes, add_plain_edges, is_missing
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -172,9 +173,6 @@ class _NotPlain(Exception):
     """A JSON graph with an edge that is not plain: read it the general way."""
 
 
-_PLAIN_EDGE = (frozenset({"source", "target", "barrier"}), frozenset({"source", "target", "barrier", "paths"}))
-
-
 def _read_plain_json(text: str, cls: type[LandscapeGraph]) -> LandscapeGraph | None:
     """The graph of JSON ``text`` if all its edges are plain, else ``None``.
 
@@ -184,17 +182,15 @@ def _read_plain_json(text: str, cls: type[LandscapeGraph]) -> LandscapeGraph | N
     would reject, returns ``None`` and the caller reads the text the general way, which
     also gives the error message.
     """
-    from topoloss.topology.graph_convert import _add_nodes, _is_missing, add_plain_edges
-
     made = [0, 0, 0]  # records made, records inside an edge, edges made
 
     def hook(obj: dict[str, Any]) -> Any:
         if len(obj) == 1 and "barrier" in obj:
             made[0] += 1
             return (obj["barrier"],)
-        if obj.keys() in _PLAIN_EDGE:
+        if obj.keys() in PLAIN_EDGE_KEYS:
             w = obj["barrier"]
-            if not (_is_missing(w) or type(w) in (float, int)):
+            if not (is_missing(w) or type(w) in (float, int)):
                 raise _NotPlain
             paths = obj.get("paths")
             if paths is not None:
@@ -216,7 +212,7 @@ def _read_plain_json(text: str, cls: type[LandscapeGraph]) -> LandscapeGraph | N
     if type(edges) is not list or made[0] != made[1] or made[2] != len(edges):
         return None  # a record or an edge-like object somewhere else: read it the general way
     g = cls()
-    _add_nodes(g, data["nodes"])
+    add_nodes(g, data["nodes"])
     return g if add_plain_edges(g, edges) else None
 
 
