@@ -278,22 +278,22 @@ CSV_TEXTS = [
 
 @pytest.mark.parametrize("text", CSV_TEXTS)
 def test_csv_fast_reader_agrees_with_cell_by_cell(tmp_path, text):
-    from topoloss.topology.graph_io import _read_csv, _read_csv_cells, _read_csv_fast
+    from topoloss.topology.graph_csv import read_csv_cells, read_csv_fast, read_csv_table
 
     p = tmp_path / "g.csv"
     p.write_text(text)
     try:
-        slow = _read_csv_cells(p)
+        slow = read_csv_cells(p)
     except ValueError as exc:  # InputError, or an empty file's
-        fast = _read_csv_fast(p)
+        fast = read_csv_fast(p)
         assert fast is None or fast.shape[1] != fast.shape[0] + 1
         with pytest.raises(ValueError) as again:
-            _read_csv(p)
+            read_csv_table(p)
         assert str(again.value) == str(exc)
     else:
-        fast = _read_csv_fast(p)
+        fast = read_csv_fast(p)
         assert fast is not None or "1_0" in text  # numpy's parser refuses underscores
-        np.testing.assert_array_equal(_read_csv(p), slow)
+        np.testing.assert_array_equal(read_csv_table(p), slow)
 
 
 def test_from_edges_equals_path_by_path():
