@@ -129,7 +129,7 @@ def test_barcode_container():
     bc = loss_barcode(g)
     assert len(bc) == 3
     assert bc.to_gudhi() == [(0, (0.0, math.inf)), (0, (1.0, 3.0)), (0, (2.0, 5.0))]
-    assert bc.to_diagram().shape == (3, 2)
+    assert bc.to_diagram("keep").shape == (3, 2)
     assert Barcode.from_dict(bc.to_dict()) == bc
     assert bc.to_dict()["intervals"][0] == [0.0, None]
     assert bc.drop_short(2.5).names == (0, 3 - 1)  # bar of 1 has length 2 <= 2.5

@@ -11,7 +11,7 @@ from _reference import random_graph as reference_graph
 
 from topoloss import LandscapeGraph, loss_barcode
 from topoloss.topology.forest import spanning_forest
-from topoloss.topology.persistence import _barcode_of_arrays, _full_graph_barcode
+from topoloss.topology.persistence import _barcode_of_arrays, _elder_rule_replay, _full_graph_barcode
 
 
 def random_ops(rng):
@@ -86,6 +86,49 @@ def test_forest_route_on_the_reference_random_graphs(ties):
         bc = loss_barcode(g)
         assert_same_barcode(bc, _full_graph_barcode(g))
         np.testing.assert_array_equal(bc.intervals, elder_rule_barcode(losses, edges))
+
+
+def replay_barcode(g, pairs, weights):
+    """The barcode by the union-find replay alone (elder rule, edges by (weight, row)),
+    without GUDHI: what loss_barcode's replay would say on its own."""
+    names, losses = g.nodes, g.losses()
+    n = len(names)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((np.arange(n), losses))] = np.arange(n)
+    dying, merges = _elder_rule_replay(rank, pairs, weights)
+    iv = np.column_stack([losses, np.full(n, np.inf)])
+    saddles, into = [None] * n, [None] * n
+    for k in np.flatnonzero(dying >= 0).tolist():
+        v, (a, b) = int(dying[k]), pairs[k].tolist()
+        iv[v, 1] = max(weights[k], losses[v])
+        saddles[v], into[v] = (names[a], names[b]), names[int(merges[k])]
+    return iv, tuple(saddles), tuple(into)
+
+
+def test_union_find_replay_gives_gudhis_bars_on_random_graphs_with_ties():
+    """loss_barcode takes the intervals and saddles from GUDHI and replays the merges with
+    its own union-find: run alone on the forest (or on every edge), the replay's elder rule
+    gives GUDHI's intervals and saddles, and its merges, ties included."""
+    rng = np.random.default_rng(20)
+    n_ties = 0
+    for _ in range(600):
+        losses, ops = random_ops(rng)
+        g = LandscapeGraph()
+        for i, loss in enumerate(losses):
+            g.add_minimum(i, loss)
+        for u, v, w in ops:
+            g.add_path(u, v, w)
+        bc = loss_barcode(g)
+        pairs, weights = g.edge_arrays()
+        keep = np.sort(spanning_forest(pairs, weights, len(g)))
+        for rows in (keep, np.arange(weights.shape[0])):
+            iv, saddles, into = replay_barcode(g, pairs[rows], weights[rows])
+            np.testing.assert_array_equal(iv, bc.intervals)
+            unordered = [None if s is None else frozenset(s) for s in bc.saddles]
+            assert [None if s is None else frozenset(s) for s in saddles] == unordered  # GUDHI orients them
+            assert into == bc.merges_into
+        n_ties += len(set(weights.tolist())) < weights.shape[0]
+    assert n_ties > 200  # the ties are there
 
 
 def test_from_barriers_equals_path_by_path_on_random_matrices():
@@ -235,22 +278,22 @@ CSV_TEXTS = [
 
 @pytest.mark.parametrize("text", CSV_TEXTS)
 def test_csv_fast_reader_agrees_with_cell_by_cell(tmp_path, text):
-    from topoloss.topology.graph_io import _read_csv, _read_csv_cells, _read_csv_fast
+    from topoloss.topology.graph_csv import read_csv_cells, read_csv_fast, read_csv_table
 
     p = tmp_path / "g.csv"
     p.write_text(text)
     try:
-        slow = _read_csv_cells(p)
+        slow = read_csv_cells(p)
     except ValueError as exc:  # InputError, or an empty file's
-        fast = _read_csv_fast(p)
+        fast = read_csv_fast(p)
         assert fast is None or fast.shape[1] != fast.shape[0] + 1
         with pytest.raises(ValueError) as again:
-            _read_csv(p)
+            read_csv_table(p)
         assert str(again.value) == str(exc)
     else:
-        fast = _read_csv_fast(p)
+        fast = read_csv_fast(p)
         assert fast is not None or "1_0" in text  # numpy's parser refuses underscores
-        np.testing.assert_array_equal(_read_csv(p), slow)
+        np.testing.assert_array_equal(read_csv_table(p), slow)
 
 
 def test_from_edges_equals_path_by_path():

@@ -90,3 +90,47 @@ def test_json_round_trip(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ValueError, match="invalid JSON"):
         LandscapeGraph.from_json(tmp_path / "bad.json")
+
+
+
+def _imported(module):
+    """Every module an ``import`` anywhere in ``module`` names (functions and TYPE_CHECKING included)."""
+    import ast
+    import inspect
+
+    out = set()
+    for node in ast.walk(ast.parse(inspect.getsource(module))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return out
+
+
+def test_graph_core_imports_no_builder_converter_or_reader():
+    """The array core imports none of the modules that implement its conversion methods
+    (not even lazily or for types): they import it, one way only."""
+    import topoloss.topology._graph_methods as methods
+    import topoloss.topology.graph as core
+
+    upper = {f"topoloss.topology.{name}" for name in ("graph_build", "graph_convert", "graph_io")}
+    assert not _imported(core) & upper
+    assert not {t for t in _imported(methods) if t.startswith("topoloss")}
+
+
+def test_every_graph_method_has_its_implementation():
+    from topoloss.topology._graph_methods import GRAPH_METHODS, graph_method, implement_graph_methods
+
+    for name in GRAPH_METHODS:
+        assert callable(graph_method(name)), name
+        assert callable(getattr(LandscapeGraph, name)), name
+    with pytest.raises(KeyError, match="not a LandscapeGraph method: nope"):
+        implement_graph_methods(nope=print)
+    x = nx.Graph()
+    x.add_node("a", loss=0.0)
+    x.add_node("b", loss=1.0)
+    x.add_edge("a", "b", barrier=2.0)
+    g = LandscapeGraph(x)  # the constructor's copy goes through from_networkx
+    assert (g.nodes, g.barrier("a", "b")) == (["a", "b"], 2.0)
+    assert type(LandscapeGraph.from_barriers([0.0], [[0.0]])) is LandscapeGraph

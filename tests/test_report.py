@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from topoloss.report import CAPTIONS, COLUMNS, _html, _inline
+from topoloss._html_page import inline_html
+from topoloss.report import CAPTIONS, COLUMNS, _html
 
 
 class FakeRun:
@@ -20,8 +21,8 @@ class FakeRun:
 
 
 def test_inline_markup():
-    assert _inline("model: `fcn:depth=2` <x>") == "model: <code>fcn:depth=2</code> &lt;x&gt;"
-    assert _inline("**TO-score** and *caption*") == "<strong>TO-score</strong> and <em>caption</em>"
+    assert inline_html("model: `fcn:depth=2` <x>") == "model: <code>fcn:depth=2</code> &lt;x&gt;"
+    assert inline_html("**TO-score** and *caption*") == "<strong>TO-score</strong> and <em>caption</em>"
 
 
 def test_html_embeds_figures_and_captions(tmp_path):

@@ -80,7 +80,7 @@ def test_wasserstein_closed_form_matches_pot_on_random_barcodes():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 expect = wasserstein_distance(
-                    bc.to_diagram(), ideal_diagram(bc), order=order, internal_p=np.inf,
+                    bc.to_diagram("keep"), ideal_diagram(bc), order=order, internal_p=np.inf,
                     keep_essential_parts=True,
                 )
             got = wasserstein_to_ideal(bc.intervals, order=order)

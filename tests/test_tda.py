@@ -35,7 +35,8 @@ POLICIES = ["keep", "drop", "max", 5.0]
 
 def test_to_diagram_policies_by_hand():
     bc = loss_barcode(LandscapeGraph.from_barriers([0.0, 1.0, 2.0], [[0, 3, INF], [3, 0, INF], [INF, INF, 0]]))
-    assert bc.to_diagram().tolist() == [[0.0, INF], [1.0, 3.0], [2.0, INF]]
+    with pytest.warns(FutureWarning, match="essential="):  # the default "keep", deprecated
+        assert bc.to_diagram().tolist() == [[0.0, INF], [1.0, 3.0], [2.0, INF]]
     assert bc.to_diagram("drop").tolist() == [[1.0, 3.0]]
     assert bc.to_diagram("max").tolist() == [[0.0, 3.0], [1.0, 3.0], [2.0, 3.0]]
     assert bc.to_diagram(2.5).tolist() == [[0.0, 2.5], [1.0, 3.0], [2.0, 2.5]]
@@ -44,12 +45,36 @@ def test_to_diagram_policies_by_hand():
     assert one.to_diagram("max").tolist() == [[0.7, 0.7]]  # no finite bar: capped at its birth
     assert bc.to_persistence("drop") == [(0, (1.0, 3.0))]
     assert bc.to_gudhi() == bc.to_persistence("keep")
-    d = bc.to_diagram()
+    d = bc.to_diagram("keep")
     d[0, 0] = 99  # a copy: the barcode stays read-only and unchanged
     assert bc.intervals[0, 0] == 0.0
     for bad in ("cap", INF, math.nan, True, None):
         with pytest.raises(InputError, match="essential"):
             bc.to_diagram(bad)
+
+
+def test_default_keep_is_deprecated_and_still_keeps():
+    """Barcode.to_diagram / to_persistence and essential_policy default to "keep" with a
+    FutureWarning naming the new default ("drop", topoloss.tda's) and essential=; given
+    explicitly, no warning."""
+    from topoloss.topology.barcode import DEFAULT_ESSENTIAL, essential_policy
+
+    assert DEFAULT_ESSENTIAL == "drop"
+    for call, expected in [
+        (lambda: BC.to_diagram(), BC.to_diagram("keep")),
+        (lambda: BC.to_persistence(), BC.to_persistence("keep")),
+        (lambda: essential_policy(BC.intervals), essential_policy(BC.intervals, "keep")),
+    ]:
+        with pytest.warns(FutureWarning, match=r"default will change to essential='drop'.*essential='keep'") as rec:
+            got = call()
+        assert len(rec) == 1 and rec[0].filename == __file__  # one warning, pointing at the caller
+        np.testing.assert_array_equal(np.asarray(got, dtype=object), np.asarray(expected, dtype=object))
+    assert np.isinf(BC.to_diagram("keep")[:, 1]).any()  # today's answer keeps the essential bars
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BC.to_diagram("drop"), BC.to_persistence("max"), BC.to_gudhi(), essential_policy(BC.intervals, 5.0)
+        diagrams([BC]), BarcodeDiagrams().fit_transform([BC]), to_giotto([BC]), BC.to_giotto(), to_score(BC)
+    np.testing.assert_array_equal(diagrams([BC])[0], BC.to_diagram(DEFAULT_ESSENTIAL))
 
 
 @pytest.mark.parametrize("essential", ["drop", "max", 5.0])
@@ -97,7 +122,7 @@ def test_to_score_internal_p_matches_gudhi_and_persim():
         bc = random_barcode(seed)
         ideal = np.array([[bc.intervals[:, 0].min(), INF]])
         for q in (1.0, 2.0, INF):
-            ref = wasserstein_distance(bc.to_diagram(), ideal, order=1, internal_p=q, keep_essential_parts=True)
+            ref = wasserstein_distance(bc.to_diagram("keep"), ideal, order=1, internal_p=q, keep_essential_parts=True)
             assert to_score(bc, metric="wasserstein", internal_p=q) == pytest.approx(ref, rel=1e-9)
         # persim: L2 ground metric for wasserstein, L∞ for bottleneck; it ignores inf points
         empty = np.empty((0, 2))
@@ -254,7 +279,7 @@ def test_barcode_diagrams_values():
     assert BarcodeDiagrams().fit(X).cap_ is None
     for a, bc in zip(BarcodeDiagrams().fit_transform(X), X):
         assert np.array_equal(a, bc.to_diagram("drop"))
-    assert BarcodeDiagrams(essential="keep").fit_transform(X)[0].tolist() == X[0].to_diagram().tolist()
+    assert BarcodeDiagrams(essential="keep").fit_transform(X)[0].tolist() == X[0].to_diagram("keep").tolist()
     with pytest.raises(InputError, match="essential"):
         BarcodeDiagrams(essential="nope").fit(X)
     with pytest.raises(InputError, match="one Barcode"):

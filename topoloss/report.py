@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from topoloss._html_page import markdown_page
 from topoloss._io import atomic_write_bytes, atomic_write_text
 from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.engine.store import Run
@@ -343,74 +343,6 @@ def _markdown(run: Run, summary: dict, minima: Any, paths: list, corrupt: list, 
     return "\n".join(lines) + "\n"
 
 
-def _inline(text: str) -> str:
-    """Markdown inline markup to HTML: `code`, **bold**, *italic*; everything else escaped."""
-    import re
-
-    out = html.escape(text)
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
-    return re.sub(r"(?<![*\w])\*([^*]+)\*(?![*\w])", r"<em>\1</em>", out)
-
-
-def _image(folder: Path | None, src: str) -> str:
-    """An ``<img>`` with the PNG embedded as base64 (the page needs no folder beside it)."""
-    import base64
-
-    alt = html.escape(src)
-    if folder is None or not (folder / src).is_file():
-        return f'<p class="missing">figure {alt} is missing</p>'
-    data = base64.b64encode((folder / src).read_bytes()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{alt}">'
-
-
 def _html(md: str, run: Run, folder: Path | None = None) -> str:
     """``summary.md`` as one self-contained HTML page: figures embedded, captions under them."""
-    body: list[str] = []
-    in_table = False
-    lines = md.splitlines()
-    k = 0
-    while k < len(lines):
-        line = lines[k]
-        k += 1
-        if line.startswith("|"):
-            cells = [_inline(c.strip()) for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-"):
-                continue
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-                body.append("<tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>")
-            else:
-                body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("# "):
-            body.append(f"<h1>{_inline(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{_inline(line[3:])}</h2>")
-        elif line.startswith("- "):
-            body.append(f"<p>{_inline(line[2:])}</p>")
-        elif line.startswith("!["):
-            src = line[line.index("(") + 1 : -1]
-            caption = ""
-            while k < len(lines) and not lines[k].strip():
-                k += 1
-            if k < len(lines) and lines[k].startswith("*") and not lines[k].startswith("**"):
-                caption = lines[k].strip().strip("*")
-                k += 1
-            body.append(f"<figure>{_image(folder, src)}<figcaption>{_inline(caption)}</figcaption></figure>")
-        elif line.strip():
-            body.append(f'<p class="note">{_inline(line)}</p>')
-    if in_table:
-        body.append("</table>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto;padding:0 1em}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
-             "code{background:#f2f2f2;padding:0 3px;border-radius:3px}"
-             "p.note{color:#444;font-size:0.92em;max-width:900px}"
-             "figure{margin:1.2em 0}figure img{max-width:100%}"
-             "figcaption{color:#333;font-size:0.92em;max-width:900px}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>topoloss report {html.escape(run.dir.name)}"
-            f"</title><style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    return markdown_page(md, title=f"topoloss report {run.dir.name}", folder=folder)

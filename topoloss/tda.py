@@ -5,7 +5,10 @@ one essential (infinite) bar per connected component. Most vectorizations reject
 (``gudhi.representations.PersistenceImage`` raises, ``Landscape`` returns NaN, persim's
 ``PersistenceImager`` warns), so every conversion here takes an explicit ``essential``
 policy (see :meth:`Barcode.to_diagram <topoloss.topology.barcode.Barcode.to_diagram>`):
-``"keep"``, ``"drop"``, ``"max"`` (cap at the largest finite death) or a float cap.
+``"keep"``, ``"drop"``, ``"max"`` (cap at the largest finite death) or a float cap. The
+default is ``"drop"`` (:data:`~topoloss.topology.essential.DEFAULT_ESSENTIAL`), as persim's
+tools and giotto-tda treat the essential H0 bar; ``Barcode.to_diagram`` moves to it too
+(today it keeps the bars, with a FutureWarning when ``essential`` is not given).
 
 - :func:`diagrams`: barcodes → list of ``(n, 2)`` arrays (``gudhi.representations``,
   :func:`gudhi.bottleneck_distance`, persim);
@@ -30,7 +33,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from topoloss.errors import InputError
-from topoloss.topology.barcode import Barcode, Essential, essential_policy
+from topoloss.topology.barcode import Barcode
+from topoloss.topology.essential import DEFAULT_ESSENTIAL, Essential, essential_policy
 from topoloss.topology.score import to_score
 
 __all__ = ["FEATURE_NAMES", "BarcodeDiagrams", "BarcodeFeatures", "barcode_features", "diagrams", "to_giotto"]
@@ -89,7 +93,7 @@ def _global_max_death(ivs: Sequence[np.ndarray]) -> float:
     return float(finite.max()) if finite.size else -math.inf
 
 
-def diagrams(barcodes: Iterable[Barcode | Any], *, essential: Essential = "drop") -> list[np.ndarray]:
+def diagrams(barcodes: Iterable[Barcode | Any], *, essential: Essential = DEFAULT_ESSENTIAL) -> list[np.ndarray]:
     """Barcodes (or ``(n, 2)`` arrays) → list of ``(n, 2)`` float arrays for GUDHI and persim.
 
     Parameters
@@ -97,8 +101,9 @@ def diagrams(barcodes: Iterable[Barcode | Any], *, essential: Essential = "drop"
     barcodes : iterable of Barcode or array_like of shape (n, 2)
     essential : {"keep", "drop", "max"} or float
         The essential-bar policy, applied to each barcode on its own (see
-        :meth:`Barcode.to_diagram`). Default ``"drop"``: what ``gudhi.representations``
-        and persim's images accept.
+        :meth:`Barcode.to_diagram`). Default ``"drop"``
+        (:data:`~topoloss.topology.essential.DEFAULT_ESSENTIAL`): what
+        ``gudhi.representations`` and persim's images accept.
 
     Returns
     -------
@@ -114,7 +119,7 @@ def diagrams(barcodes: Iterable[Barcode | Any], *, essential: Essential = "drop"
     return [essential_policy(iv, essential) for iv in _collection(barcodes)]
 
 
-def to_giotto(barcodes: Iterable[Barcode | Any], *, essential: Essential = "drop") -> np.ndarray:
+def to_giotto(barcodes: Iterable[Barcode | Any], *, essential: Essential = DEFAULT_ESSENTIAL) -> np.ndarray:
     """Barcodes → giotto-tda's diagram array of shape ``(n_samples, n_points, 3)``.
 
     Each row is ``[birth, death, homology dimension]`` with dimension ``0``. Diagrams are
@@ -172,7 +177,7 @@ class BarcodeDiagrams(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     [[1, 2, 2, 2]]
     """
 
-    def __init__(self, essential: Essential = "drop") -> None:
+    def __init__(self, essential: Essential = DEFAULT_ESSENTIAL) -> None:
         self.essential = essential
 
     def fit(self, X: Iterable[Barcode | Any], y: Any = None) -> BarcodeDiagrams:

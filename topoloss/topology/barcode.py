@@ -20,47 +20,23 @@ import math
 import os
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any
 
 import numpy as np
 
 from topoloss.errors import InputError
+from topoloss.topology.essential import (
+    DEFAULT_ESSENTIAL,
+    NOT_GIVEN,
+    Essential,
+    NotGiven,
+    essential_policy,
+    keep_unless_given,
+)
 
-__all__ = ["Bar", "Barcode", "Essential", "essential_policy"]
-
-#: The policy for essential (infinite) bars in conversions: keep ``inf``, drop the rows,
-#: cap at the largest finite death (``"max"``) or cap at a given value.
-Essential: TypeAlias = Literal["keep", "drop", "max"] | float
+__all__ = ["DEFAULT_ESSENTIAL", "Bar", "Barcode", "Essential", "essential_policy"]  # the policies: re-exported
 
 _RECORD_COLUMNS = ("minimum", "birth", "death", "length", "essential", "saddle_u", "saddle_v", "merges_into")
-
-
-def essential_policy(intervals: np.ndarray, essential: Essential = "keep") -> np.ndarray:
-    """Apply an essential-bar policy (see :meth:`Barcode.to_diagram`) to ``(n, 2)`` intervals.
-
-    Raises
-    ------
-    InputError
-        An unknown policy, or a cap that is NaN or infinite.
-    """
-    iv = np.array(intervals, dtype=float, copy=True).reshape(-1, 2)
-    inf = ~np.isfinite(iv[:, 1])
-    if isinstance(essential, str):
-        if essential == "keep":
-            return iv
-        if essential == "drop":
-            return iv[~inf]
-        if essential == "max":
-            finite = iv[~inf, 1]
-            cap = float(finite.max()) if finite.size else -math.inf
-            iv[inf, 1] = np.maximum(cap, iv[inf, 0])
-            return iv
-        raise InputError(f"essential={essential!r}; expected 'keep', 'drop', 'max' or a finite number")
-    if isinstance(essential, bool) or not isinstance(essential, int | float | np.floating | np.integer) \
-            or not math.isfinite(float(essential)):
-        raise InputError(f"essential={essential!r}; expected 'keep', 'drop', 'max' or a finite number")
-    iv[inf, 1] = np.maximum(float(essential), iv[inf, 0])
-    return iv
 
 
 @dataclass(frozen=True)
@@ -211,16 +187,18 @@ class Barcode:
         )
 
     # ------------------------------------------------------------------ formats
-    def to_diagram(self, essential: Essential = "keep") -> np.ndarray:
+    def to_diagram(self, essential: Essential | NotGiven = NOT_GIVEN) -> np.ndarray:
         """The bars as an ``(n, 2)`` float array ``[birth, death]``, rows in node order.
 
         Parameters
         ----------
-        essential : {"keep", "drop", "max"} or float
+        essential : {"keep", "drop", "max"} or float, optional
             What to do with the essential (infinite) bars, which most vectorizations
-            reject (``gudhi.representations``, persim's images):
+            reject (``gudhi.representations``, persim's images). Not given: ``"keep"``
+            with a FutureWarning; the default will become ``"drop"``
+            (:data:`DEFAULT_ESSENTIAL`, the default of :mod:`topoloss.tda`'s conversions):
 
-            - ``"keep"``: death ``inf`` (persim's distances, :func:`gudhi.bottleneck_distance`,
+            - ``"keep"``: death ``inf`` (:func:`gudhi.bottleneck_distance`,
               ``gudhi.wasserstein.wasserstein_distance(..., keep_essential_parts=True)``);
             - ``"drop"``: remove those rows;
             - ``"max"``: death = the largest finite death (the birth when no bar is
@@ -236,19 +214,21 @@ class Barcode:
         --------
         >>> from topoloss import LandscapeGraph, loss_barcode
         >>> bc = loss_barcode(LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]]))
-        >>> bc.to_diagram().tolist(), bc.to_diagram("drop").tolist()
+        >>> bc.to_diagram("keep").tolist(), bc.to_diagram("drop").tolist()
         ([[0.0, inf], [1.0, 3.0]], [[1.0, 3.0]])
         >>> bc.to_diagram("max").tolist(), bc.to_diagram(10).tolist()
         ([[0.0, 3.0], [1.0, 3.0]], [[0.0, 10.0], [1.0, 3.0]])
         """
-        return essential_policy(self.intervals, essential)
+        return essential_policy(self.intervals, keep_unless_given(essential, "Barcode.to_diagram()"))
 
-    def to_persistence(self, essential: Essential = "keep") -> list[tuple[int, tuple[float, float]]]:
+    def to_persistence(self, essential: Essential | NotGiven = NOT_GIVEN) -> list[tuple[int, tuple[float, float]]]:
         """GUDHI's persistence list ``[(0, (birth, death)), ...]`` under an ``essential`` policy
-        (see :meth:`to_diagram`)."""
-        return [(0, (float(b), float(d))) for b, d in self.to_diagram(essential)]
+        (see :meth:`to_diagram`; not given: ``"keep"`` with a FutureWarning, as there).
+        :meth:`to_gudhi` keeps the essential bars without a warning."""
+        policy = keep_unless_given(essential, "Barcode.to_persistence()")
+        return [(0, (float(b), float(d))) for b, d in self.to_diagram(policy)]
 
-    def to_giotto(self, essential: Essential = "drop") -> np.ndarray:
+    def to_giotto(self, essential: Essential = DEFAULT_ESSENTIAL) -> np.ndarray:
         """giotto-tda's format: a ``(1, k, 3)`` array of ``[birth, death, homology dimension]``.
 
         giotto-tda's diagrams have no infinite points, so the default policy drops the

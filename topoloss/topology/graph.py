@@ -5,26 +5,31 @@ persistence (SPEC §4). Nodes carry the loss of a minimum; edges carry the barri
 the lowest path found between two minima, and every path record ever added for that
 pair.
 
-The graph is held in arrays (losses; edge endpoints and barriers): a million paths need
-no Python object each. Builders and conversions (networkx, JSON dicts) live in
-:mod:`topoloss.topology.graph_convert`.
+This module is the array core: the graph is held in arrays (losses; edge endpoints and
+barriers), so a million paths need no Python object each. Its builders
+(:meth:`~LandscapeGraph.from_barriers`, ...), conversions (networkx, JSON dicts) and
+files (:meth:`~LandscapeGraph.read`, :meth:`~LandscapeGraph.write`) are methods it
+inherits from :class:`~topoloss.topology._graph_methods.GraphMethods`; they are
+implemented in :mod:`~topoloss.topology.graph_build`,
+:mod:`~topoloss.topology.graph_convert` and :mod:`~topoloss.topology.graph_io`, which
+import this module and are not imported by it. They reach the arrays through the
+documented methods of the section "arrays, for builders and readers".
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Hashable, Iterator, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from topoloss._validate import check_number
 from topoloss.errors import InputError
-from topoloss.topology import graph_convert as _convert
-from topoloss.topology import graph_io as _io
+from topoloss.topology._graph_methods import GraphMethods, graph_method
+from topoloss.topology._graph_values import BELOW_TOL, paths_pass, unwrap
 from topoloss.topology.forest import spanning_forest
-from topoloss.topology.graph_convert import _BELOW_TOL, _unwrap
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -32,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["LandscapeGraph"]
 
 
-class LandscapeGraph:
+class LandscapeGraph(GraphMethods):
     """Minima and the paths between them, as a weighted undirected graph.
 
     Node ``m`` has the attribute ``loss`` (the level ``L(m)``); edge ``(a, b)`` has the
@@ -75,7 +80,7 @@ class LandscapeGraph:
         self._pos: dict[tuple[int, int], int] | None = {}  # (lo, hi) -> edge; None: not built
         self._canon: np.ndarray | None = None  # networkx's edge order, once computed
         if graph is not None:
-            _convert.graph_from_networkx(graph, into=self)
+            graph_method("from_networkx")(graph, into=self)
 
     # ------------------------------------------------------------------ building
     def add_minimum(self, name: Hashable, loss: float, **attrs: Any) -> None:
@@ -86,8 +91,8 @@ class LandscapeGraph:
         InputError
             If ``loss`` is NaN or infinite, or ``name`` is already a minimum.
         """
-        name = _unwrap(name)  # numpy scalars as plain Python values (names, messages)
-        loss = check_number(_unwrap(loss), f"loss of minimum {name!r}")
+        name = unwrap(name)  # numpy scalars as plain Python values (names, messages)
+        loss = check_number(unwrap(loss), f"loss of minimum {name!r}")
         if name in self._index:
             raise InputError(f"minimum {name!r} already exists")
         self._index[name] = len(self._names)
@@ -107,16 +112,16 @@ class LandscapeGraph:
             If ``u`` or ``v`` is not a minimum, ``u == v``, or ``barrier`` is NaN,
             infinite or below the loss of either endpoint.
         """
-        u, v = _unwrap(u), _unwrap(v)
+        u, v = unwrap(u), unwrap(v)
         for node in (u, v):
             if node not in self:
                 raise InputError(f"unknown minimum {node!r}; add it with add_minimum first")
         if u == v:
             raise InputError(f"self-loop at minimum {u!r}: a path needs two different minima")
-        barrier = check_number(_unwrap(barrier), f"barrier between {u!r} and {v!r}")
+        barrier = check_number(unwrap(barrier), f"barrier between {u!r} and {v!r}")
         for node in (u, v):
             level = self._loss[self._index[node]]
-            if barrier < level - _BELOW_TOL * max(1.0, abs(level)):
+            if barrier < level - BELOW_TOL * max(1.0, abs(level)):
                 raise InputError(f"barrier={barrier!r} between {u!r} and {v!r} is below the loss "
                                  f"{level!r} of {node!r}")
             barrier = max(barrier, level)
@@ -163,104 +168,6 @@ class LandscapeGraph:
             in_order = lo.size < 2 or bool((lo[1:] >= lo[:-1]).all())
             self._canon = np.arange(self._m) if in_order else np.argsort(lo, kind="stable")
         return self._canon
-
-    @classmethod
-    def from_barriers(
-        cls,
-        losses: Sequence[float] | np.ndarray,
-        barriers: Sequence[Sequence[float]] | np.ndarray,
-        *,
-        names: Sequence[Hashable] | None = None,
-    ) -> LandscapeGraph:
-        """Build a graph from ``n`` losses and an ``(n, n)`` symmetric barrier matrix.
-
-        Equal to adding the minima, then a path for each finite entry ``[i, j]``, ``i < j``,
-        row by row; done on arrays.
-
-        Parameters
-        ----------
-        losses : array_like, shape (n,)
-            Loss of each minimum.
-        barriers : array_like, shape (n, n)
-            ``barriers[i, j]`` is the barrier between minima ``i`` and ``j``; ``inf``
-            or ``nan`` means "no path". The diagonal is ignored.
-        names : sequence of hashable, optional
-            Node names; default ``0 .. n-1``.
-
-        Raises
-        ------
-        InputError
-            On shape mismatch, an asymmetric matrix, or any invalid loss/barrier.
-        """
-        return _convert.graph_from_barriers(cls(), losses, barriers, names)
-
-    @classmethod
-    def from_edges(
-        cls,
-        losses: Sequence[float] | np.ndarray,
-        edges: Sequence[Sequence[int]] | np.ndarray,
-        barriers: Sequence[float] | np.ndarray,
-        *,
-        names: Sequence[Hashable] | None = None,
-    ) -> LandscapeGraph:
-        """Build a graph from ``n`` losses and ``E`` paths given as arrays (a sparse graph).
-
-        Equal to adding the minima, then ``add_path(names[i], names[j], barriers[k])`` for
-        each row ``k = (i, j)`` of ``edges``, in order; done on arrays.
-
-        Parameters
-        ----------
-        losses : array_like, shape (n,)
-            Loss of each minimum.
-        edges : array_like of int, shape (E, 2)
-            Indices of the two minima of each path.
-        barriers : array_like, shape (E,)
-            Barrier of each path; ``inf`` or ``nan`` means "no path" (the row is skipped).
-        names : sequence of hashable, optional
-            Node names; default ``0 .. n-1``.
-
-        Raises
-        ------
-        InputError
-            On shape mismatch, an index out of range, or any invalid loss/barrier.
-        """
-        return _convert.graph_from_edges(cls(), losses, edges, barriers, names)
-
-    @classmethod
-    def from_paths(cls, minima: Any, paths: Iterable[Any], *, points: bool | None = None) -> LandscapeGraph:
-        """The landscape graph of minima and optimized paths (SPEC §4).
-
-        Equal to adding every minimum (``add_minimum(name, loss)``) and then every path
-        (``add_path(u, v, barrier, path=record.to_dict(tensors=False), **at_barrier)``) by
-        hand, as :func:`topoloss.engine.pipeline.build_graph` does; ``at_barrier``: the record's
-        ``test_loss``/``test_accuracy`` at its barrier point (``record.barrier_metrics()``), if measured.
-
-        Parameters
-        ----------
-        minima : Minima
-            Any object with ``names`` and ``losses`` (and ``points`` for ``points=True``):
-            one node per minimum, in that order.
-        paths : iterable of PathRecord
-            Any objects with ``u``, ``v`` and ``barrier``; a ``to_dict(tensors=False)``
-            method, when present, gives the record stored on the edge under ``path``.
-        points : bool, optional
-            Store each minimum's coordinates as node attribute ``point`` (a list);
-            default: when there are at most 64 coordinates.
-
-        Raises
-        ------
-        InputError
-            A path joins a minimum that is not in ``minima``, or a barrier is invalid.
-
-        Examples
-        --------
-        >>> from types import SimpleNamespace as NS
-        >>> m = NS(names=("a", "b"), losses=[0.0, 0.5])
-        >>> g = LandscapeGraph.from_paths(m, [NS(u="a", v="b", barrier=1.0)])
-        >>> g.barrier("a", "b"), g.loss("b")
-        (1.0, 0.5)
-        """
-        return _convert.graph_from_paths(cls(), minima, paths, points)
 
     # ------------------------------------------------------------------ access
     @property
@@ -363,134 +270,88 @@ class LandscapeGraph:
         Equal barriers are taken in edge order, as :func:`networkx.minimum_spanning_tree`
         does; so the forest keeps the saddles of :func:`topoloss.loss_barcode` too.
         """
-        return _convert.graph_of_edges(self, self._forest())
+        return self._with_edges(self._forest())
 
     def _check_node(self, name: Hashable) -> None:
         if name not in self:
             raise InputError(f"unknown minimum {name!r}")
 
-    # ------------------------------------------------------------------ conversion
-    def to_networkx(self) -> nx.Graph:
-        """A copy as a :class:`networkx.Graph` (node ``loss``, edge ``barrier`` and ``paths``)."""
-        return _convert.graph_to_networkx(self)
+    # ------------------------------------------------------------------ arrays, for builders and readers
+    def node_index(self) -> Mapping[Hashable, int]:
+        """Minimum name -> its position in :attr:`nodes` (a read-only view, kept up to date)."""
+        return MappingProxyType(self._index)
 
-    @classmethod
-    def from_networkx(
-        cls, graph: nx.Graph, *, loss: str = "loss", barrier: str = "barrier"
-    ) -> LandscapeGraph:
-        """Build from a networkx graph whose nodes carry ``loss`` and edges ``barrier``.
+    def edge_records(self) -> list[list[dict[str, Any]] | None]:
+        """The path records of each edge, in the order of :attr:`edges`.
 
-        Other node and edge attributes are kept (edge attributes go into the path record).
+        ``None`` for an edge that holds only its barrier (no path was added with
+        attributes, and only one path was added); otherwise a copy of its list, as
+        :meth:`paths` gives it.
+        """
+        records = self._records
+        return [None if (recs := records.get(k)) is None else list(recs) for k in self._order().tolist()]
+
+    def lower_barrier(self, u: Hashable, v: Hashable, barrier: float) -> None:
+        """Lower the barrier of the edge ``u``-``v`` to ``barrier`` if that is lower.
+
+        Its path records keep their own barriers (so the edge's barrier may be below all
+        of them); used when reading an edge stored with its records.
 
         Raises
         ------
         InputError
-            If the graph is directed or a multigraph, a node lacks ``loss``, an edge
-            lacks ``barrier``, or any value is invalid.
+            There is no edge between ``u`` and ``v``.
         """
-        return _convert.graph_from_networkx(graph, into=cls(), loss=loss, barrier=barrier)
+        k = self._edge(u, v)
+        if k is None:
+            raise InputError(f"no path between {u!r} and {v!r}")
+        if barrier < self._w[k]:
+            self._edge_records(k)  # the records keep their own barriers
+            self._w[k] = barrier
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (networkx node-link format, numpy values as lists)."""
-        return _convert.graph_to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LandscapeGraph:
-        """Inverse of :meth:`to_dict` (networkx node-link data: ``nodes`` and ``edges``).
-
-        A node listed twice is an error. An edge whose ``barrier`` is ``null`` or
-        ``Infinity`` means "no path" and is skipped; NaN or ``-Infinity`` is an error. A
-        pair listed more than once keeps the lowest barrier, and every listing's path
-        records (the same rule as :meth:`add_path`).
-
-        Raises
-        ------
-        InputError
-            Naming the node or edge (its position in the list) that is malformed.
-        """
-        return _convert.graph_from_dict(data, into=cls())
-
-    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        """Serialize to JSON; also write it atomically to ``path`` if given."""
-        return _io.write_json(self, path)
-
-    @classmethod
-    def from_json(cls, source: str | os.PathLike[str]) -> LandscapeGraph:
-        """Read a graph from a JSON file path or a JSON string."""
-        return _io.read_json_source(source, cls)
-
-    # ------------------------------------------------------------------ files
-    @classmethod
-    def read(
-        cls,
-        path: str | os.PathLike[str],
+    def add_paths_at_once(
+        self,
+        us: np.ndarray,
+        vs: np.ndarray,
+        barriers: np.ndarray,
         *,
-        format: Literal["json", "csv", "npz", "graphml", "gexf"] | None = None,
-    ) -> LandscapeGraph:
-        """Read a graph from a file, or from a run directory (its ``graph.json``).
+        records: Mapping[int, list[dict[str, Any]]] | None = None,
+    ) -> bool:
+        """Add paths without attributes to a graph that has no path yet, all at once.
 
-        Parameters
-        ----------
-        path : str or path-like
-            The file. A directory is read as a run directory.
-        format : {"json", "csv", "npz", "graphml", "gexf"}, optional
-            Default: from the suffix (``.json``, ``.csv`` or ``.txt``, ``.npz``,
-            ``.graphml``, ``.gexf``).
-
-            - ``json``: what :meth:`to_json` writes (lossless);
-            - ``csv``: ``n`` rows of ``n + 1`` comma-separated numbers, the loss of
-              minimum ``i`` and then row ``i`` of the barrier matrix (``inf``, ``nan``
-              or an empty cell: no path); ``#`` starts a comment; names ``0 .. n-1``;
-            - ``npz``: arrays ``losses`` (n,) and ``barriers`` (n, n), optionally
-              ``names`` (n,) (read as strings), as :meth:`from_barriers`; or
-              ``edges`` (E, 2) and ``barriers`` (E,), as :meth:`from_edges`;
-            - ``graphml`` / ``gexf``: networkx's readers, then :meth:`from_networkx`
-              (node attribute ``loss``, edge attribute ``barrier``). Node ids that all
-              read as integers become ``int``. See :mod:`topoloss.topology.graph_io`.
+        ``us`` and ``vs`` index the minima (positions in :attr:`nodes`); no unordered pair
+        may repeat. Each barrier is raised to the endpoints' losses, as :meth:`add_path`
+        does. ``records`` optionally gives the path records of some of the new edges (by
+        their row); the others hold only their barrier.
 
         Returns
         -------
-        LandscapeGraph
-
-        Raises
-        ------
-        InputError
-            If the file is missing, of an unknown format or malformed, or its values
-            are invalid; the message names the file (and the line and column of a bad
-            CSV cell).
-
-        Examples
-        --------
-        >>> import tempfile, os
-        >>> g = LandscapeGraph.from_barriers([0.0, 1.0], [[0, 3], [3, 0]])
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     g.write(os.path.join(tmp, "g.graphml"))
-        ...     LandscapeGraph.read(os.path.join(tmp, "g.graphml")).barrier(0, 1)
-        3.0
+        bool
+            ``False``, adding nothing, unless every path passes
+            :func:`~topoloss.topology._graph_values.paths_pass` and the graph has no path:
+            then the caller adds them one by one, for :meth:`add_path`'s message.
         """
-        return _io.read_graph(path, format=format)
+        us = np.asarray(us, dtype=np.int64)
+        vs = np.asarray(vs, dtype=np.int64)
+        w = np.asarray(barriers, dtype=float)
+        loss = self.losses()
+        if self._m or not paths_pass(loss, us, vs, w):
+            return False
+        self._lo, self._hi = np.minimum(us, vs), np.maximum(us, vs)
+        self._w = np.maximum(w, np.maximum(loss[us], loss[vs]))  # as add_path: up to the endpoints
+        self._m = w.shape[0]
+        self._pos = None
+        self._canon = None
+        if records:
+            self._records.update(records)
+        return True
 
-    def write(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        format: Literal["json", "graphml", "gexf"] | None = None,
-    ) -> None:
-        """Write the graph to a file (atomically), in a format :meth:`read` reads back.
-
-        Parameters
-        ----------
-        path : str or path-like
-            The file.
-        format : {"json", "graphml", "gexf"}, optional
-            Default: from the suffix. JSON is lossless. GraphML and GEXF hold scalar
-            attributes only: numpy scalars become numbers, lists and dicts (a minimum's
-            ``point``, an edge's ``paths`` records) become their JSON text, ``None``
-            values are left out; losses, barriers and hence the barcode survive.
-
-        Raises
-        ------
-        InputError
-            If the format is unknown or cannot be written.
-        """
-        _io.write_graph(self, path, format=format)
+    def _with_edges(self, keep: np.ndarray) -> LandscapeGraph:
+        """A new graph with these minima and the edges ``keep`` (insertion indices), in that order."""
+        out = type(self)()
+        out._names, out._index = list(self._names), dict(self._index)
+        out._loss, out._extra = list(self._loss), [dict(d) for d in self._extra]
+        out._lo, out._hi, out._w, out._m = self._lo[keep], self._hi[keep], self._w[keep], len(keep)
+        out._pos = None
+        out._records = {k: list(self._records[e]) for k, e in enumerate(keep.tolist()) if e in self._records}
+        return out

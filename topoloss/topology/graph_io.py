@@ -17,7 +17,8 @@ CSV, NPZ and JSON are read into arrays (:meth:`LandscapeGraph.from_barriers`,
 :meth:`~LandscapeGraph.from_edges`; JSON edges holding only their barrier are turned
 into tuples while parsing): no Python object per edge is kept.
 
-A directory is read as a run directory: its ``graph.json``.
+A directory is read as a run directory: its ``graph.json``. The CSV table is parsed in
+:mod:`topoloss.topology.graph_csv`.
 
 **Missing paths and repeats.** A missing path must be explicit: an empty cell or ``inf``
 in CSV, ``inf`` in NPZ, ``null`` or ``Infinity`` (or no edge) in JSON. Anything else that
@@ -38,14 +39,10 @@ are dropped. For a lossless copy use JSON.
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 import os
 import re
-import warnings
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree
@@ -54,6 +51,8 @@ import numpy as np
 
 from topoloss._validate import plain
 from topoloss.errors import InputError
+from topoloss.topology.graph_convert import PLAIN_EDGE_KEYS, add_nodes, add_plain_edges, is_missing
+from topoloss.topology.graph_csv import read_csv_table as _read_csv  # the name read_graph calls
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -172,9 +171,6 @@ class _NotPlain(Exception):
     """A JSON graph with an edge that is not plain: read it the general way."""
 
 
-_PLAIN_EDGE = (frozenset({"source", "target", "barrier"}), frozenset({"source", "target", "barrier", "paths"}))
-
-
 def _read_plain_json(text: str, cls: type[LandscapeGraph]) -> LandscapeGraph | None:
     """The graph of JSON ``text`` if all its edges are plain, else ``None``.
 
@@ -184,17 +180,15 @@ def _read_plain_json(text: str, cls: type[LandscapeGraph]) -> LandscapeGraph | N
     would reject, returns ``None`` and the caller reads the text the general way, which
     also gives the error message.
     """
-    from topoloss.topology.graph_convert import _add_nodes, _is_missing, add_plain_edges
-
     made = [0, 0, 0]  # records made, records inside an edge, edges made
 
     def hook(obj: dict[str, Any]) -> Any:
         if len(obj) == 1 and "barrier" in obj:
             made[0] += 1
             return (obj["barrier"],)
-        if obj.keys() in _PLAIN_EDGE:
+        if obj.keys() in PLAIN_EDGE_KEYS:
             w = obj["barrier"]
-            if not (_is_missing(w) or type(w) in (float, int)):
+            if not (is_missing(w) or type(w) in (float, int)):
                 raise _NotPlain
             paths = obj.get("paths")
             if paths is not None:
@@ -216,108 +210,8 @@ def _read_plain_json(text: str, cls: type[LandscapeGraph]) -> LandscapeGraph | N
     if type(edges) is not list or made[0] != made[1] or made[2] != len(edges):
         return None  # a record or an edge-like object somewhere else: read it the general way
     g = cls()
-    _add_nodes(g, data["nodes"])
+    add_nodes(g, data["nodes"])
     return g if add_plain_edges(g, edges) else None
-
-
-def _csv_rows(p: Path) -> Iterator[tuple[int, list[str]]]:
-    with open(p, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            line = line.split("#", 1)[0].strip()
-            if line:
-                yield lineno, line.split(",")
-
-
-_MISSING = ("inf", "+inf", "infinity", "+infinity")
-
-
-def _cell(p: Path, lineno: int, col: int, cell: str) -> float:
-    """One CSV cell: a finite number, or ``inf`` for an explicit missing path."""
-    cell = cell.strip()
-    if col == 1:  # the loss
-        what = "the loss"
-    elif not cell or cell.lower() in _MISSING:
-        return math.inf
-    else:
-        what = "a barrier"
-    try:
-        value = float(cell) if cell else math.nan
-    except ValueError:
-        raise InputError(f"{p}: line {lineno}, column {col}: {cell!r} is not a number") from None
-    if not math.isfinite(value):
-        missing = "" if col == 1 else "; a missing path is an empty cell or inf"
-        raise InputError(f"{p}: line {lineno}, column {col}: {cell!r} is not allowed as {what} "
-                         f"(expected a finite number{missing})")
-    return value
-
-
-_EMPTY_CELL = re.compile(r"(?<=,)[ \t]*(?=,|$)")
-
-
-def _read_csv_fast(p: Path) -> np.ndarray | None:
-    """The table of a CSV file whose cells all read as :func:`_cell` reads them, without
-    a Python call per cell; ``None`` for anything else (the caller reads it cell by cell,
-    which names the bad cell). Without an ``inf`` or empty cell numpy's parser reads it;
-    otherwise each ``inf`` cell's text is checked."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # an empty file
-            table = np.loadtxt(p, delimiter=",", comments="#", ndmin=2, encoding="utf-8")
-    except (ValueError, UnicodeDecodeError):
-        pass
-    else:
-        if table.size and np.isfinite(table).all():
-            return table
-    rows: list[list[str]] = []
-    try:
-        with open(p, encoding="utf-8") as fh:
-            for line in fh:
-                line = line.split("#", 1)[0].strip()
-                if line:
-                    rows.append(_EMPTY_CELL.sub("inf", line).split(","))
-        width = len(rows[0]) if rows else 0
-        if any(len(row) != width for row in rows):
-            return None
-        flat = np.fromiter(map(float, itertools.chain.from_iterable(rows)), dtype=float, count=len(rows) * width)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    table = flat.reshape(len(rows), width)
-    if not table.size or not np.isfinite(table[:, :1]).all() or np.isnan(table).any() or np.isneginf(table).any():
-        return None
-    for i, j in np.argwhere(np.isposinf(table)).tolist():  # inf only as a missing path, spelt so
-        if rows[i][j].strip().lower() not in _MISSING:
-            return None
-    return table
-
-
-def _read_csv(p: Path) -> np.ndarray:
-    """``n`` rows of ``n + 1`` cells; ``#`` starts a comment; an empty or ``inf`` barrier is missing."""
-    table = _read_csv_fast(p)
-    if table is not None and table.shape[1] == table.shape[0] + 1:
-        return table
-    return _read_csv_cells(p)
-
-
-def _read_csv_cells(p: Path) -> np.ndarray:
-    """:func:`_read_csv` cell by cell, each through :func:`_cell`: names a bad cell."""
-    rows: list[list[float]] = []
-    try:
-        for lineno, cells in _csv_rows(p):
-            row = [_cell(p, lineno, col, cell) for col, cell in enumerate(cells, start=1)]
-            if rows and len(row) != len(rows[0]):
-                raise InputError(
-                    f"{p}: line {lineno} has {len(row)} columns, the first row {len(rows[0])}"
-                )
-            rows.append(row)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: not a text file: {exc}") from None
-    table = np.array(rows, dtype=float).reshape(len(rows), -1)
-    if table.shape[1] != table.shape[0] + 1:
-        raise InputError(
-            f"{p}: expected n rows of n+1 columns (loss, then the barrier row), "
-            f"got shape {table.shape}"
-        )
-    return table
 
 
 def _read_npz(p: Path, cls: type[LandscapeGraph]) -> LandscapeGraph:

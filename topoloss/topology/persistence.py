@@ -35,12 +35,42 @@ class _UnionFind:
             parent[i], i = root, parent[i]
         return root
 
-    def union(self, i: int, j: int) -> None:
+    def union(self, i: int, j: int) -> int:
+        """Merge the components of ``i`` and ``j``; the younger root, which dies (``-1``: one component)."""
         ri, rj = self.find(i), self.find(j)
-        if ri != rj:
-            if self.rank[rj] < self.rank[ri]:
-                ri, rj = rj, ri
-            self.parent[rj] = ri
+        if ri == rj:
+            return -1
+        if self.rank[rj] < self.rank[ri]:
+            ri, rj = rj, ri
+        self.parent[rj] = ri
+        return rj
+
+
+def _elder_rule_replay(rank: np.ndarray, pairs: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add the edges ``pairs`` (rows ``(a, b)``) level by level, by increasing ``levels``
+    (equal levels in row order), to components whose root is the elder minimum (lowest
+    ``rank``).
+
+    Returns ``(dying, merges)``, one entry per row: the younger root the edge merges away
+    by the elder rule (``-1`` if the edge closes a cycle), and the root of the edge's
+    component once every edge of its level is in (the elder the bar merges into).
+    """
+    uf = _UnionFind(rank)
+    dying = np.full(levels.shape[0], -1, dtype=np.int64)
+    merges = np.full(levels.shape[0], -1, dtype=np.int64)
+    order = np.argsort(levels, kind="stable")
+    start = 0
+    while start < len(order):
+        stop = start
+        level = levels[order[start]]
+        while stop < len(order) and levels[order[stop]] == level:
+            a, b = pairs[order[stop]]
+            dying[order[stop]] = uf.union(int(a), int(b))
+            stop += 1
+        for k in order[start:stop]:
+            merges[k] = uf.find(int(pairs[k, 0]))
+        start = stop
+    return dying, merges
 
 
 def _persistence_generators(
@@ -150,25 +180,19 @@ def _barcode_of_arrays(
             weights[_edge_lookup(pairs, regular[:, 1:])], losses[regular[:, 0]]
         )
         intervals[regular[:, 0], 1] = death
-        # Replay the merges level by level to name the minimum each bar merges into:
-        # the elder of the whole component formed at that level.
+        # Why a union-find after GUDHI: GUDHI computes the persistence (each finite bar's
+        # interval and the edge that kills it, its saddle) but does not say which minimum the
+        # bar merges into, the elder of the whole component formed at its level
+        # (Barcode.merges_into). So the merges alone are replayed, over GUDHI's own killing
+        # edges: the replay's components are GUDHI's, so it cannot name a merge GUDHI did not
+        # make. That the replay's elder rule on its own gives GUDHI's bars (intervals and
+        # saddles, ties included) is tested in test_barcode_forest.py.
         rank = np.empty(n, dtype=np.int64)
         rank[np.lexsort((np.arange(n), losses))] = np.arange(n)
-        uf = _UnionFind(rank)
-        order = np.argsort(death, kind="stable")
-        start = 0
-        while start < len(order):
-            stop = start
-            level = death[order[start]]
-            while stop < len(order) and death[order[stop]] == level:
-                _, a, b = regular[order[stop]]
-                uf.union(int(a), int(b))
-                stop += 1
-            for k in order[start:stop]:
-                v, a, b = (int(x) for x in regular[k])
-                saddles[v] = (names[a], names[b])
-                merges[v] = names[uf.find(v)]
-            start = stop
+        _, partner = _elder_rule_replay(rank, regular[:, 1:], death)
+        for k, (v, a, b) in enumerate(regular.tolist()):
+            saddles[v] = (names[a], names[b])
+            merges[v] = names[int(partner[k])]
     return Barcode(tuple(names), intervals, tuple(saddles), tuple(merges))
 
 

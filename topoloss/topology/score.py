@@ -78,7 +78,7 @@ def to_score(
         return math.inf
     if metric == "bottleneck":
         if internal_p == math.inf:
-            return float(gudhi.bottleneck_distance(barcode.to_diagram(), ideal_diagram(barcode), e=0.0))
+            return float(gudhi.bottleneck_distance(barcode.to_diagram("keep"), ideal_diagram(barcode), e=0.0))
         return wasserstein_to_ideal(barcode.intervals, order=math.inf, internal_p=internal_p)
     return wasserstein_to_ideal(barcode.intervals, order=order, internal_p=internal_p)
 
