@@ -57,7 +57,7 @@ def landscapes(quick: bool) -> list[tl.AnalyticLandscape]:
 def bottleneck(a: tl.Barcode, b: tl.Barcode, eps: float) -> float:
     """Bottleneck distance between two barcodes, after dropping bars of length <= eps
     (grid artifacts of the exact barcode, duplicate minima of the pipeline)."""
-    return float(gudhi.bottleneck_distance(a.drop_short(eps).to_diagram(), b.drop_short(eps).to_diagram()))
+    return float(gudhi.bottleneck_distance(a.drop_short(eps).to_diagram("keep"), b.drop_short(eps).to_diagram("keep")))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

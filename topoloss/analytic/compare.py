@@ -214,7 +214,7 @@ def compare_to_exact(
     scale = value_range(exact) or 1.0
     cut = tolerance * scale if min_length is None else check_number(min_length, "min_length", low=0.0)
     ours, truth = barcode.drop_short(cut), exact.drop_short(cut)
-    distance = float(gudhi.bottleneck_distance(ours.to_diagram(), truth.to_diagram(), e=0.0))
+    distance = float(gudhi.bottleneck_distance(ours.to_diagram("keep"), truth.to_diagram("keep"), e=0.0))
     relative = distance / scale
     return ExactComparison(
         distance=distance,
