@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: topoloss, which must show its traceback), by file and the start of the message.
 INTERNAL = {
     ("topoloss/topology/forest.py", "pairs repeat an edge"),
+    ("topoloss/topology/_graph_methods.py", "not a LandscapeGraph method"),
     ("topoloss/paths/_chain.py", "grad has shape"),
     ("topoloss/paths/_chain.py", "climbing=True needs the losses"),
     ("topoloss/paths/_curve_step.py", "one pair at a time"),
