@@ -12,7 +12,8 @@ from topoloss.paths.curves import (
     make_curve,
     register_curve,
 )
-from topoloss.paths.record import PathRecord, evaluate_curve, evaluate_curves
+from topoloss.paths.evaluate import evaluate_curve, evaluate_curves
+from topoloss.paths.record import PathRecord
 
 __all__ = ["CURVES", "Bezier", "Chain", "Curve", "PathRecord", "PolyChain", "curve_from_dict", "evaluate_curve",
            "evaluate_curves", "make_curve", "register_curve"]

@@ -33,9 +33,11 @@ from topoloss.minima.find import Minima
 from topoloss.paths._chain import ChainGroup, insert_group, project_group
 from topoloss.paths._curve_step import curve_objective
 from topoloss.paths.curves import Chain, Curve
+from topoloss.paths.evaluate import _ARC_POINTS_PER_EVAL, _REFINE_POINTS
 from topoloss.paths.metrics import metrics_along
-from topoloss.paths.record import _ARC_POINTS_PER_EVAL, _REFINE_POINTS, PathRecord, _straight
+from topoloss.paths.record import PathRecord
 from topoloss.paths.screen import Profile, evaluate_screened
+from topoloss.paths.straight import straight_profiles
 
 __all__ = ["check_memory", "memory_limit", "optimize_pairs", "resolve_options"]
 
@@ -409,7 +411,7 @@ def optimize_pairs(
     ``training`` is ``"nudged"`` (:class:`~topoloss.Chain`) moves all its points by the
     projected gradient and inserts points every ``curve.insert_every`` steps. Each
     path's barrier is then evaluated with ``landscape.loss``: densely
-    (:func:`topoloss.paths.record.evaluate_curves`), or on landscapes with data first
+    (:func:`topoloss.paths.evaluate.evaluate_curves`), or on landscapes with data first
     screened on ``evaluation.screen`` samples (:func:`topoloss.paths.screen.evaluate_screened`).
     Its metrics (train and test loss and accuracy on a network) are measured at the
     ``t`` evaluated on the full data (:func:`topoloss.paths.metrics.path_metrics`,
@@ -478,15 +480,17 @@ def optimize_pairs(
                 trained = _TRAINERS[curve.training](landscape, curve, chunk, opts, bar)
                 t1 = time.perf_counter()
             items = [(curve, job.a, job.b, bends) for job, (bends, _) in zip(chunk, trained)]
-            # the straight segment is always evaluated: it is a path too, and the check below needs it
-            items += [_straight(job.a, job.b) for job in chunk]
-            expected = len(items) * (n_eval + refine * _REFINE_POINTS)  # about; chains add knots
+            expected = 2 * len(items) * (n_eval + refine * _REFINE_POINTS)  # about; chains add knots
             with progress_bar(total=expected, desc=f"evaluating {label}", unit="point", kind="inner",
                               disable=not progress) as bar:
-                ends = [(float(minima.losses[job.i]), float(minima.losses[job.j])) for job in chunk] * 2
+                ends = [(float(minima.losses[job.i]), float(minima.losses[job.j])) for job in chunk]
                 profiles = evaluate_screened(landscape, items, n_eval=n_eval, refine=refine,
                                              screen=evaluation.screen, seed=seed, ends=ends,
                                              progress=bar.update)
+                # the straight segment is always evaluated: it is a path too, and the check below needs it
+                profiles += straight_profiles(landscape, [job.a for job in chunk], [job.b for job in chunk],
+                                              n_eval=n_eval, refine=refine, screen=evaluation.screen,
+                                              seed=seed, end_losses=ends, progress=bar.update)
             t2 = time.perf_counter()
             for k, job in enumerate(chunk):
                 y = profiles[k].losses
