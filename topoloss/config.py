@@ -26,7 +26,6 @@ On a full-batch (analytic) landscape one epoch is one step.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
@@ -34,6 +33,7 @@ from typing import Any, ClassVar
 from topoloss._validate import check_choice, check_int, check_number
 from topoloss.errors import InputError, InputTypeError
 from topoloss.paths.curves import Bezier, Curve, make_curve
+from topoloss.paths.options import DEFAULT_STEPS, steps_for  # noqa: F401 - re-exported: they lived here
 
 __all__ = [
     "EvaluationConfig",
@@ -272,10 +272,6 @@ class PathConfig(_Section):
         _optional_int(self.group, "group", 1)
 
 
-#: Optimizer steps of a path when neither ``epochs`` nor ``steps`` is given.
-DEFAULT_STEPS = 400
-
-
 def _check_pairs(pairs: Any) -> str | tuple[tuple[Any, Any], ...]:
     if isinstance(pairs, str):
         if not pairs:
@@ -453,11 +449,3 @@ def option_names() -> tuple[str, ...]:
     for section in ("paths", "evaluation", "execution", "minima"):
         names += [f.name for f in fields(_SECTIONS[section]) if f.name not in names]
     return tuple(names)
-
-
-def steps_for(paths: PathConfig, batches_per_epoch: int) -> int:
-    """Optimizer steps of one path on a landscape with ``batches_per_epoch``."""
-    if paths.steps is not None:
-        return paths.steps
-    epochs = paths.epochs if paths.epochs is not None else max(1, math.ceil(DEFAULT_STEPS / batches_per_epoch))
-    return epochs * batches_per_epoch
