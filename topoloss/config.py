@@ -28,11 +28,11 @@ On a full-batch (analytic) landscape one epoch is one step.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from dataclasses import dataclass, fields
+from typing import Any
 
+from topoloss._config_sections import _opt, _Section
 from topoloss._validate import check_choice, check_int, check_number
 from topoloss.errors import InputError, InputTypeError
 from topoloss.paths.curves import Bezier, Curve, make_curve
@@ -88,64 +88,12 @@ TRAIN_SCHEDULES = ("constant", "annealing", "cyclical", "cosine")
 PATH_SCHEDULES = ("cosine", "constant")
 
 
-def _opt(default: Any, help: str, **meta: Any) -> Any:  # noqa: A002 - mirrors argparse
-    return field(default=default, metadata={"help": help, **meta})
-
-
 def _optional_int(value: Any, name: str, low: int) -> int | None:
     return None if value is None else check_int(value, name, low=low)
 
 
 def _optional_number(value: Any, name: str, *, low: float, strict: bool = False) -> float | None:
     return None if value is None else check_number(value, name, low=low, strict=strict)
-
-
-class _Section:
-    """Shared behaviour of the config dataclasses: dict round trip and validation."""
-
-    _name: str = ""
-    __dataclass_fields__: ClassVar[dict[str, Any]]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values (curves as their :meth:`~topoloss.Curve.to_dict`, tuples as lists)."""
-        out: dict[str, Any] = {}
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if isinstance(value, (Curve, _Section)):
-                value = value.to_dict()
-            elif isinstance(value, tuple):
-                value = [list(v) if isinstance(v, tuple) else v for v in value]
-            out[f.name] = value
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None = None) -> Any:
-        """Build from a mapping (a config file's table); unknown keys are named in the error."""
-        data = {} if data is None else data
-        where = f"[{cls._name}] " if cls._name else ""
-        if not isinstance(data, Mapping):
-            raise InputError(f"config {where.strip() or 'file'} must be a table of keys, got "
-                             f"{type(data).__name__}")
-        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        for key in data:
-            if key not in known:
-                raise InputError(f"unknown config key {where}{key!r}; known keys: {', '.join(sorted(known))}")
-        values = dict(data)
-        try:
-            if "curve" in values and cls is PathConfig:  # a spec string or table in a file
-                values["curve"] = make_curve(values["curve"])
-            return cls(**values)
-        except InputError as exc:
-            raise type(exc)(f"{where}{exc}") from None
-
-    def replace(self, **changes: Any) -> Any:
-        """A copy with ``changes`` (validated again; errors name the section)."""
-        try:
-            return dataclasses.replace(self, **changes)  # type: ignore[type-var]
-        except InputError as exc:
-            if not self._name or str(exc).startswith("["):
-                raise
-            raise type(exc)(f"[{self._name}] {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -243,6 +191,11 @@ class PathConfig(_Section):
     jitter: float = _opt(1e-2, "noise of the initial bends, as a fraction of |b - a| / sqrt(P)")
     group: int | None = _opt(None, "pairs optimized together (default: all on small full-batch "
                              "landscapes, else 1)")
+
+    @classmethod
+    def _convert(cls, values: dict[str, Any]) -> None:
+        if "curve" in values:  # a spec string or table in a file
+            values["curve"] = make_curve(values["curve"])
 
     def __post_init__(self) -> None:
         if not isinstance(self.curve, Curve):
