@@ -2,8 +2,9 @@
 
 Every table row comes from a dataclass field: its name, type, default, ``help``,
 ``choices``, ``registry`` (a key, listed by ``topoloss.cli._options.registered_names``)
-and ``flag`` metadata, and the commands whose parsers carry the flag. ``--check`` exits 1 when docs/configuration.md is stale or an example in it
-does not parse to a :class:`~topoloss.config.StudyConfig`. A test
+and ``flag`` metadata, and the commands whose parsers carry the flag. ``--check`` exits 1
+when docs/configuration.md is stale or an example in it does not parse to a
+:class:`~topoloss.config.StudyConfig`. A test
 (tests/test_config_reference.py) runs the same checks.
 """
 

@@ -1,6 +1,8 @@
 """Paths between minima: curve families (:mod:`~topoloss.paths.curves`), their
-optimization (:mod:`~topoloss.paths.optimize`) and the path record with its dense
-evaluation (:mod:`~topoloss.paths.record`)."""
+optimization (:mod:`~topoloss.paths.optimize`, options in :mod:`~topoloss.paths.options`),
+the barrier evaluation (:mod:`~topoloss.paths.evaluate`, :mod:`~topoloss.paths.screen`,
+the straight segment's :mod:`~topoloss.paths.straight`) and the path record
+(:mod:`~topoloss.paths.record`)."""
 
 from topoloss.paths.curves import (
     CURVES,
