@@ -1,9 +1,10 @@
 """Write docs/configuration.md from topoloss/config.py: ``python docs/generate_config_reference.py``.
 
 Every table row comes from a dataclass field: its name, type, default, ``help``,
-``choices``, ``registry`` and ``flag`` metadata, and the commands whose parsers carry
-the flag. ``--check`` exits 1 when docs/configuration.md is stale or an example in it
-does not parse to a :class:`~topoloss.config.StudyConfig`. A test
+``choices``, ``registry`` (a key, listed by ``topoloss.cli._options.registered_names``)
+and ``flag`` metadata, and the commands whose parsers carry the flag. ``--check`` exits 1
+when docs/configuration.md is stale or an example in it does not parse to a
+:class:`~topoloss.config.StudyConfig`. A test
 (tests/test_config_reference.py) runs the same checks.
 """
 
@@ -194,6 +195,7 @@ def _cell(text: str) -> str:
 
 
 def _table(section: str, flags: dict[tuple[str, str], tuple[str, list[str]]]) -> list[str]:
+    from topoloss.cli._options import registered_names
     from topoloss.config import _SECTIONS, StudyConfig
 
     cls = StudyConfig if section == "" else _SECTIONS[section]
@@ -208,7 +210,7 @@ def _table(section: str, flags: dict[tuple[str, str], tuple[str, list[str]]]) ->
         if "choices" in f.metadata:
             meaning += "; one of " + ", ".join(f"`{c}`" for c in f.metadata["choices"])
         if "registry" in f.metadata:
-            meaning += "; registered: " + ", ".join(f"`{n}`" for n in f.metadata["registry"]())
+            meaning += "; registered: " + ", ".join(f"`{n}`" for n in registered_names(f.metadata["registry"]))
         flag, commands = flags.get((section, f.name), ("", []))
         where = f"{flag} ({', '.join(commands)})" if flag else _NO_FLAG.get((section, f.name), "none")
         kind = _TYPES.get(str(f.type), str(f.type))

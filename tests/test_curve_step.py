@@ -15,10 +15,9 @@ import pytest
 import torch
 
 import topoloss as tl
-import topoloss.paths.optimize as optimize
 from topoloss.analytic import get_landscape
 from topoloss.data import digits
-from topoloss.paths import _curve_step
+from topoloss.paths import _curve_step, _train
 from topoloss.paths._curve_step import (
     BlockwiseCurveObjective,
     FlatCurveObjective,
@@ -141,7 +140,7 @@ def test_connect_gives_the_same_paths_with_either_step(landscapes, monkeypatch, 
                "optimizer": optimizer, "weight_decay": 1e-4, "group": 1}
     paths = {}
     for method in ("flat", "blockwise"):
-        monkeypatch.setattr(optimize, "curve_objective",
+        monkeypatch.setattr(_train, "curve_objective",
                             functools.partial(_curve_step.curve_objective, method=method))
         paths[method] = tl.connect(land, minima, **options)
     (flat,), (ours,) = paths["flat"], paths["blockwise"]

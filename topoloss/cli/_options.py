@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,66 @@ from topoloss.config import _SECTIONS, StudyConfig
 from topoloss.errors import InputError
 
 __all__ = ["add_config_flags", "check_user_code", "config_from_args", "finish", "open_run", "read_config_file",
-           "say"]
+           "registered_names", "say"]
 
 _PREFIX = "cfg__"
+
+
+def _curves() -> tuple[str, ...]:
+    from topoloss.paths.curves import CURVES
+
+    return tuple(CURVES.names())
+
+
+def _pairs() -> tuple[str, ...]:
+    from topoloss.engine.planners import PLANNERS
+
+    return tuple(PLANNERS.names())
+
+
+def _executors() -> tuple[str, ...]:
+    from topoloss.engine.executors import EXECUTORS
+
+    return tuple(EXECUTORS.names())
+
+
+def _landscapes() -> tuple[str, ...]:
+    from topoloss.analytic import available_landscapes
+
+    return tuple(available_landscapes())
+
+
+def _models() -> tuple[str, ...]:
+    from topoloss.models import available_models
+
+    return tuple(available_models())
+
+
+def _datasets() -> tuple[str, ...]:
+    from topoloss.data import available_datasets
+
+    return tuple(available_datasets())
+
+
+#: What a config field's ``metadata["registry"]`` key lists (imported when asked).
+_REGISTRIES: dict[str, Callable[[], tuple[str, ...]]] = {
+    "curves": _curves, "pairs": _pairs, "executors": _executors,
+    "landscapes": _landscapes, "models": _models, "datasets": _datasets,
+}
+
+
+def registered_names(key: str) -> tuple[str, ...]:
+    """The names registered under a config field's ``metadata["registry"]`` key.
+
+    The configuration (a lower layer) names its registries by key only; this layer
+    maps each key to its registry (:data:`_REGISTRIES`) for the help texts and the docs.
+
+    Examples
+    --------
+    >>> "bezier" in registered_names("curves")
+    True
+    """
+    return _REGISTRIES[key]()
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -105,7 +163,7 @@ def add_config_flags(
         value = getattr(default, f.name)
         help_text = f.metadata.get("help", "")
         if "registry" in f.metadata:
-            help_text += f"; registered: {', '.join(f.metadata['registry']())}"
+            help_text += f"; registered: {', '.join(registered_names(f.metadata['registry']))}"
         dest = f"{_PREFIX}{section}__{f.name}"
         if f.type == "bool":
             group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,

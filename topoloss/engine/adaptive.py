@@ -53,21 +53,24 @@ __all__ = ["AdaptivePlanner", "minimax_matrix", "straight_bounds"]
 def straight_bounds(task: PairTask, *, points: int = 11) -> np.ndarray:
     """Straight-segment barriers of every pair: an ``(N, N)`` upper bound of ``B*``.
 
+    The same evaluation as a record's ``linear_barrier``
+    (:func:`topoloss.paths.straight.straight_barriers`), at cheap settings: ``points``
+    parameters evenly spaced in arc length, no refinement, no screening.
+
     Parameters
     ----------
     task : PairTask
         The landscape and the minima.
     points : int
-        Parameters evenly spaced on each segment, endpoints included (``>= 2``).
+        Parameters on each segment, endpoints included (``>= 2``).
 
     Returns
     -------
     ndarray, shape (N, N)
-        ``max_t L((1 - t) a + t b)`` over the grid; the diagonal holds the minima's losses.
+        ``max_t L((1 - t) a + t b)`` over the grid, at least ``max(L(a), L(b))``; the
+        diagonal holds the minima's losses.
     """
-    import torch
-
-    from topoloss.paths.record import exact_losses
+    from topoloss.paths.straight import straight_barriers
 
     land, minima = task.landscape, task.minima
     n = len(minima)
@@ -76,18 +79,9 @@ def straight_bounds(task: PairTask, *, points: int = 11) -> np.ndarray:
     if not len(iu):
         return out
     x = minima.points.to(land.device, land.dtype)
-    t = torch.linspace(0, 1, points, dtype=land.dtype, device=land.device)[1:-1]  # inner points
-    values = np.empty(len(iu))
-    per = max(1, 4096 // max(1, t.numel()))  # pairs per batch of points
-    with torch.no_grad():
-        for s in range(0, len(iu), per):
-            i = torch.as_tensor(iu[s : s + per], device=land.device)
-            j = torch.as_tensor(ju[s : s + per], device=land.device)
-            pts = x[i, None, :] + t[None, :, None] * (x[j] - x[i])[:, None, :]
-            loss = exact_losses(land, pts.reshape(-1, x.shape[1])).reshape(len(i), -1).numpy()
-            values[s : s + per] = loss.max(axis=1) if loss.shape[1] else -np.inf
+    values = straight_barriers(land, [x[i] for i in iu], [x[j] for j in ju], n_eval=points)
     lo = np.maximum(minima.losses[iu], minima.losses[ju])
-    values = np.maximum(values, lo)  # the endpoints are on the segment too
+    values = np.maximum(values, lo)  # the minima's own losses bound it from below too
     out[iu, ju] = out[ju, iu] = values
     return out
 

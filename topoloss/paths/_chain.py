@@ -10,14 +10,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
 
-if TYPE_CHECKING:  # pragma: no cover
-    from topoloss.paths.curves import Chain
+__all__ = ["ChainGroup", "ChainOptions", "insert_group", "project_group"]
 
-__all__ = ["ChainGroup", "insert_group", "project_group"]
+
+class ChainOptions(Protocol):
+    """The options of a chain these functions read (:class:`topoloss.Chain` has them).
+
+    A protocol rather than the class itself, so that this module imports nothing of the
+    curve families (:mod:`topoloss.paths.chain` imports it, one way).
+    """
+
+    @property
+    def spring(self) -> float: ...
+    @property
+    def climbing(self) -> bool: ...
+    @property
+    def insert_count(self) -> int: ...
+    @property
+    def max_points(self) -> int: ...
+    @property
+    def probes(self) -> int: ...
+    @property
+    def stretch(self) -> float: ...
 
 
 class ChainGroup:
@@ -60,7 +78,7 @@ class ChainGroup:
 
 
 def project_group(
-    curve: Chain,
+    curve: ChainOptions,
     group: ChainGroup,
     a: torch.Tensor,
     b: torch.Tensor,
@@ -91,7 +109,7 @@ def project_group(
 
 
 def insert_group(
-    curve: Chain,
+    curve: ChainOptions,
     group: ChainGroup,
     a: torch.Tensor,
     b: torch.Tensor,

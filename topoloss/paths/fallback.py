@@ -20,9 +20,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from topoloss.paths.record import PathRecord
+
+if TYPE_CHECKING:
+    import torch
+
+    from topoloss.paths._train import _Job
+    from topoloss.paths.curves import Curve
+    from topoloss.paths.screen import Profile
 
 __all__ = ["FLAT_FRACTION", "MATERIAL_FRACTION", "excess", "fallback_notes", "fallback_summary",
            "fallback_warning", "is_material", "value_range"]
@@ -110,3 +119,53 @@ def fallback_notes(paths: Sequence[PathRecord]) -> dict[tuple[Hashable, Hashable
     return {p.pair: {"fallback": p.fallback, "curve_barrier": p.curve_barrier, "straight_barrier": p.barrier,
                      "excess": excess(p), "material": is_material(p, span)}
             for p in paths if p.fallback is not None}
+
+
+# ---------------------------------------------------------------------- the rule
+#: Relative tolerance of the straight-segment rule: a curve peaking above its straight
+#: segment by more than ``_STRAIGHT_TOL * max(1, |straight barrier|)`` is a failed
+#: optimization. Below it the two agree to evaluation accuracy (a curve that converged
+#: onto an optimal straight segment) and the curve is kept.
+_STRAIGHT_TOL = 1e-6
+
+
+def _record(
+    job: _Job,
+    curve: Curve,
+    trained: tuple[torch.Tensor, np.ndarray],
+    profile: Profile,
+    straight: Profile,
+    linear: bool,
+    lr: float,
+    *,
+    seconds: tuple[float, float],
+    metrics: dict[str, np.ndarray] | None = None,
+) -> PathRecord:
+    """The record of one pair, with the straight-segment rule applied.
+
+    If the optimized curve peaks above the straight segment (a path between the same
+    minima that needs no optimization) by more than :data:`_STRAIGHT_TOL` (relative),
+    the record's barrier becomes the straight segment's (``fallback="straight"``); the
+    engine warns once per call about the material ones (:mod:`topoloss.paths.fallback`). The
+    straight profile is kept when ``linear`` is true or a fallback happened.
+    """
+    t, y = profile.t, profile.losses
+    lin_t, lin_y = straight.t, straight.losses
+    top = int(np.argmax(y))
+    barrier, t_max, fallback = float(y[top]), float(t[top]), None
+    lin_top = int(np.argmax(lin_y)) if lin_y.size and np.isfinite(lin_y).all() else None
+    if lin_top is not None and barrier > (lin := float(lin_y[lin_top])) + _STRAIGHT_TOL * max(1.0, abs(lin)):
+        fallback = "straight"  # reported once per call, when material (topoloss.paths.fallback)
+        barrier, t_max = float(lin_y[lin_top]), float(lin_t[lin_top])
+    keep = linear or fallback is not None
+    return PathRecord(
+        u=job.u, v=job.v, start=job.a, end=job.b, curve=curve, bends=trained[0],
+        t=t, losses=y, barrier=barrier, t_max=t_max,
+        linear_t=lin_t if keep else np.empty(0), linear_losses=lin_y if keep else np.empty(0),
+        linear_barrier=float(lin_y.max()) if keep else math.nan,
+        history=trained[1], seconds_optimize=seconds[0], seconds_evaluate=seconds[1],
+        seed=job.seed, fallback=fallback, metrics=metrics or {}, screen=profile.screen,
+        screen_t=profile.screen_t, screen_losses=profile.screen_losses,
+        linear_screen_t=straight.screen_t if keep else np.empty(0),
+        linear_screen_losses=straight.screen_losses if keep else np.empty(0),
+    )

@@ -1,6 +1,6 @@
 """Screened exact evaluation: the barrier of SPEC §2 for a few full-data passes.
 
-The dense evaluation (:func:`~topoloss.paths.record.evaluate_curves`) computes the exact
+The dense evaluation (:func:`~topoloss.paths.evaluate.evaluate_curves`) computes the exact
 loss at every grid point: about 77 passes over the training set per curve. Only the
 highest point matters for the barrier, so :func:`evaluate_screened` does:
 
@@ -19,7 +19,7 @@ highest point matters for the barrier, so :func:`evaluate_screened` does:
    (``Z = 4``). Per-sample losses are smooth along a path and strongly correlated
    between nearby points, so residuals between close anchors are small.
 3. **Exact.** Repeatedly, the point with the highest bound is evaluated exactly
-   (:func:`~topoloss.paths.record.exact_losses`: the full training set, full-data
+   (:func:`~topoloss.paths.evaluate.exact_losses`: the full training set, full-data
    BatchNorm statistics) and becomes an anchor, until no screened point's bound exceeds
    the best exact loss by more than ``RTOL = 1e-4`` relative.
 4. **Refine.** As in the dense evaluation, each of ``refine`` rounds places 8 new
@@ -52,15 +52,8 @@ import torch
 
 from topoloss.errors import InputError
 from topoloss.landscapes.base import Landscape
-from topoloss.paths.record import (
-    _CHUNK_FLOATS,
-    _REFINE_POINTS,
-    _arclength_grid,
-    _frozen,
-    _Item,
-    _losses_at,
-    evaluate_curves,
-)
+from topoloss.paths.evaluate import _CHUNK_FLOATS, _REFINE_POINTS, _arclength_grid, _Item, _losses_at, evaluate_curves
+from topoloss.paths.record import _frozen
 
 __all__ = ["Profile", "evaluate_screened", "screen_size"]
 
@@ -210,7 +203,7 @@ def evaluate_screened(
         The curves.
     n_eval, refine : int
         The grid and its refinement rounds, as in
-        :func:`~topoloss.paths.record.evaluate_curves`.
+        :func:`~topoloss.paths.evaluate.evaluate_curves`.
     screen : int
         Samples of the screening subsample (capped by :func:`screen_size`); ``0``, or a
         landscape without data, evaluates every point exactly (the dense evaluation).
