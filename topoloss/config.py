@@ -84,10 +84,10 @@ def with_added_defaults(stored: Any) -> Any:
 #: ``docs/performance.md``).
 SCREEN_DEFAULT = 1024
 
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = TRAINING_OPTIMIZERS  # the path optimizers are the training ones: adam, sgd
 #: Values of ``until``: spend the planner's budget, or stop once every bar is certified.
 UNTIL = ("budget", "certified")
-TRAIN_SCHEDULES = ("constant", "annealing", "cyclical", "cosine")
+TRAIN_SCHEDULES = TRAINING_SCHEDULES  # the training schedules live with the training (minima/options.py)
 PATH_SCHEDULES = ("cosine", "constant")
 
 
