@@ -28,7 +28,7 @@ from topoloss._warn import warn
 from topoloss.config import StudyConfig
 from topoloss.engine._minima import train_into
 from topoloss.engine.bar_checks import BarCheck, check_bars
-from topoloss.engine.executors import PairTask, make_executor
+from topoloss.engine.executors import PairTask, accepts_stop, make_executor
 from topoloss.engine.planners import make_planner, planner_bounds, select_pairs
 from topoloss.engine.progress import ProgressPoint, ProgressTracker
 from topoloss.engine.provenance import (
@@ -252,13 +252,10 @@ def _optimize(
     """Plan, run and store paths until the planner is done or a stopping rule fires, keeping
     the progress record (:mod:`~topoloss.engine.progress`): ``(paths, record, straight)``,
     ``straight`` the planner's straight-segment bounds (``None`` if it has none)."""
-    from topoloss._specs import accepted_kwargs
-
     planner = make_planner(config.paths.pairs)
     executor = make_executor(config.execution)
     task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
-    if hasattr(planner, "bind"):  # adaptive planners measure cheap bounds on the landscape
-        planner.bind(task)
+    planner.bind(task)  # adaptive planners measure cheap bounds on the landscape
     known = _stored_paths(store, minima, config, say)
     tracker = ProgressTracker(minima, planner, config.execution, store=store, on_progress=on_progress)
     tracker.write()
@@ -274,8 +271,7 @@ def _optimize(
         if on_path is not None:
             on_path(path)
 
-    # only an executor that names ``stop`` gets it (a wrapper taking ``**kwargs`` may not pass it on)
-    cooperative = "stop" in accepted_kwargs(executor.run)[0]
+    cooperative = accepts_stop(executor)
     interrupt = config.execution.max_seconds is not None or config.execution.until != "budget"
     while not tracker.should_stop():
         pairs = planner.next_pairs(minima, known)
@@ -296,10 +292,9 @@ def _optimize(
     tracker.finish()
     planned = [p for p in planner.planned() if frozenset(p) in tracker.done]
     paths = [known[frozenset(p)] for p in planned]
-    reasons = getattr(planner, "reasons", None)
     straight = planner_bounds(planner)
     if store is not None:
-        why = reasons() if callable(reasons) else {}
+        why = planner.reasons()
         store.save_plan([(minima.names[i], minima.names[j], why.get((i, j), "")) for i, j in planned],
                         notes=fallback_notes(paths), straight=straight)
     _warn_fallbacks(task, paths)
