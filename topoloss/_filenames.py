@@ -1,5 +1,9 @@
 """File names for minima in a run directory: :func:`file_name` (injective) and the older
-:func:`legacy_name` (not injective), which is only used to find the files of older runs."""
+:func:`legacy_name` (not injective), which is only used to find the files of older runs.
+
+Part of the run directory's layout (:class:`topoloss._layout.RunLayout` names every file
+with them); no topoloss imports, so every layer may use it.
+"""
 
 from __future__ import annotations
 
