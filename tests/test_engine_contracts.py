@@ -141,3 +141,18 @@ def test_accepts_stop_reads_the_named_keyword_only():
 
     assert accepts_stop(SerialExecutor())
     assert not accepts_stop(Wrapper()) and not accepts_stop(NoStop())
+
+
+def test_engine_specs_is_a_deprecated_alias_of_factories():
+    import importlib
+
+    import topoloss.engine.factories as factories
+
+    sys.modules.pop("topoloss.engine.specs", None)
+    with pytest.warns(DeprecationWarning, match="topoloss.engine.factories"):
+        old = importlib.import_module("topoloss.engine.specs")
+    for name in old.__all__:
+        assert getattr(old, name) is getattr(factories, name)
+    config = tl.StudyConfig(landscape="himmelblau")
+    point = torch.tensor([[3.0, 2.0]], dtype=torch.float64)
+    assert old.make_landscape(config).loss(point) == factories.make_landscape(config).loss(point)
