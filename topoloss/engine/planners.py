@@ -55,8 +55,8 @@ PairStrategy = Callable[["Minima"], Sequence[tuple[Hashable, Hashable]]]
 class StaticPlanner(BasePlanner):
     """Plans a fixed set of pairs in one round (the built-in strategies and explicit pairs).
 
-    It needs no landscape, binds nothing, knows its capacity only once it has planned
-    (``None`` before), and measures no bounds (:class:`BasePlanner`).
+    It needs no landscape, binds nothing, gives no capacity (the engine counts the pairs
+    it planned) and measures no bounds: the no-op members of :class:`BasePlanner`.
 
     Parameters
     ----------
@@ -167,6 +167,10 @@ register_pairs("nearest", _nearest_pairs)
 def make_planner(pairs: str | Sequence[tuple[Hashable, Hashable]] | Planner) -> Planner:
     """A fresh planner for ``pairs``: a registered name (with options as a spec, e.g.
     ``adaptive:budget=2``), explicit pairs, or a planner.
+
+    The planner comes back complete (:func:`~topoloss.engine.planner_base.as_planner`): one
+    that defines only ``next_pairs`` and ``planned`` gets the defaults of the other members
+    of the contract (:mod:`topoloss.engine.planner_base`).
 
     Examples
     --------

@@ -101,11 +101,10 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
     if p.is_dir():  # a run directory: its graph file, where the store's layout puts it
         from topoloss._layout import RunLayout
 
-        graph_file = RunLayout(p).graph
-        if not graph_file.is_file():
+        if not RunLayout(p).graph.is_file():
             raise InputError(f"{p} is a directory that holds no {RunLayout.GRAPH} (give a graph file, or a run "
                              f"directory after `topoloss connect`)")
-        p = graph_file
+        p = RunLayout(p).graph
     fmt = _format_of(p, format, tuple(dict.fromkeys(GRAPH_FORMATS.values())))
     if not p.exists():
         raise InputError(f"graph file not found: {p}")
