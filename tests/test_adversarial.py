@@ -27,7 +27,7 @@ import torch
 
 import topoloss as tl
 from topoloss.cli import main
-from topoloss.engine.specs import make_landscape
+from topoloss.engine.factories import make_landscape
 from topoloss.engine.store import Run
 from topoloss.errors import InputError, TopolossWarning
 from topoloss.paths.record import evaluate_curve

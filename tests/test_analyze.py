@@ -176,3 +176,39 @@ def test_plot_landscape_2d_returns_the_axes():
     plt.close(own.figure)
     with pytest.raises(ValueError, match="two-dimensional"):
         plot_landscape_2d(get_landscape("sextic"))
+
+
+def test_a_change_to_the_graph_a_user_gets_cannot_make_the_barcode_stale():
+    """Issue 20: a frozen Analysis held a mutable graph, so add_path left its barcode stale."""
+    from topoloss.engine.analysis import Analysis as Home
+    from topoloss.topology.persistence import loss_barcode
+
+    assert Home is Analysis  # the result's own module, re-exported by the pipeline
+    result = analyze(get_landscape("himmelblau"), steps=40, pairs="mst", progress=False)
+    before = result.barcode.intervals.copy()
+    a, b = next((u, v) for u in result.minima.names for v in result.minima.names
+                if u != v and math.isinf(result.graph.barrier(u, v)))  # a pair with no path yet
+    low = max(result.graph.loss(a), result.graph.loss(b))
+    mine = result.graph
+    mine.add_path(a, b, low)
+    mine.paths(*result.graph.edges[0])[0]["barrier"] = -1.0  # records of what a user got: theirs
+    assert math.isinf(result.graph.barrier(a, b))
+    assert result.graph.paths(*result.graph.edges[0])[0]["barrier"] != -1.0
+    np.testing.assert_array_equal(result.barcode.intervals, before)
+    np.testing.assert_array_equal(loss_barcode(result.graph).intervals, result.barcode.intervals)
+    # a graph given to the constructor is copied too
+    given = build_graph(result.minima, result.paths)
+    kept = Analysis(result.minima, result.paths, given, loss_barcode(given), result.to_score)
+    given.add_path(a, b, low)
+    assert math.isinf(kept.graph.barrier(a, b))
+    # with_path: a new Analysis, its barcode that of the graph with the path (an independent recomputation)
+    lower = result.with_path(a, b, low)
+    assert lower.graph.barrier(a, b) == low and math.isinf(result.graph.barrier(a, b))
+    expected = build_graph(result.minima, result.paths)
+    expected.add_path(a, b, low)
+    np.testing.assert_array_equal(lower.barcode.intervals, loss_barcode(expected).intervals)
+    assert lower.barcode.n_components == result.barcode.n_components
+    assert lower.paths == result.paths and lower.minima is result.minima
+    from topoloss.topology.score import to_score
+
+    assert lower.to_score == to_score(lower.barcode)

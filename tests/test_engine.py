@@ -274,7 +274,7 @@ def test_a_config_with_the_gpt_on_text_gets_the_sequence_loss():
     hand-built landscape of the GPT example; classifiers keep the plain cross-entropy."""
     import torch.nn.functional as F
 
-    from topoloss.engine.specs import make_landscape
+    from topoloss.engine.factories import make_landscape
     from topoloss.models import sequence_cross_entropy
 
     gpt = make_landscape(StudyConfig.from_dict({"model": "gpt:n_layer=1,n_embd=16", "data": "text"}))

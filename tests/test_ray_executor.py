@@ -128,7 +128,7 @@ def test_ray_is_bit_identical_to_serial_on_a_model_landscape_from_a_user_module(
     """Full-batch and small: serial trains the pairs of a round as one group (the flat
     step); each Ray task must run that same group, not one pair with the blockwise step."""
     from topoloss.config import StudyConfig
-    from topoloss.engine.specs import make_landscape
+    from topoloss.engine.factories import make_landscape
     from topoloss.minima.train import train_minima
 
     land = make_landscape(StudyConfig(model="_ray_user_nets:model", data="_ray_user_nets:data"))

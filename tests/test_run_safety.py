@@ -19,9 +19,9 @@ import torch
 from topoloss.analytic import get_landscape
 from topoloss.cli import main
 from topoloss.config import StudyConfig
+from topoloss.engine.factories import is_import_spec, make_landscape
 from topoloss.engine.pipeline import run_pipeline
 from topoloss.engine.provenance import minimum_fingerprint, path_fingerprint
-from topoloss.engine.specs import is_import_spec, make_landscape
 from topoloss.engine.store import Run, RunLocked
 from topoloss.minima.find import Minima
 from topoloss.minima.train import save_minimum, train_minima

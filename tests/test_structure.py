@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1] / "topoloss"
 #: (its ``__init__``, the flat API) sits just below the command line.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "_validate", "_specs", "_registry", "_io", "_progress", "_schedules", "_warn", "_layout",
-     "_html_page", "_config_sections"),
+     "_filenames", "_html_page", "_config_sections"),
     ("topology",),
     ("tda", "stats"),
     ("data", "models"),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from topoloss.config import StudyConfig
-from topoloss.engine.specs import make_landscape
+from topoloss.engine.factories import make_landscape
 from topoloss.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

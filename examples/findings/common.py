@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from topoloss.config import StudyConfig
+from topoloss.engine.factories import make_landscape
 from topoloss.engine.pipeline import Analysis, run_pipeline
-from topoloss.engine.specs import make_landscape
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.train import train_minima
 from topoloss.paths.record import PathRecord
@@ -70,7 +70,7 @@ class Group:
     """One group of a finding: a label, its study config and (optionally) its landscape.
 
     ``landscape`` builds the landscape; by default it is made from ``config`` (model and
-    data specs) by :func:`topoloss.engine.specs.make_landscape`. ``minima`` optionally
+    data specs) by :func:`topoloss.engine.factories.make_landscape`. ``minima`` optionally
     replaces plain training: it gets the landscape, the config and the repeat's seeds
     and returns the trained minima (finding 3 trains to a target loss that way).
     """

@@ -51,7 +51,7 @@ def train_into(store: Run | None, landscape: Landscape, config: StudyConfig, pro
     done = store.minimum_parts(provenance=expected)
     other = set(store.minimum_parts()) - set(done)
     for name in sorted(other & set(names), key=str):
-        say(f"minimum {name} in {store.dir / 'minima'} was made with other options: training it again")
+        say(f"minimum {name} in {store.layout.minimum_parts} was made with other options: training it again")
     todo = [s for s, name in zip(spec.seeds, names) if name not in done]
     if todo:
         def save(minimum: Minima) -> None:
@@ -61,6 +61,6 @@ def train_into(store: Run | None, landscape: Landscape, config: StudyConfig, pro
         done = store.minimum_parts(provenance=expected)
     missing = [n for n in names if n not in done]
     if missing:
-        raise CorruptResult(f"minima {missing} could not be read back from {store.dir / 'minima'}; run the "
+        raise CorruptResult(f"minima {missing} could not be read back from {store.layout.minimum_parts}; run the "
                             f"command again to train them again, or start afresh with --new")
     return concat_minima([done[n] for n in names])

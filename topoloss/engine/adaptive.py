@@ -40,12 +40,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from topoloss._validate import check_int, check_number
+from topoloss.engine.planner_base import BasePlanner, Known
+from topoloss.engine.planners import register_planner
 from topoloss.errors import InputError
-from topoloss.minima.find import Minima
 
 if TYPE_CHECKING:
     from topoloss.engine.executors import PairTask
-    from topoloss.engine.planners import Known
+    from topoloss.minima.find import Minima
 
 __all__ = ["AdaptivePlanner", "minimax_matrix", "straight_bounds"]
 
@@ -129,7 +130,7 @@ def _spanning_tree(weights: np.ndarray) -> list[tuple[int, int]]:
     return sorted((int(min(i, j)), int(max(i, j))) for i, j in zip(tree.row, tree.col))
 
 
-class AdaptivePlanner:
+class AdaptivePlanner(BasePlanner):
     """Plans the pairs of a barcode adaptively (SPEC §11); see :mod:`topoloss.engine.adaptive`.
 
     Parameters
@@ -149,8 +150,10 @@ class AdaptivePlanner:
 
     Notes
     -----
-    The engine calls :meth:`bind` with the study's :class:`~topoloss.engine.executors.PairTask`
-    before the first :meth:`next_pairs`: the cheap bounds need the landscape.
+    It meets the planner contract (:mod:`topoloss.engine.planner_base`) with every member:
+    it needs the landscape (``needs_landscape``), and the engine calls :meth:`bind` with
+    the study's :class:`~topoloss.engine.executors.PairTask` before the first
+    :meth:`next_pairs`: the cheap bounds need the landscape.
 
     Examples
     --------
@@ -160,6 +163,9 @@ class AdaptivePlanner:
     >>> len(result.paths) <= 3 * len(result.minima)
     True
     """
+
+    #: The cheap bounds are measured on the landscape: :meth:`bind` must give it.
+    needs_landscape = True
 
     def __init__(self, *, budget: float = 3.0, points: int = 11, batch: int | None = None,
                  samples: int | None = None) -> None:
@@ -273,3 +279,5 @@ class AdaptivePlanner:
         return (f"AdaptivePlanner(budget={self.budget}, points={self.points}, batch={self.batch}"
                 + (f", samples={self.samples})" if self.samples is not None else ")"))
 
+
+register_planner("adaptive", AdaptivePlanner)

@@ -8,9 +8,26 @@ paths.
 
 Built in: ``serial`` (this process, one group of pairs after another) and ``ray``
 (each pair a Ray task on a local or remote cluster, :mod:`topoloss.engine.ray_executor`;
-needs ``pip install topoloss[ray]``). Register more with :func:`register_executor`; a
-factory that takes an ``execution`` argument receives the study's
-:class:`~topoloss.config.ExecutionConfig`.
+needs ``pip install topoloss[ray]``). Register more with :func:`register_executor`.
+
+The executor contract
+---------------------
+What the engine (:mod:`topoloss.engine.pipeline`) asks of an executor, and nothing else:
+
+1. ``factory()`` makes a fresh executor per run; a factory that takes an ``execution``
+   argument is called as ``factory(execution=...)`` with the study's
+   :class:`~topoloss.config.ExecutionConfig` (:func:`make_executor`).
+2. ``run(task, pairs, *, progress, on_path)`` optimizes the index ``pairs`` of the
+   :class:`PairTask`, calls ``on_path`` with each :class:`~topoloss.paths.record.PathRecord`
+   as soon as it is finished, and returns them all (the engine ignores a path handed
+   over twice). It never writes the run directory, and gives the paths the ``serial``
+   executor gives (each pair is seeded on its own). ``progress`` asks for progress bars.
+3. Optionally ``run`` names a keyword ``stop`` (:class:`StoppableExecutor`): a function
+   of no arguments; once it returns true the executor starts no new pair, hands every
+   path already finished to ``on_path`` and returns those. The engine passes it only to
+   an executor whose ``run`` names it (:func:`accepts_stop`; a wrapper taking
+   ``**kwargs`` may not pass it on), for the stopping rules (``max_seconds``, ``until``);
+   an executor without it is given one pair at a time while such a rule is active.
 """
 
 from __future__ import annotations
@@ -26,7 +43,8 @@ from topoloss.minima.find import Minima
 from topoloss.paths.optimize import optimize_pairs
 from topoloss.paths.record import PathRecord
 
-__all__ = ["EXECUTORS", "Executor", "PairTask", "SerialExecutor", "make_executor", "register_executor"]
+__all__ = ["EXECUTORS", "Executor", "PairTask", "SerialExecutor", "StoppableExecutor", "accepts_stop", "make_executor",
+           "register_executor"]
 
 
 @dataclass(frozen=True)
@@ -41,21 +59,58 @@ class PairTask:
 
 
 class Executor(Protocol):
-    """Runs the optimization of index pairs.
-
-    ``run`` may also take a keyword ``stop`` (a function of no arguments): once it returns
-    true, the executor starts no new pair, hands every path already finished to
-    ``on_path`` and returns those. The engine passes it for the stopping rules
-    (``max_seconds``, ``until``); an executor without it is given one pair at a time
-    while a rule is active.
-    """
+    """What the engine calls on an executor (the executor contract in :mod:`topoloss.engine.executors`)."""
 
     def run(
         self, task: PairTask, pairs: Sequence[tuple[int, int]], *,
         progress: bool, on_path: Callable[[PathRecord], object],
     ) -> list[PathRecord]:
-        """Optimize ``pairs``; call ``on_path`` with each path as it finishes; return them."""
+        """Optimize ``pairs``; call ``on_path`` with each path as it finishes; return them.
+
+        Parameters
+        ----------
+        task : PairTask
+            The landscape, minima, options and root seed of the study.
+        pairs : sequence of (int, int)
+            Index pairs of minima, in the planner's order.
+        progress : bool
+            Show progress bars.
+        on_path : callable
+            Called with each :class:`~topoloss.paths.record.PathRecord` as soon as it is finished.
+
+        Returns
+        -------
+        list of PathRecord
+            Every path finished, those given to ``on_path`` included.
+        """
         ...  # pragma: no cover
+
+
+class StoppableExecutor(Protocol):
+    """An executor whose ``run`` also takes ``stop`` (see :func:`accepts_stop`); it is an
+    :class:`Executor` too, since ``stop`` has a default."""
+
+    def run(
+        self, task: PairTask, pairs: Sequence[tuple[int, int]], *,
+        progress: bool, on_path: Callable[[PathRecord], object], stop: Callable[[], bool] | None = None,
+    ) -> list[PathRecord]:
+        """:meth:`Executor.run`; once ``stop()`` is true, start no new pair and return the
+        paths finished (each also given to ``on_path``)."""
+        ...  # pragma: no cover
+
+
+def accepts_stop(executor: Executor) -> bool:
+    """Whether ``executor.run`` names the keyword ``stop`` (a :class:`StoppableExecutor`);
+    only then does the engine pass it (``**kwargs`` alone does not count).
+
+    Examples
+    --------
+    >>> accepts_stop(SerialExecutor())
+    True
+    """
+    from topoloss._specs import accepted_kwargs
+
+    return "stop" in accepted_kwargs(executor.run)[0]
 
 
 class SerialExecutor:

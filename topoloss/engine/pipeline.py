@@ -12,126 +12,34 @@ the paths known so far; the executor (:mod:`topoloss.engine.executors`) says whe
 run. A run directory (:class:`~topoloss.engine.store.Run`) is this engine with a store
 attached: finished minima and paths are read back instead of recomputed, and each new
 result is stored the moment it arrives, whatever the executor.
+
+The entry points and the minima are here; the rounds of paths are in
+:mod:`topoloss.engine._path_rounds`, the result (:class:`Analysis`, :func:`build_graph`)
+in :mod:`topoloss.engine.analysis`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-import torch
-
-from topoloss._validate import finite_or_none
-from topoloss._warn import warn
 from topoloss.config import StudyConfig
 from topoloss.engine._minima import train_into
-from topoloss.engine.bar_checks import BarCheck, check_bars
-from topoloss.engine.executors import PairTask, make_executor
-from topoloss.engine.planners import make_planner, planner_bounds, select_pairs
-from topoloss.engine.progress import ProgressPoint, ProgressTracker
-from topoloss.engine.provenance import (
-    minima_fingerprint,
-    path_fingerprint,
-    reusable_path_fingerprints,
-)
+from topoloss.engine._path_rounds import optimize_planned
+from topoloss.engine.analysis import POINT_ATTR_MAX_DIM, Analysis, build_graph
+from topoloss.engine.planners import make_planner, select_pairs
+from topoloss.engine.provenance import minima_fingerprint
 from topoloss.engine.store import Run
-from topoloss.errors import CorruptResult, InputTypeError
+from topoloss.errors import InputTypeError
 from topoloss.landscapes.base import Landscape
 from topoloss.minima.find import Minima, as_minima, find_minima
-from topoloss.paths.fallback import fallback_notes, fallback_warning
 from topoloss.paths.record import PathRecord
-from topoloss.topology.barcode import Barcode
-from topoloss.topology.graph import LandscapeGraph
 from topoloss.topology.persistence import loss_barcode
 from topoloss.topology.score import to_score
 
-__all__ = ["Analysis", "analyze", "build_graph", "check_pairs", "connect", "prepare_minima", "run_pipeline",
-           "run_study"]
-
-#: Nodes get a ``point`` attribute (coordinates as a list) up to this dimension.
-POINT_ATTR_MAX_DIM = 64
-
-
-@dataclass(frozen=True, eq=False)
-class Analysis:
-    """What the engine computed (or read back from a run directory).
-
-    Attributes
-    ----------
-    minima : Minima
-        The minima (nodes of the graph).
-    paths : tuple of PathRecord
-        The optimized paths (edges of the graph), in the planner's order.
-    graph : LandscapeGraph
-        Minima with their losses (and ``point`` for low-dimensional landscapes), paths
-        with their barriers and records.
-    barcode : Barcode
-        The loss barcode of the graph.
-    to_score : float
-        Its TO-score (bottleneck distance to the ideal one-bar barcode).
-    computed_paths, reused_paths : int
-        Paths optimized now / read back from the run directory.
-    straight_bounds : ndarray of shape (N, N) or None
-        The adaptive planner's straight-segment bounds of every pair (minima order), which
-        the bar checks' ``"ratio"`` estimate reads; ``None`` for other planners.
-    history : tuple of ProgressPoint
-        The TO-score and every death after each path, in the order the paths arrived
-        (:mod:`~topoloss.engine.progress`; empty for a result read back from files).
-    stopped : str or None
-        The stopping rule that ended the study before its plan was spent (``"max_paths"``,
-        ``"max_seconds"``, ``"certified"``), else ``None``.
-    """
-
-    minima: Minima
-    paths: tuple[PathRecord, ...]
-    graph: LandscapeGraph
-    barcode: Barcode
-    to_score: float
-    computed_paths: int = 0
-    reused_paths: int = 0
-    straight_bounds: np.ndarray | None = field(default=None, repr=False)
-    history: tuple[ProgressPoint, ...] = ()
-    stopped: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "paths", tuple(self.paths))
-        object.__setattr__(self, "history", tuple(self.history))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary: minima, paths (without tensors), barcode and TO-score."""
-        return {
-            "minima": self.minima.to_dict(points=self.minima.dim <= POINT_ATTR_MAX_DIM),
-            "paths": [p.to_dict(tensors=False) for p in self.paths],
-            "barcode": self.barcode.to_dict(),
-            "to_score": finite_or_none(self.to_score),
-            "connected": self.barcode.n_components == 1,
-            "stopped": self.stopped,
-        }
-
-    def bar_checks(self) -> tuple[BarCheck, ...]:
-        """Per bar: certified, estimated final or open, and its killing path's fallback
-        (:mod:`~topoloss.engine.bar_checks`; the ``"ratio"`` estimate where the planner
-        measured straight bounds, else ``"excess"``)."""
-        fallbacks = [p.pair for p in self.paths if p.fallback is not None]
-        return check_bars(self.graph, self.barcode, fallbacks, straight=self.straight_bounds)
-
-    def __str__(self) -> str:
-        return (
-            f"{self.barcode}\nTO-score: {self.to_score:.6g} "
-            f"({len(self.minima)} minima, {len(self.paths)} paths)"
-        )
-
-
-def build_graph(
-    minima: Minima, paths: Sequence[PathRecord], *, points: bool | None = None
-) -> LandscapeGraph:
-    """The landscape graph of minima and paths (SPEC §4): :meth:`LandscapeGraph.from_paths`,
-    with node coordinates stored up to :data:`POINT_ATTR_MAX_DIM` dimensions by default."""
-    if points is None:
-        points = minima.dim <= POINT_ATTR_MAX_DIM
-    return LandscapeGraph.from_paths(minima, paths, points=points)
+# Analysis, build_graph and POINT_ATTR_MAX_DIM live in topoloss.engine.analysis; importable here too
+__all__ = ["POINT_ATTR_MAX_DIM", "Analysis", "analyze", "build_graph", "check_pairs", "connect", "prepare_minima",
+           "run_pipeline", "run_study"]
 
 
 # ---------------------------------------------------------------------- minima
@@ -184,51 +92,6 @@ def prepare_minima(
 
 
 # ---------------------------------------------------------------------- paths
-def _joins(path: PathRecord, minima: Minima) -> bool:
-    """Whether a stored path's endpoints are exactly two of the minima, by name and point."""
-    names = list(minima.names)
-    if path.u not in names or path.v not in names:
-        return False
-    a, b = minima.points[names.index(path.u)], minima.points[names.index(path.v)]
-    return torch.equal(path.start.to(a), a) and torch.equal(path.end.to(b), b)
-
-
-def _fingerprint(config: StudyConfig, minima: Minima, i: int, j: int) -> str:
-    return path_fingerprint(config, i, j, minima.names[i], minima.names[j], minima.points[i], minima.points[j])
-
-
-def _stored_paths(store: Run | None, minima: Minima, config: StudyConfig,
-                  say: Callable[[str], None]) -> dict[frozenset[int], PathRecord]:
-    """The stored paths made with the options and endpoints ``config`` would use now.
-
-    A file made otherwise (other options, other minima, no fingerprint) is named through
-    ``say`` and left in place until its pair is recomputed, which replaces it atomically.
-    """
-    if store is None:
-        return {}
-    finished, corrupt = store.stored_paths()
-    for file in corrupt:
-        try:
-            store._read_path(file)
-            why = f"path file {file} is corrupt"
-        except CorruptResult as exc:
-            why = str(exc)
-        warn(f"{why}: recomputing it")  # never used: its pair is optimized again, replacing the file
-    known: dict[frozenset[int], PathRecord] = {}
-    for file, p, stamp in finished:
-        if not _joins(p, minima):
-            say(f"path file {file.name} does not join this run's minima: recomputing it")
-            continue
-        i, j = minima.index(p.u), minima.index(p.v)
-        reusable = reusable_path_fingerprints(config, i, j, minima.names[i], minima.names[j],
-                                              minima.points[i], minima.points[j])
-        if stamp is None or stamp not in reusable:
-            say(f"path file {file.name} was made with other options: recomputing it")
-            continue
-        known[frozenset((i, j))] = p
-    return known
-
-
 def check_pairs(config: StudyConfig, minima: Minima) -> None:
     """Raise :class:`~topoloss.errors.InputError` now if ``config.paths.pairs`` cannot be
     planned on ``minima`` (e.g. a pair names a minimum that does not exist)."""
@@ -236,85 +99,6 @@ def check_pairs(config: StudyConfig, minima: Minima) -> None:
         select_pairs(minima, config.paths.pairs)
     else:
         make_planner(config.paths.pairs)
-
-
-def _optimize(
-    landscape: Landscape,
-    minima: Minima,
-    config: StudyConfig,
-    *,
-    store: Run | None,
-    progress: bool,
-    say: Callable[[str], None],
-    on_path: Callable[[PathRecord], object] | None,
-    on_progress: Callable[[dict[str, Any]], object] | None = None,
-) -> tuple[list[PathRecord], ProgressTracker, np.ndarray | None]:
-    """Plan, run and store paths until the planner is done or a stopping rule fires, keeping
-    the progress record (:mod:`~topoloss.engine.progress`): ``(paths, record, straight)``,
-    ``straight`` the planner's straight-segment bounds (``None`` if it has none)."""
-    from topoloss._specs import accepted_kwargs
-
-    planner = make_planner(config.paths.pairs)
-    executor = make_executor(config.execution)
-    task = PairTask(landscape, minima, config.paths, config.evaluation, config.seed)
-    if hasattr(planner, "bind"):  # adaptive planners measure cheap bounds on the landscape
-        planner.bind(task)
-    known = _stored_paths(store, minima, config, say)
-    tracker = ProgressTracker(minima, planner, config.execution, store=store, on_progress=on_progress)
-    tracker.write()
-
-    def record(path: PathRecord) -> None:
-        i, j = minima.index(path.u), minima.index(path.v)
-        if frozenset((i, j)) in tracker.done:
-            return  # handed over twice (an executor's return value after on_path)
-        known[frozenset((i, j))] = path
-        if store is not None:
-            store.save_path(path, provenance=_fingerprint(config, minima, i, j))
-        tracker.add(path)
-        if on_path is not None:
-            on_path(path)
-
-    # only an executor that names ``stop`` gets it (a wrapper taking ``**kwargs`` may not pass it on)
-    cooperative = "stop" in accepted_kwargs(executor.run)[0]
-    interrupt = config.execution.max_seconds is not None or config.execution.until != "budget"
-    while not tracker.should_stop():
-        pairs = planner.next_pairs(minima, known)
-        if not pairs:
-            break
-        todo = [p for p in pairs if frozenset(p) not in known]
-        if len(pairs) > len(todo) and store is not None:
-            say(f"reusing {len(pairs) - len(todo)} finished path(s) from {store.dir}")
-        tracker.reuse([known[frozenset(p)] for p in pairs if frozenset(p) in known])
-        todo = tracker.begin_round(todo)
-        # an executor that cannot stop in the middle gets one pair at a time while a rule may stop it
-        for part in ([todo] if cooperative or not interrupt else [[p] for p in todo]):
-            if not part or tracker.should_stop():
-                break
-            kw = {"stop": tracker.should_stop} if cooperative else {}
-            for path in executor.run(task, part, progress=progress, on_path=record, **kw):
-                record(path)
-    tracker.finish()
-    planned = [p for p in planner.planned() if frozenset(p) in tracker.done]
-    paths = [known[frozenset(p)] for p in planned]
-    reasons = getattr(planner, "reasons", None)
-    straight = planner_bounds(planner)
-    if store is not None:
-        why = reasons() if callable(reasons) else {}
-        store.save_plan([(minima.names[i], minima.names[j], why.get((i, j), "")) for i, j in planned],
-                        notes=fallback_notes(paths), straight=straight)
-    _warn_fallbacks(task, paths)
-    return paths, tracker, straight
-
-
-def _warn_fallbacks(task: PairTask, paths: list[PathRecord]) -> None:
-    """One warning per call for the material straight-segment fallbacks (:mod:`topoloss.paths.fallback`)."""
-    from topoloss.paths.optimize import resolve_options
-
-    if any(p.fallback is not None for p in paths):
-        lr = resolve_options(task.landscape, task.minima, task.paths, len(paths)).lr
-        message = fallback_warning(paths, lr=lr)
-        if message is not None:
-            warn(message)
 
 
 def run_pipeline(
@@ -364,7 +148,7 @@ def run_pipeline(
     if store is not None:
         check_pairs(config, found)  # pairs naming unknown minima: no paths options are stored
         store.commit()
-    paths, out, straight = _optimize(landscape, found, config, store=store, progress=progress, say=say,
+    paths, out, straight = optimize_planned(landscape, found, config, store=store, progress=progress, say=say,
                                      on_path=on_path,
                                      on_progress=on_progress)
     graph = build_graph(found, paths)
@@ -385,7 +169,7 @@ def run_study(
 ) -> Analysis:
     """Run (or resume) the study stored in a run directory: :func:`run_pipeline` with the
     run's own config, on ``landscape`` or the one its config names."""
-    from topoloss.engine.specs import make_landscape
+    from topoloss.engine.factories import make_landscape
 
     config = StudyConfig.from_dict(run.config)
     land = landscape if landscape is not None else make_landscape(config)
@@ -495,5 +279,5 @@ def connect(
     """
     cfg = _config(config, options)
     found = as_minima(landscape, minima)
-    return _optimize(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
+    return optimize_planned(landscape, found, cfg, store=None, progress=progress, say=lambda m: None,
                      on_path=on_path)[0]

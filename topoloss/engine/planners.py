@@ -16,26 +16,31 @@ static planners name every pair at once:
 
 Register a static strategy with :func:`register_pairs` (a function of the minima) or a
 planner that adapts to what it learns with :func:`register_planner`.
+
+The contract every planner meets is in :mod:`topoloss.engine.planner_base`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from topoloss._registry import Registry
 from topoloss._specs import check_kwargs, parse_spec
-from topoloss.engine.adaptive import AdaptivePlanner
+from topoloss.engine.planner_base import BasePlanner, Known, Planner, as_planner
 from topoloss.errors import InputError
-from topoloss.minima.find import Minima
-from topoloss.paths.record import PathRecord
+
+if TYPE_CHECKING:
+    from topoloss.minima.find import Minima
 
 __all__ = [
     "PLANNERS",
+    "BasePlanner",
     "Planner",
     "StaticPlanner",
+    "as_planner",
     "make_planner",
     "planner_bounds",
     "register_pairs",
@@ -44,26 +49,14 @@ __all__ = [
 ]
 
 #: A pair strategy maps the minima to index pairs ``(i, j)``, ``i != j``.
-PairStrategy = Callable[[Minima], Sequence[tuple[Hashable, Hashable]]]
-#: Known paths by unordered index pair.
-Known = Mapping[frozenset[int], PathRecord]
+PairStrategy = Callable[["Minima"], Sequence[tuple[Hashable, Hashable]]]
 
 
-class Planner(Protocol):
-    """Chooses the next pairs to optimize."""
+class StaticPlanner(BasePlanner):
+    """Plans a fixed set of pairs in one round (the built-in strategies and explicit pairs).
 
-    def next_pairs(self, minima: Minima, known: Known) -> list[tuple[int, int]]:
-        """Index pairs to optimize now (known pairs are skipped by the engine);
-        an empty list ends the planning."""
-        ...  # pragma: no cover
-
-    def planned(self) -> list[tuple[int, int]]:
-        """Every pair planned so far, in order: the edges of the graph."""
-        ...  # pragma: no cover
-
-
-class StaticPlanner:
-    """Plans a fixed set of pairs in one round.
+    It needs no landscape, binds nothing, gives no capacity (the engine counts the pairs
+    it planned) and measures no bounds: the no-op members of :class:`BasePlanner`.
 
     Parameters
     ----------
@@ -169,12 +162,15 @@ def _nearest_pairs(minima: Minima) -> list[tuple[int, int]]:
 register_pairs("all", _all_pairs)
 register_pairs("mst", _mst_pairs)
 register_pairs("nearest", _nearest_pairs)
-register_planner("adaptive", AdaptivePlanner)
 
 
 def make_planner(pairs: str | Sequence[tuple[Hashable, Hashable]] | Planner) -> Planner:
     """A fresh planner for ``pairs``: a registered name (with options as a spec, e.g.
     ``adaptive:budget=2``), explicit pairs, or a planner.
+
+    The planner comes back complete (:func:`~topoloss.engine.planner_base.as_planner`): one
+    that defines only ``next_pairs`` and ``planned`` gets the defaults of the other members
+    of the contract (:mod:`topoloss.engine.planner_base`).
 
     Examples
     --------
@@ -189,25 +185,23 @@ def make_planner(pairs: str | Sequence[tuple[Hashable, Hashable]] | Planner) -> 
         factory = PLANNERS.get(name)
         if options:
             check_kwargs(f"pair strategy {name!r}", factory, options)
-        return factory(**options)
-    if hasattr(pairs, "next_pairs"):
-        return pairs  # type: ignore[return-value]
+        return as_planner(factory(**options))
+    if hasattr(pairs, "next_pairs"):  # a planner object
+        return as_planner(pairs)
     return StaticPlanner(list(pairs))  # type: ignore[arg-type]
 
 
-def planner_bounds(planner: object) -> np.ndarray | None:
+def planner_bounds(planner: Planner) -> np.ndarray | None:
     """The straight-segment bounds of every pair that ``planner`` measured (an ``(N, N)``
     copy), or ``None`` for a planner that measures none (static ones, or before its first round).
 
     The bar checks' ``"ratio"`` estimate reads them (:mod:`topoloss.engine.bar_checks`).
     """
-    bounds = getattr(planner, "bounds", None)
-    if not callable(bounds):
-        return None
     try:
-        return np.array(bounds(), dtype=float)
+        bounds = planner.bounds()
     except InputError:  # no round planned yet (fewer than two minima)
         return None
+    return None if bounds is None else np.array(bounds, dtype=float)
 
 
 def select_pairs(minima: Minima, pairs: Any = "all", *, landscape: Any = None) -> list[tuple[int, int]]:
@@ -238,11 +232,11 @@ def select_pairs(minima: Minima, pairs: Any = "all", *, landscape: Any = None) -
     """
     if isinstance(pairs, str):
         planner = make_planner(pairs)
-        if hasattr(planner, "bind"):
-            if landscape is None:
-                raise InputError(f"pairs={pairs!r} measures the landscape: call select_pairs(minima, {pairs!r}, "
-                                 f"landscape=...) for its first round, or tl.connect(landscape, minima, "
-                                 f"pairs={pairs!r}) for the whole adaptive plan")
+        if planner.needs_landscape and landscape is None:
+            raise InputError(f"pairs={pairs!r} measures the landscape: call select_pairs(minima, {pairs!r}, "
+                             f"landscape=...) for its first round, or tl.connect(landscape, minima, "
+                             f"pairs={pairs!r}) for the whole adaptive plan")
+        if landscape is not None:
             from topoloss.config import EvaluationConfig, PathConfig
             from topoloss.engine.executors import PairTask
 

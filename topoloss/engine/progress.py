@@ -41,12 +41,14 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from topoloss._io import atomic_write_text
+from topoloss._layout import RunLayout
 from topoloss._validate import finite_or_none
 from topoloss.engine.bar_checks import BarCheck, check_bars
 from topoloss.errors import CorruptResult
 
 if TYPE_CHECKING:
     from topoloss.config import ExecutionConfig
+    from topoloss.engine.planner_base import Planner
     from topoloss.engine.store import Run
     from topoloss.minima.find import Minima
     from topoloss.paths.record import PathRecord
@@ -55,8 +57,9 @@ if TYPE_CHECKING:
 __all__ = ["HISTORY_FILE", "PROGRESS_FILE", "STOP_RULES", "ProgressPoint", "ProgressTracker", "describe_stop",
            "read_history", "read_progress"]
 
-PROGRESS_FILE = "progress.json"
-HISTORY_FILE = "progress-history.jsonl"
+#: The snapshot's and the history's file names (:class:`~topoloss._layout.RunLayout`).
+PROGRESS_FILE = RunLayout.PROGRESS
+HISTORY_FILE = RunLayout.HISTORY
 #: The stopping rules, by the name ``Analysis.stopped`` and ``progress.json`` give them.
 STOP_RULES = ("max_paths", "max_seconds", "certified")
 
@@ -128,7 +131,7 @@ def read_progress(directory: str | os.PathLike[str]) -> dict[str, Any]:
     folder = Path(directory)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such run directory")
-    file = folder / PROGRESS_FILE
+    file = RunLayout(folder).progress
     try:
         text = file.read_text()
     except FileNotFoundError:
@@ -149,7 +152,7 @@ def read_history(directory: str | os.PathLike[str]) -> tuple[ProgressPoint, ...]
     A last line torn by a killed writer is ignored; any other unreadable line raises
     :class:`~topoloss.errors.CorruptResult`.
     """
-    file = Path(directory) / HISTORY_FILE
+    file = RunLayout(directory).history
     try:
         lines = file.read_text().splitlines()
     except FileNotFoundError:
@@ -200,7 +203,7 @@ class ProgressTracker:
         Seconds (monotonic); for tests.
     """
 
-    def __init__(self, minima: Minima, planner: Any, execution: ExecutionConfig, *, store: Run | None = None,
+    def __init__(self, minima: Minima, planner: Planner, execution: ExecutionConfig, *, store: Run | None = None,
                  on_progress: Callable[[dict[str, Any]], object] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.minima, self.planner, self.rules, self.store = minima, planner, execution, store
@@ -305,8 +308,8 @@ class ProgressTracker:
     # -- the record
     def _plan_size(self) -> int | None:
         """The planner's most paths (``capacity``), or what a static planner planned."""
-        capacity = getattr(self.planner, "capacity", None)
-        return int(capacity(len(self.minima))) if callable(capacity) else (len(self.planner.planned()) or None)
+        capacity = self.planner.capacity(len(self.minima))
+        return int(capacity) if capacity is not None else (len(self.planner.planned()) or None)
 
     def planned_total(self) -> int | None:
         """Paths the study will have when the plan is spent (``max_paths`` included)."""
@@ -337,8 +340,7 @@ class ProgressTracker:
         for bar in summary["bars"]:
             c = checks[bar["minimum"]]
             bar.update(certified=c.certified, open_pairs=c.open_pairs, fallback=c.fallback)
-        why = getattr(self.planner, "reasons", None)
-        reasons = why() if callable(why) else {}
+        reasons = self.planner.reasons()
         names = self.minima.names
         last = self.history[-1] if self.history else None
         return {
@@ -367,16 +369,16 @@ class ProgressTracker:
             return  # nobody reads the snapshot: the history in memory is all there is
         snap = self.snapshot(final=final)
         if self.store is not None:
-            folder = self.store.dir
+            layout = self.store.layout
             self.store._write_lock()
             lines = [json.dumps(p.to_dict(), default=str) + "\n" for p in self.history]
-            if self._written == 0 and (lines or not (folder / HISTORY_FILE).exists()):
-                atomic_write_text(folder / HISTORY_FILE, "".join(lines))
+            if self._written == 0 and (lines or not layout.history.exists()):
+                atomic_write_text(layout.history, "".join(lines))
             elif len(lines) > self._written:
-                _append(folder / HISTORY_FILE, "".join(lines[self._written:]))
+                _append(layout.history, "".join(lines[self._written:]))
             self._written = len(lines)
-            if self._written or final or not (folder / PROGRESS_FILE).exists():
-                atomic_write_text(folder / PROGRESS_FILE, json.dumps(snap, indent=1, default=str))
+            if self._written or final or not layout.progress.exists():
+                atomic_write_text(layout.progress, json.dumps(snap, indent=1, default=str))
         if self.on_progress is not None:
             self.on_progress(snap)
 

@@ -97,11 +97,13 @@ def read_graph(path: str | os.PathLike[str], *, format: str | None = None) -> La
     from topoloss.topology.graph import LandscapeGraph
 
     p = Path(path)
-    if p.is_dir():  # a run directory
-        if not (p / "graph.json").is_file():
-            raise InputError(f"{p} is a directory that holds no graph.json (give a graph file, or a run "
+    if p.is_dir():  # a run directory: its graph file, where the store's layout puts it
+        from topoloss._layout import RunLayout
+
+        if not RunLayout(p).graph.is_file():
+            raise InputError(f"{p} is a directory that holds no {RunLayout.GRAPH} (give a graph file, or a run "
                              f"directory after `topoloss connect`)")
-        p = p / "graph.json"
+        p = RunLayout(p).graph
     fmt = _format_of(p, format, tuple(dict.fromkeys(GRAPH_FORMATS.values())))
     if not p.exists():
         raise InputError(f"graph file not found: {p}")
