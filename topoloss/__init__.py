@@ -50,7 +50,7 @@ _LAZY: dict[str, str] = {
     "connect": "topoloss.engine.pipeline",
     "Minima": "topoloss.minima.find",
     "find_minima": "topoloss.minima.find",
-    "Analysis": "topoloss.engine.pipeline",
+    "Analysis": "topoloss.engine.analysis",
     "analyze": "topoloss.engine.pipeline",
     "ModelLandscape": "topoloss.landscapes.model",
     "TrainedMinima": "topoloss.minima.train",

@@ -114,7 +114,7 @@ def make_report(run: Run, *, landscape: Any | None = None, plane: bool = True) -
         raise FileNotFoundError(f"{run.dir} has no barcode.json yet: run `topoloss connect` first")
     paths, corrupt = run.finished_paths()
     minima = run.load_minima()
-    out = run.dir / "report"
+    out = run.layout.report
     written: list[Path] = []
     notes: list[str] = []
 
@@ -219,7 +219,7 @@ def _stored_landscape(run: Run, notes: list[str]) -> Any:
     """The landscape the run's config names, or ``None`` (with a note) when building it would
     import code: a run directory never makes topoloss run code by itself."""
     from topoloss.config import StudyConfig
-    from topoloss.engine.specs import make_landscape, user_code
+    from topoloss.engine.factories import make_landscape, user_code
 
     config = StudyConfig.from_dict(run.config)
     code = user_code(config)

@@ -84,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
             print(describe_stop(result.stopped, len(result.paths), config.execution))
     from topoloss.paths.fallback import fallback_summary
 
-    line = fallback_summary(result.paths, where=str(store.dir / "plan.json") if store is not None
+    line = fallback_summary(result.paths, where=str(store.layout.plan) if store is not None
                             else "the paths' 'fallback' in --json")
     if line is not None:
         say(args, line)

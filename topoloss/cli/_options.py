@@ -243,7 +243,7 @@ def check_user_code(args: argparse.Namespace, config: StudyConfig, source: str) 
     ``config`` came from ``source`` (a run directory or a config file), which someone else
     may have written: importing a module runs it.
     """
-    from topoloss.engine.specs import user_code
+    from topoloss.engine.factories import user_code
 
     if getattr(args, "trust", False):
         return
@@ -265,8 +265,8 @@ def open_run(args: argparse.Namespace, config: StudyConfig, *, keys: tuple[str, 
     engine has checked the pairs against the minima (:meth:`Run.commit`).
     """
     from topoloss.engine.executors import make_executor
+    from topoloss.engine.factories import make_landscape
     from topoloss.engine.planners import make_planner
-    from topoloss.engine.specs import make_landscape
     from topoloss.engine.store import Run
 
     landscape = make_landscape(config)
@@ -302,7 +302,7 @@ def finish(args: argparse.Namespace, result: Any, run: Any) -> int:
         print(f"TO-score (bottleneck): {result.to_score:.6g}")  # the result line, also with -q
     from topoloss.paths.fallback import fallback_summary
 
-    line = fallback_summary(result.paths, where=str(run.dir / "plan.json"))
+    line = fallback_summary(result.paths, where=str(run.layout.plan))
     if line is not None:
         say(args, line)
     if any(not c.certified or c.fallback for c in checks):
@@ -364,6 +364,6 @@ def landscape_flags(p: argparse.ArgumentParser) -> None:
 
 def landscape_from_args(args: argparse.Namespace) -> Any:
     """The analytic landscape that :func:`landscape_flags` describe."""
-    from topoloss.engine.specs import analytic_landscape
+    from topoloss.engine.factories import analytic_landscape
 
     return analytic_landscape(args.name, bounds=args.bounds, coeffs=args.coeffs)

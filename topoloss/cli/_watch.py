@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from topoloss._layout import RunLayout
+
 __all__ = ["register", "render"]
 
 #: Clear the screen and move the cursor home (ANSI).
@@ -157,7 +159,7 @@ def _watch(args: argparse.Namespace) -> int:
         while True:
             stamp = _stamp(run)
             if stamp != seen:
-                if stamp[0] == -1 and (run / "config.json").exists():
+                if stamp[0] == -1 and RunLayout(run).config.exists():
                     if not waiting:  # a run whose paths have not started yet
                         print(f"topoloss watch {run}: waiting for {PROGRESS_FILE}", flush=True)
                         waiting = True

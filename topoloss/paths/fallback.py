@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from topoloss._layout import RunLayout
 from topoloss.paths.record import PathRecord
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def fallback_warning(paths: Sequence[PathRecord], *, lr: float | None = None) ->
             f"are used; try a smaller lr or more steps")
 
 
-def fallback_summary(paths: Sequence[PathRecord], *, where: str = "plan.json") -> str | None:
+def fallback_summary(paths: Sequence[PathRecord], *, where: str = RunLayout.PLAN) -> str | None:
     """One line naming the paths that fell back to the straight segment, or ``None`` if none did.
 
     >>> fallback_summary([]) is None

@@ -11,7 +11,7 @@ from topoloss.errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from topoloss.engine.pipeline import Analysis
+    from topoloss.engine.analysis import Analysis
 
 __all__ = ["plot_landscape_2d"]
 
