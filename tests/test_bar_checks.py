@@ -149,7 +149,9 @@ def test_a_wrong_estimate_in_the_report_table_and_the_cli_json(capsys):
     g = _graph([0.0, 0.1, 0.2], {(0, 1): 0.5, (1, 2): 0.6})
     bc = loss_barcode(g)
     checks = check_bars(g, bc)
-    run = types.SimpleNamespace(config={"landscape": "x"}, dir=Path("run"))
+    from topoloss._layout import RunLayout
+
+    run = types.SimpleNamespace(config={"landscape": "x"}, dir=Path("run"), layout=RunLayout("run"))
     md = _markdown(run, barcode_summary(bc), None, [], [], [], checks={c.name: c for c in checks})
     rows = {line.split("|")[1].strip(): line.split("|")[7].strip() for line in md.splitlines()
             if re.match(r"\| \d ", line)}
