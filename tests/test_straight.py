@@ -65,3 +65,15 @@ def test_straight_barriers_chunks_change_nothing() -> None:
     whole = straight_barriers(land, starts, ends, n_eval=11)
     one_by_one = [straight_barriers(land, [a], [b], n_eval=11)[0] for a, b in zip(starts, ends)]
     np.testing.assert_array_equal(whole, one_by_one)
+
+
+def test_straight_barriers_equal_a_direct_evaluation_of_the_segment() -> None:
+    # an independent answer: the landscape's own loss at t = 0, 1/(n-1), ..., 1 on each segment
+    land = tl.analytic.get_landscape("himmelblau")
+    minima = find_minima(land, 8, seed=0)
+    x = minima.points.to(land.device, land.dtype)
+    iu, ju = np.triu_indices(len(minima), k=1)
+    got = straight_barriers(land, [x[i] for i in iu], [x[j] for j in ju], n_eval=9)
+    t = torch.linspace(0, 1, 9, dtype=torch.float64)[:, None]
+    direct = [float(land.loss((1 - t) * x[i] + t * x[j]).max()) for i, j in zip(iu, ju)]
+    np.testing.assert_allclose(got, direct, rtol=1e-12)
