@@ -165,6 +165,28 @@ def test_sample_losses_average_to_the_loss(mlp):
         land.sample_losses(pts, torch.tensor([1600]))
 
 
+def test_per_sample_cross_entropy_is_the_traced_batch_of_one_bit_for_bit():
+    """The fast path for F.cross_entropy (reduction="none") gives what the general route gives:
+    each sample as a batch of one through vmap, and by hand for a few."""
+    import torch.nn.functional as F
+
+    from topoloss.landscapes import sample_losses as module
+
+    gen = torch.Generator().manual_seed(0)
+    for n, c, dtype in [(1, 2, torch.float32), (44, 10, torch.float32), (300, 100, torch.float64)]:
+        out = (torch.randn(n, c, generator=gen) * 30).to(dtype)
+        y = torch.randint(0, c, (n,), generator=gen)
+        assert module._plain_cross_entropy(F.cross_entropy, out, y)
+        fast = module.per_sample(F.cross_entropy, out, y)
+        traced = module.per_sample(lambda o, t: F.cross_entropy(o, t), out, y)  # not the same object: vmap
+        assert torch.equal(fast, traced)
+        for k in range(min(n, 3)):
+            assert fast[k] == F.cross_entropy(out[k : k + 1], y[k : k + 1])
+    # class probabilities, or an ignored label, take the general route
+    assert not module._plain_cross_entropy(F.cross_entropy, torch.zeros(2, 3), torch.full((2, 3), 1 / 3))
+    assert not module._plain_cross_entropy(F.cross_entropy, torch.zeros(2, 3), torch.tensor([0, -100]))
+
+
 def test_screened_path_reports_exact_losses_close_to_dense(mlp):
     """On a network: the barrier is landscape.loss at t_max, every stored loss is exact, the whole
     grid keeps its estimates, and the barrier is within 1e-3 of the dense one."""
