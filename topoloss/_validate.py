@@ -13,7 +13,8 @@ import numpy as np
 
 from topoloss.errors import InputError
 
-__all__ = ["check_choice", "check_int", "check_number", "finite_or_none", "frozen_array", "plain"]
+__all__ = ["check_choice", "check_int", "check_number", "check_optional_int", "check_optional_number",
+           "finite_or_none", "frozen_array", "plain"]
 
 
 def check_int(value: Any, name: str, *, low: int | None = None) -> int:
@@ -57,6 +58,24 @@ def check_number(
     if high is not None and not x < high:
         raise InputError(f"{name}={x!r}; expected a number < {high}")
     return x
+
+
+def check_optional_int(value: Any, name: str, *, low: int | None = None) -> int | None:
+    """``None`` (an automatic value), else :func:`check_int`.
+
+    >>> check_optional_int(None, "steps", low=1) is None, check_optional_int(5, "steps", low=1)
+    (True, 5)
+    """
+    return None if value is None else check_int(value, name, low=low)
+
+
+def check_optional_number(value: Any, name: str, *, low: float | None = None, strict: bool = False) -> float | None:
+    """``None`` (an automatic value), else :func:`check_number`.
+
+    >>> check_optional_number(None, "lr", low=0, strict=True) is None
+    True
+    """
+    return None if value is None else check_number(value, name, low=low, strict=strict)
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:

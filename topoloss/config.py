@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from topoloss._config_sections import _opt, _Section
-from topoloss._validate import check_choice, check_int, check_number
+from topoloss._validate import check_choice, check_int, check_number, check_optional_int, check_optional_number
 from topoloss.errors import InputError, InputTypeError
 from topoloss.minima.options import OPTIMIZERS as TRAINING_OPTIMIZERS
 from topoloss.minima.options import SCHEDULES as TRAINING_SCHEDULES
@@ -89,14 +89,6 @@ OPTIMIZERS = TRAINING_OPTIMIZERS  # the path optimizers are the training ones: a
 UNTIL = ("budget", "certified")
 TRAIN_SCHEDULES = TRAINING_SCHEDULES  # the training schedules live with the training (minima/options.py)
 PATH_SCHEDULES = ("cosine", "constant")
-
-
-def _optional_int(value: Any, name: str, low: int) -> int | None:
-    return None if value is None else check_int(value, name, low=low)
-
-
-def _optional_number(value: Any, name: str, *, low: float, strict: bool = False) -> float | None:
-    return None if value is None else check_number(value, name, low=low, strict=strict)
 
 
 @dataclass(frozen=True)
@@ -202,18 +194,18 @@ class PathConfig(_Section):
             raise InputTypeError(f"curve={self.curve!r}; expected a Curve such as Bezier(bends=1) "
                             "(make_curve turns a spec string into one)")
         object.__setattr__(self, "pairs", _check_pairs(self.pairs))
-        _optional_int(self.epochs, "epochs", 1)
-        _optional_int(self.steps, "steps", 1)
+        check_optional_int(self.epochs, "epochs", low=1)
+        check_optional_int(self.steps, "steps", low=1)
         if self.epochs is not None and self.steps is not None:
             raise InputError(f"epochs={self.epochs} and steps={self.steps}: give at most one")
-        _optional_number(self.lr, "lr", low=0, strict=True)
+        check_optional_number(self.lr, "lr", low=0, strict=True)
         check_choice(self.optimizer, "optimizer", OPTIMIZERS)
         check_number(self.momentum, "momentum", low=0, high=1)
         check_choice(self.schedule, "schedule", PATH_SCHEDULES)
-        _optional_int(self.t_batch, "t_batch", 1)
+        check_optional_int(self.t_batch, "t_batch", low=1)
         check_number(self.weight_decay, "weight_decay", low=0)
         check_number(self.jitter, "jitter", low=0)
-        _optional_int(self.group, "group", 1)
+        check_optional_int(self.group, "group", low=1)
 
 
 def _check_pairs(pairs: Any) -> str | tuple[tuple[Any, Any], ...]:
@@ -293,11 +285,11 @@ class ExecutionConfig(_Section):
             raise InputError(f"executor={self.executor!r}; expected an executor name")
         if self.address is not None and (not isinstance(self.address, str) or not self.address):
             raise InputError(f"address={self.address!r}; expected auto or HOST:PORT")
-        _optional_number(self.num_cpus, "num_cpus", low=0)
-        _optional_number(self.num_gpus, "num_gpus", low=0)
+        check_optional_number(self.num_cpus, "num_cpus", low=0)
+        check_optional_number(self.num_gpus, "num_gpus", low=0)
         check_int(self.max_retries, "max_retries", low=0)
-        _optional_int(self.max_paths, "max_paths", 1)
-        _optional_number(self.max_seconds, "max_seconds", low=0, strict=True)
+        check_optional_int(self.max_paths, "max_paths", low=1)
+        check_optional_number(self.max_seconds, "max_seconds", low=0, strict=True)
         check_choice(self.until, "until", UNTIL)
 
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from topoloss._validate import check_int, check_number
+from topoloss._validate import check_int, check_number, check_optional_int
 from topoloss.engine.planner_base import BasePlanner, Known
 from topoloss.engine.planners import register_planner
 from topoloss.errors import InputError
@@ -171,8 +171,8 @@ class AdaptivePlanner(BasePlanner):
                  samples: int | None = None) -> None:
         self.budget = check_number(budget, "budget", low=0, strict=True)
         self.points = check_int(points, "points", low=2)
-        self.samples = None if samples is None else check_int(samples, "samples", low=1)
-        self.batch = None if batch is None else check_int(batch, "batch", low=1)
+        self.samples = check_optional_int(samples, "samples", low=1)
+        self.batch = check_optional_int(batch, "batch", low=1)
         self._task: PairTask | None = None
         self._bounds: np.ndarray | None = None
         self._planned: list[tuple[int, int]] = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from topoloss._schedules import cosine_decay
-from topoloss._validate import check_choice, check_int, check_number
+from topoloss._validate import check_choice, check_int, check_number, check_optional_number
 from topoloss.errors import InputError
 
 __all__ = [
@@ -52,10 +52,6 @@ def check_seeds(seeds: Any) -> tuple[int, ...]:
     if not seeds or len(set(seeds)) != len(seeds):
         raise InputError(f"seeds={list(seeds)}; expected distinct seeds, at least one")
     return seeds
-
-
-def _optional_number(value: Any, name: str, *, low: float, strict: bool = False) -> float | None:
-    return None if value is None else check_number(value, name, low=low, strict=strict)
 
 
 @dataclass(frozen=True)
@@ -115,13 +111,13 @@ class TrainingOptions:
         object.__setattr__(self, "seeds", check_seeds(self.seeds))
         check_int(self.epochs, "epochs", low=1)
         check_choice(self.optimizer, "optimizer", OPTIMIZERS)
-        _optional_number(self.lr, "lr", low=0, strict=True)
+        check_optional_number(self.lr, "lr", low=0, strict=True)
         check_number(self.momentum, "momentum", low=0, high=1)
         check_number(self.weight_decay, "weight_decay", low=0)
         check_choice(self.schedule, "schedule", SCHEDULES)
-        _optional_number(self.lr_end, "lr_end", low=0, strict=True)
+        check_optional_number(self.lr_end, "lr_end", low=0, strict=True)
         check_int(self.cycles, "cycles", low=1)
-        _optional_number(self.target_loss, "target_loss", low=0)
+        check_optional_number(self.target_loss, "target_loss", low=0)
 
     @property
     def base_lr(self) -> float:
