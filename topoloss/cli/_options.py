@@ -10,9 +10,9 @@ namespace, so the configuration keeps its own default.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -26,46 +26,15 @@ __all__ = ["add_config_flags", "check_user_code", "config_from_args", "finish", 
 _PREFIX = "cfg__"
 
 
-def _curves() -> tuple[str, ...]:
-    from topoloss.paths.curves import CURVES
-
-    return tuple(CURVES.names())
-
-
-def _pairs() -> tuple[str, ...]:
-    from topoloss.engine.planners import PLANNERS
-
-    return tuple(PLANNERS.names())
-
-
-def _executors() -> tuple[str, ...]:
-    from topoloss.engine.executors import EXECUTORS
-
-    return tuple(EXECUTORS.names())
-
-
-def _landscapes() -> tuple[str, ...]:
-    from topoloss.analytic import available_landscapes
-
-    return tuple(available_landscapes())
-
-
-def _models() -> tuple[str, ...]:
-    from topoloss.models import available_models
-
-    return tuple(available_models())
-
-
-def _datasets() -> tuple[str, ...]:
-    from topoloss.data import available_datasets
-
-    return tuple(available_datasets())
-
-
-#: What a config field's ``metadata["registry"]`` key lists (imported when asked).
-_REGISTRIES: dict[str, Callable[[], tuple[str, ...]]] = {
-    "curves": _curves, "pairs": _pairs, "executors": _executors,
-    "landscapes": _landscapes, "models": _models, "datasets": _datasets,
+#: The registry a config field's ``metadata["registry"]`` key names: module and attribute (a
+#: ``Registry``, or a function listing names), imported when asked.
+_REGISTRIES: dict[str, tuple[str, str]] = {
+    "curves": ("topoloss.paths.curves", "CURVES"),
+    "pairs": ("topoloss.engine.planners", "PLANNERS"),
+    "executors": ("topoloss.engine.executors", "EXECUTORS"),
+    "landscapes": ("topoloss.analytic", "available_landscapes"),
+    "models": ("topoloss.models", "available_models"),
+    "datasets": ("topoloss.data", "available_datasets"),
 }
 
 
@@ -80,7 +49,9 @@ def registered_names(key: str) -> tuple[str, ...]:
     >>> "bezier" in registered_names("curves")
     True
     """
-    return _REGISTRIES[key]()
+    module, attr = _REGISTRIES[key]
+    found = getattr(importlib.import_module(module), attr)
+    return tuple(found() if callable(found) else found.names())
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
