@@ -33,10 +33,6 @@ def test_a_run_writes_only_the_names_of_its_layout(tmp_path):
 
 
 def test_the_layout_names_minima_files_with_the_injective_file_names():
-    from topoloss._filenames import file_name
-    from topoloss.engine import _filenames
-
-    assert _filenames.file_name is file_name  # the engine's module re-exports the one implementation
     layout = RunLayout("r")
     assert layout.path_file("a b", "c") == Path("r/paths/a%20b--c.safetensors")
     assert layout.legacy_path_file("a b", "c") == Path("r/paths/a_b--c.safetensors")

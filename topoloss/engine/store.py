@@ -1,22 +1,10 @@
 """Run directories: every finished result on disk the moment it is finished.
 
-A run directory holds one study; where each file lies is :class:`~topoloss._layout.RunLayout`
-(``Run(...).layout``), the store's one list of names::
+A run directory holds one study; every file and folder in it, and what each holds, is
+listed once, in :class:`~topoloss._layout.RunLayout` (``Run(...).layout``), the store's
+one list of names.
 
-    RUN/
-      config.json            what was asked (model, data, curve, ...); fixed for the run
-      minima.json            names, losses, metrics, and where each minimum came from
-      minima.safetensors     the minima's points
-      paths/U--V.safetensors one file per finished path: tensors + the record as metadata
-      minima/NAME.safetensors one file per trained minimum, while training (resume)
-      graph.json             the landscape graph
-      barcode.json           bars, saddles, TO-score
-      plan.json              the planned pairs and why, the planner's straight-segment bounds
-      progress.json          the study's progress, rewritten after each path (:mod:`~topoloss.engine.progress`)
-      progress-history.jsonl the TO-score and every death after each path, one line per path
-      report/                figures and the summary (``topoloss report``)
-
-``U``, ``V`` and ``NAME`` are the minima's names escaped by :func:`file_name`, so that
+Minima names in file names are escaped by :func:`file_name`, so that
 different names (and different pairs) always give different files. A run written before
 (names made safe by replacing characters, which could collide) still resumes: files are
 read by the names recorded inside them, and a path moves to its new name when saved.
