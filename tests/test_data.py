@@ -143,7 +143,8 @@ def test_as_dataset() -> None:
     ds = as_dataset((np.zeros((4, 3)), np.array([0, 2, 1, 0])))
     assert isinstance(ds, ClassificationDataset) and ds.info == DatasetInfo((3,), 3)
     assert ds[0][0].dtype == torch.float32
-    reg = as_dataset((torch.zeros(5, 2, dtype=torch.float64), torch.randn(5)))
+    targets = torch.randn(5, generator=torch.Generator().manual_seed(0))
+    reg = as_dataset((torch.zeros(5, 2, dtype=torch.float64), targets))
     assert type(reg) is TensorDataset and reg[0][0].dtype == torch.float32
     base = TensorDataset(torch.zeros(2, 1), torch.zeros(2))
     assert as_dataset(base) is base
