@@ -13,6 +13,7 @@ import torch
 from topoloss.analytic import exact_minima, from_function, get_landscape
 from topoloss.cli import main
 from topoloss.engine.pipeline import Analysis, analyze, build_graph
+from topoloss.errors import InputError
 from topoloss.minima.find import Minima, find_minima
 from topoloss.paths.curves import Bezier, Chain
 from topoloss.topology.barcode import Barcode
@@ -189,9 +190,15 @@ def test_a_change_to_the_graph_a_user_gets_cannot_make_the_barcode_stale():
     a, b = next((u, v) for u in result.minima.names for v in result.minima.names
                 if u != v and math.isinf(result.graph.barrier(u, v)))  # a pair with no path yet
     low = max(result.graph.loss(a), result.graph.loss(b))
-    mine = result.graph
+    assert result.graph is result.graph and result.graph.frozen  # read as it is, no copy per read
+    with pytest.raises(InputError, match=r"frozen .*graph\.copy\(\)"):
+        result.graph.add_path(a, b, low)
+    with pytest.raises(InputError, match="frozen"):
+        result.graph.add_minimum("new", 0.0)
+    mine = result.graph.copy()  # a user's own, changeable
     mine.add_path(a, b, low)
     mine.paths(*result.graph.edges[0])[0]["barrier"] = -1.0  # records of what a user got: theirs
+    result.graph.paths(*result.graph.edges[0])[0]["barrier"] = -1.0
     assert math.isinf(result.graph.barrier(a, b))
     assert result.graph.paths(*result.graph.edges[0])[0]["barrier"] != -1.0
     np.testing.assert_array_equal(result.barcode.intervals, before)
@@ -200,7 +207,7 @@ def test_a_change_to_the_graph_a_user_gets_cannot_make_the_barcode_stale():
     given = build_graph(result.minima, result.paths)
     kept = Analysis(result.minima, result.paths, given, loss_barcode(given), result.to_score)
     given.add_path(a, b, low)
-    assert math.isinf(kept.graph.barrier(a, b))
+    assert math.isinf(kept.graph.barrier(a, b)) and not given.frozen
     # with_path: a new Analysis, its barcode that of the graph with the path (an independent recomputation)
     lower = result.with_path(a, b, low)
     assert lower.graph.barrier(a, b) == low and math.isinf(result.graph.barrier(a, b))

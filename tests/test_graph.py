@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from topoloss import LandscapeGraph, loss_barcode
+from topoloss.errors import InputError
 
 
 def test_from_barriers_inf_and_nan_mean_no_path():
@@ -134,3 +135,19 @@ def test_every_graph_method_has_its_implementation():
     g = LandscapeGraph(x)  # the constructor's copy goes through from_networkx
     assert (g.nodes, g.barrier("a", "b")) == (["a", "b"], 2.0)
     assert type(LandscapeGraph.from_barriers([0.0], [[0.0]])) is LandscapeGraph
+
+
+def test_a_frozen_graph_refuses_every_change_and_its_copy_does_not():
+    g = LandscapeGraph.from_barriers([0.0, 0.2, 0.1], [[0.0, 1.0, 2.0], [1.0, 0.2, 0.5], [2.0, 0.5, 0.1]])
+    before = (g.nodes, g.edges, g.barrier_matrix().tolist())
+    assert g.freeze() is g and g.frozen
+    for change in (lambda: g.add_minimum("d", 0.3), lambda: g.add_path(0, 1, 0.9),
+                   lambda: g.lower_barrier(0, 1, 0.3),
+                   lambda: g.add_paths_at_once(np.array([0]), np.array([1]), np.array([1.0]))):
+        with pytest.raises(InputError, match="frozen"):
+            change()
+    g.paths(0, 1)[0]["barrier"] = -5.0  # a copy of each record
+    assert (g.nodes, g.edges, g.barrier_matrix().tolist()) == before and g.paths(0, 1)[0]["barrier"] == 1.0
+    mine = g.copy()
+    mine.add_path(0, 1, 0.3)
+    assert not mine.frozen and mine.barrier(0, 1) == 0.3 and g.barrier(0, 1) == 1.0

@@ -1,16 +1,15 @@
 """The result of the engine: :class:`Analysis` (minima, paths, graph, barcode, TO-score),
 and :func:`build_graph`, the landscape graph of minima and paths.
 
-An :class:`Analysis` is frozen, and so is what it says: its ``graph`` is a copy of the
-one its barcode was computed from, both when it is made and each time it is read, so
-changing what ``analysis.graph`` gives cannot make ``analysis.barcode`` stale. A graph
-with one more path is :meth:`Analysis.with_path`, a new Analysis with the barcode and
-TO-score recomputed.
+An :class:`Analysis` is frozen, and so is what it says: its ``graph`` is a frozen copy of
+the one its barcode was computed from (:meth:`LandscapeGraph.freeze`; a change raises and
+names ``graph.copy()``), so ``analysis.barcode`` cannot go stale. A graph with one more
+path is :meth:`Analysis.with_path`, a new Analysis with the barcode and TO-score
+recomputed.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -34,25 +33,6 @@ __all__ = ["POINT_ATTR_MAX_DIM", "Analysis", "build_graph"]
 POINT_ATTR_MAX_DIM = 64
 
 
-class _CopiedGraph:
-    """The ``graph`` field of :class:`Analysis`: stored as a copy, read as a copy.
-
-    A data descriptor installed on the class after the dataclass is made (so the field
-    keeps no default); the dataclass ``__init__`` sets the field through it.
-    """
-
-    def __init__(self, name: str) -> None:
-        self._key = f"_stored_{name}"
-
-    def __get__(self, obj: object | None, owner: type | None = None) -> LandscapeGraph:
-        if obj is None:
-            raise AttributeError(self._key.removeprefix("_stored_"))
-        return copy.deepcopy(obj.__dict__[self._key])  # type: ignore[no-any-return]
-
-    def __set__(self, obj: object, value: LandscapeGraph) -> None:
-        obj.__dict__[self._key] = copy.deepcopy(value)
-
-
 @dataclass(frozen=True, eq=False)
 class Analysis:
     """What the engine computed (or read back from a run directory).
@@ -65,9 +45,9 @@ class Analysis:
         The optimized paths (edges of the graph), in the planner's order.
     graph : LandscapeGraph
         Minima with their losses (and ``point`` for low-dimensional landscapes), paths
-        with their barriers and records. Each read gives a fresh copy of the graph the
-        barcode was computed from: changing it leaves the Analysis as it is (see
-        :meth:`with_path`).
+        with their barriers and records: a copy of the graph given, frozen
+        (:meth:`LandscapeGraph.freeze`), so the barcode is always that of this graph; change
+        ``graph.copy()``, or get a new Analysis with :meth:`with_path`.
     barcode : Barcode
         The loss barcode of the graph.
     to_score : float
@@ -87,7 +67,7 @@ class Analysis:
 
     minima: Minima
     paths: tuple[PathRecord, ...]
-    graph: LandscapeGraph  # a copy in, a copy out (_CopiedGraph, installed below)
+    graph: LandscapeGraph  # a frozen copy of the graph given (__post_init__)
     barcode: Barcode
     to_score: float
     computed_paths: int = 0
@@ -99,10 +79,8 @@ class Analysis:
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
         object.__setattr__(self, "history", tuple(self.history))
-
-    def _graph_itself(self) -> LandscapeGraph:
-        """The stored graph, not a copy: for reading only."""
-        return self.__dict__["_stored_graph"]  # type: ignore[no-any-return]
+        if not self.graph.frozen:  # the caller may go on changing what it gave: keep a frozen copy
+            object.__setattr__(self, "graph", self.graph.copy().freeze())
 
     def with_path(self, u: Hashable, v: Hashable, barrier: float, **attrs: Any) -> Analysis:
         """A new Analysis whose graph has one more path, and the barcode and TO-score of that graph.
@@ -132,8 +110,9 @@ class Analysis:
         >>> lower.graph.barrier(a, b) == low, len(lower.graph.paths(a, b)) == len(result.graph.paths(a, b)) + 1
         (True, True)
         """
-        graph = self.graph  # a copy
+        graph = self.graph.copy()
         graph.add_path(u, v, barrier, **attrs)
+        graph.freeze()  # the new Analysis keeps it as it is
         barcode = loss_barcode(graph)
         return dataclasses.replace(self, graph=graph, barcode=barcode, to_score=to_score(barcode))
 
@@ -153,16 +132,13 @@ class Analysis:
         (:mod:`~topoloss.engine.bar_checks`; the ``"ratio"`` estimate where the planner
         measured straight bounds, else ``"excess"``)."""
         fallbacks = [p.pair for p in self.paths if p.fallback is not None]
-        return check_bars(self._graph_itself(), self.barcode, fallbacks, straight=self.straight_bounds)
+        return check_bars(self.graph, self.barcode, fallbacks, straight=self.straight_bounds)
 
     def __str__(self) -> str:
         return (
             f"{self.barcode}\nTO-score: {self.to_score:.6g} "
             f"({len(self.minima)} minima, {len(self.paths)} paths)"
         )
-
-
-setattr(Analysis, "graph", _CopiedGraph("graph"))  # noqa: B010 - a descriptor the type checker must not see
 
 
 def build_graph(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterator, Mapping
+from copy import deepcopy
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -79,8 +80,40 @@ class LandscapeGraph(GraphMethods):
         self._records: dict[int, list[dict[str, Any]]] = {}
         self._pos: dict[tuple[int, int], int] | None = {}  # (lo, hi) -> edge; None: not built
         self._canon: np.ndarray | None = None  # networkx's edge order, once computed
+        self._frozen = False  # see freeze()
         if graph is not None:
             graph_method("from_networkx")(graph, into=self)
+
+    # ------------------------------------------------------------------ freezing
+    def freeze(self) -> LandscapeGraph:
+        """Make this graph read-only, in place, and return it (as ``networkx.freeze``).
+
+        Every method that would change it then raises :class:`~topoloss.errors.InputError`;
+        :meth:`copy` gives a changeable copy. An :class:`~topoloss.engine.analysis.Analysis`
+        holds its graph frozen, so its barcode is always the barcode of its graph.
+
+        >>> g = LandscapeGraph.from_barriers([0.0, 0.1], [[0.0, 1.0], [1.0, 0.1]]).freeze()
+        >>> g.frozen, g.copy().frozen
+        (True, False)
+        """
+        self._frozen = True
+        return self
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the graph is read-only (:meth:`freeze`)."""
+        return self._frozen
+
+    def copy(self) -> LandscapeGraph:
+        """A deep copy, changeable even when this graph is frozen."""
+        out = deepcopy(self)
+        out._frozen = False
+        return out
+
+    def _check_changeable(self, what: str) -> None:
+        if self._frozen:
+            raise InputError(f"cannot {what}: this LandscapeGraph is frozen (the graph of an Analysis, whose "
+                             f"barcode was computed from it); change graph.copy(), or use Analysis.with_path")
 
     # ------------------------------------------------------------------ building
     def add_minimum(self, name: Hashable, loss: float, **attrs: Any) -> None:
@@ -92,6 +125,7 @@ class LandscapeGraph(GraphMethods):
             If ``loss`` is NaN or infinite, or ``name`` is already a minimum.
         """
         name = unwrap(name)  # numpy scalars as plain Python values (names, messages)
+        self._check_changeable(f"add minimum {name!r}")
         loss = check_number(unwrap(loss), f"loss of minimum {name!r}")
         if name in self._index:
             raise InputError(f"minimum {name!r} already exists")
@@ -113,6 +147,7 @@ class LandscapeGraph(GraphMethods):
             infinite or below the loss of either endpoint.
         """
         u, v = unwrap(u), unwrap(v)
+        self._check_changeable(f"add a path between {u!r} and {v!r}")
         for node in (u, v):
             if node not in self:
                 raise InputError(f"unknown minimum {node!r}; add it with add_minimum first")
@@ -216,12 +251,12 @@ class LandscapeGraph(GraphMethods):
         return math.inf if k is None else float(self._w[k])
 
     def paths(self, u: Hashable, v: Hashable) -> list[dict[str, Any]]:
-        """All path records added between ``u`` and ``v`` (a copy)."""
+        """All path records added between ``u`` and ``v`` (a copy of each record)."""
         k = self._edge(u, v)
         if k is None:
             return []
         recs = self._records.get(k)
-        return [{"barrier": float(self._w[k])}] if recs is None else list(recs)
+        return [{"barrier": float(self._w[k])}] if recs is None else [dict(r) for r in recs]
 
     def attrs(self, name: Hashable) -> dict[str, Any]:
         """All attributes of minimum ``name`` (a copy; includes ``loss``)."""
@@ -302,6 +337,7 @@ class LandscapeGraph(GraphMethods):
         InputError
             There is no edge between ``u`` and ``v``.
         """
+        self._check_changeable(f"lower the barrier between {u!r} and {v!r}")
         k = self._edge(u, v)
         if k is None:
             raise InputError(f"no path between {u!r} and {v!r}")
@@ -331,6 +367,7 @@ class LandscapeGraph(GraphMethods):
             :func:`~topoloss.topology._graph_values.paths_pass` and the graph has no path:
             then the caller adds them one by one, for :meth:`add_path`'s message.
         """
+        self._check_changeable("add paths")
         us = np.asarray(us, dtype=np.int64)
         vs = np.asarray(vs, dtype=np.int64)
         w = np.asarray(barriers, dtype=float)
